@@ -1,0 +1,87 @@
+"""Citations by id: only retrieved chunks can be cited, and every marker resolves.
+
+``CitationBook`` hands out ``[cN]`` markers for retrieved hits; ``check_answer`` is the
+integrity check every answer passes (and every test asserts).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rag.answer.schema import Answer, CitationOut
+from rag.errors import RagError
+from rag.retrieve import Hit
+
+MARKER_RE = re.compile(r"\[(c\d+)\]")
+
+
+class CitationIntegrityError(RagError):
+    """An answer cites something it did not retrieve (a bug, never shown as an answer)."""
+
+
+class CitationBook:
+    """Assigns markers to retrieved hits, in first-use order."""
+
+    def __init__(self, retrieved: Iterable[Hit]) -> None:
+        self._hits = {h.id: h for h in retrieved}
+        self._order = list(self._hits)
+        self._marker: dict[str, str] = {}
+
+    @property
+    def retrieved_ids(self) -> list[str]:
+        return list(self._order)
+
+    def can_cite(self, chunk_id: str) -> bool:
+        return chunk_id in self._hits
+
+    def cite(self, chunk_id: str) -> str:
+        """The marker for a retrieved chunk, e.g. ``[c3]``."""
+        if chunk_id not in self._hits:
+            raise CitationIntegrityError(f"chunk {chunk_id} was not retrieved")
+        if chunk_id not in self._marker:
+            self._marker[chunk_id] = f"c{len(self._marker) + 1}"
+        return f"[{self._marker[chunk_id]}]"
+
+    def marker_id(self, chunk_id: str) -> str:
+        return self.cite(chunk_id)[1:-1]
+
+    def citations(self) -> list[CitationOut]:
+        out = []
+        for chunk_id, mid in self._marker.items():
+            c = self._hits[chunk_id].chunk
+            out.append(
+                CitationOut(
+                    id=mid, source_id=c.source_id, title=c.title or c.source_id,
+                    locator=c.locator, chunk_id=c.id, text=c.text, url=c.url,
+                )
+            )
+        return out
+
+
+def markers_in(text: str) -> list[str]:
+    return MARKER_RE.findall(text)
+
+
+def check_answer(answer: Answer) -> list[str]:
+    """Problems with an answer's citations (empty when it is sound)."""
+    problems: list[str] = []
+    ids = {c.id for c in answer.citations}
+    retrieved = set(answer.retrieved)
+    texts = [answer.answer]
+    for name, cond in (answer.conditions or {}).items():
+        texts.append(cond.reasoning)
+        for cid in cond.citations:
+            if cid not in ids:
+                problems.append(f"condition {name} cites unknown {cid}")
+    for comp in answer.comparison:
+        for cond in comp.conditions.values():
+            texts.append(cond.reasoning)
+    for text in texts:
+        for m in markers_in(text):
+            if m not in ids:
+                problems.append(f"marker [{m}] names no citation")
+    for c in answer.citations:
+        if c.chunk_id not in retrieved:
+            problems.append(f"citation {c.id} cites chunk {c.chunk_id}, which was not retrieved")
+    return problems

@@ -1,0 +1,91 @@
+"""Evidence for an answer: every passage it may cite, gathered by real retrieval.
+
+One query vector serves all searches; filters pick the domain cards, the passages
+the catalogue cites for each domain, and its precedents. Whatever is not in
+``Evidence.hits`` cannot be cited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.framework import Catalogue, Domain
+from rag.retrieve import Filter, Hit, HybridRetriever
+
+TEXT_KINDS = ("framework", "case", "research", "precedent")
+TYPE_KINDS: dict[str, tuple[str, ...]] = {
+    "concept": ("framework",),
+    "deepseek": ("case", "framework"),
+    "research": ("research",),
+    "fairness": ("framework", "research", "domain"),
+    "precedent": ("precedent",),
+    "unknown_domain": ("framework",),
+}
+
+
+@dataclass
+class Evidence:
+    hits: list[Hit] = field(default_factory=list)
+    main: list[Hit] = field(default_factory=list)
+    typed: list[Hit] = field(default_factory=list)
+    cards: dict[str, list[Hit]] = field(default_factory=dict)  # domain id -> its card facets
+    support: dict[str, list[Hit]] = field(default_factory=dict)  # domain id -> cited passages
+    precedents: dict[str, list[Hit]] = field(default_factory=dict)  # domain id -> precedent passages
+    uploads: list[Hit] = field(default_factory=list)
+
+    def add(self, hits: list[Hit]) -> list[Hit]:
+        known = {h.id for h in self.hits}
+        for h in hits:
+            if h.id not in known:
+                self.hits.append(h)
+                known.add(h.id)
+        return hits
+
+
+def refs_sources(domain: Domain) -> tuple[str, ...]:
+    refs = list(domain.verdict_citations)
+    for a in domain.conditions.values():
+        refs += a.citations
+    if domain.left_out:
+        refs += domain.left_out.citations
+    return tuple(dict.fromkeys(r.source for r in refs if r.source))
+
+
+def gather(
+    retriever: HybridRetriever,
+    catalogue: Catalogue,
+    query: str,
+    vector: Any,
+    *,
+    qtype: str,
+    domains: list[str],
+    k: int = 8,
+) -> Evidence:
+    ev = Evidence()
+    ev.main = ev.add(retriever.search(query, k, domains=domains, boost=1.5, vector=vector))
+    kinds = TYPE_KINDS.get(qtype)
+    if kinds:
+        ev.typed = ev.add(retriever.search(query, 6, where=Filter(kinds=kinds), vector=vector))
+    for did in domains:
+        d = catalogue.domains[did]
+        ev.cards[did] = ev.add(
+            retriever.search(query, 10, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector)
+        )
+        sources = refs_sources(d)
+        if sources:
+            ev.support[did] = ev.add(
+                retriever.search(
+                    f"{d.name} {query}", 12,
+                    where=Filter(kinds=TEXT_KINDS, source_ids=sources), vector=vector,
+                )
+            )
+        if d.precedents:
+            ev.precedents[did] = ev.add(
+                retriever.search(
+                    f"{d.name} {query}", 2 * len(d.precedents),
+                    where=Filter(doc_ids=tuple(d.precedents)), vector=vector,
+                )
+            )
+    ev.uploads = [h for h in ev.main if h.collection == "uploads"]
+    return ev

@@ -1,0 +1,203 @@
+"""The answer pipeline: understand -> retrieve evidence -> compose -> validate.
+
+``Navigator.ask`` always returns an Answer whose every marker resolves to a
+retrieved passage; the LLM backend (when configured) plugs in at "compose" and
+falls back to the offline analyst on any failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
+from typing import Any
+
+from rag.answer.citations import CitationBook, CitationIntegrityError, check_answer
+from rag.answer.evidence import Evidence, gather
+from rag.answer.offline import Composed, OfflineAnalyst
+from rag.answer.schema import REFUSAL, Answer
+from rag.engine import Engine
+from rag.framework import CONDITION_NAMES, VERDICT_WORDS
+from rag.understand import (
+    DomainDetector,
+    IntentClassifier,
+    Understanding,
+    clean_question,
+    looks_like_followup,
+)
+
+Turn = dict[str, Any]  # {"question", "standalone", "domains", "qtype"} of an earlier answer
+
+# Below these, a question without a catalogued domain is judged off-topic.
+MIN_RELEVANCE = 0.30
+INJECTION_MIN = 0.55
+DEFER_TYPES = ("concept", "deepseek", "research", "precedent")
+
+
+class Navigator:
+    """Answers questions; build one per process (it is thread-safe for reading)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @cached_property
+    def detector(self) -> DomainDetector:
+        return DomainDetector(self.engine.catalogue, self.engine.embedder)
+
+    @cached_property
+    def intents(self) -> IntentClassifier:
+        return IntentClassifier(self.engine.embedder)
+
+    @cached_property
+    def analyst(self) -> OfflineAnalyst:
+        return OfflineAnalyst(self.engine.catalogue)
+
+    def warm(self) -> None:
+        """Load the model, the index and the catalogue vectors now rather than on the first question."""
+        self.engine.ensure_index()
+        self.detector.warm()
+        _ = self.intents.scores(self.engine.embedder.embed_query("warm up"))
+
+    # -- understanding -----------------------------------------------------------
+    def understand(self, question: str, history: Sequence[Turn] = ()) -> tuple[Understanding, Any, float]:
+        q = clean_question(question)
+        vector = self.engine.embedder.embed_query(q)
+        intents = self.intents.scores(vector)
+        scores = self.detector.score(q, vector)
+        best_intent = max(intents, key=lambda k: intents[k])
+        domains = self.detector.select(scores, comparison=best_intent == "comparison")
+        followup = looks_like_followup(q, history)
+        standalone = q
+        prev = history[-1] if history else None
+        if followup and prev:
+            prev_domains = list(prev.get("domains") or [])
+            if domains:
+                names = " and ".join(self.engine.catalogue.domains[d].name for d in domains)
+                standalone = f"{q} (follow-up: could geopolitical rivals cooperate on {names}?)"
+            elif prev_domains:
+                domains = prev_domains
+                names = " and ".join(self.engine.catalogue.domains[d].name for d in prev_domains)
+                standalone = f"{q} (about cooperation on {names})"
+            else:
+                standalone = f"{q} (follow-up to: {prev.get('standalone') or prev.get('question')})"
+            if not domains or best_intent in ("off_topic", "feasibility", "comparison"):
+                # an elliptical follow-up keeps the earlier question's type
+                intents = {**intents, str(prev.get("qtype") or "feasibility"): 1.0}
+                best_intent = max(intents, key=lambda k: intents[k])
+        relevance = self._relevance(standalone, vector if standalone == q else None)
+        qtype = self._qtype(best_intent, intents, domains, relevance)
+        if qtype == "out_of_scope":
+            domains = []
+        if qtype in DEFER_TYPES and domains and not any(s.explicit for s in scores if s.id in domains):
+            domains = []  # "what does the DeepSeek case show?" is about the case, not a domain
+        if qtype in ("feasibility", "fairness") and len(domains) >= 2:
+            qtype = "comparison"
+        u = Understanding(
+            question=q, standalone=standalone, qtype=qtype, domains=domains,
+            domain_scores=scores, intents=intents, is_followup=followup and prev is not None,
+        )
+        return u, (vector if standalone == q else None), relevance
+
+    def _relevance(self, text: str, vector: Any) -> float:
+        """Cosine similarity of the question to its nearest knowledge passage."""
+        coll = self.engine.knowledge
+        vec = vector if vector is not None else self.engine.embedder.embed_query(text)
+        found = coll.store.query(vec, 1)
+        return found[0][1] if found else 0.0
+
+    @staticmethod
+    def _qtype(best: str, intents: dict[str, float], domains: list[str], relevance: float) -> str:
+        if best == "injection" and intents["injection"] >= INJECTION_MIN:
+            return "out_of_scope"
+        if domains:
+            if best in ("fairness", "precedent", "deepseek", "research", "concept"):
+                return best
+            return "comparison" if len(domains) >= 2 else "feasibility"
+        if best in ("off_topic", "injection") or relevance < MIN_RELEVANCE:
+            return "out_of_scope"
+        if best in ("feasibility", "comparison"):
+            return "unknown_domain"
+        return best
+
+    # -- answering ---------------------------------------------------------------
+    def refusal(self, question: str, backend: str, started: float, notices: Sequence[str] = ()) -> Answer:
+        return Answer(
+            question=question, backend=backend, out_of_scope=True, answer=REFUSAL,
+            question_type="out_of_scope", notices=list(notices),
+            suggestions=self.suggestions(None),
+            timings_ms={"retrieve": 0.0, "generate": 0.0, "total": (time.perf_counter() - started) * 1000},
+        )
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        compose: Callable[[Understanding, Evidence, CitationBook], Composed] | None = None,
+        backend: str = "offline",
+        notices: Sequence[str] = (),
+    ) -> Answer:
+        started = time.perf_counter()
+        if not clean_question(question):
+            return self.refusal(question, backend, started, notices)
+        self.engine.ensure_index()
+        u, vector, _ = self.understand(question, history)
+        if u.qtype == "out_of_scope":
+            return self.refusal(question, backend, started, notices)
+        ev = gather(
+            self.engine.retriever, self.engine.catalogue, u.standalone, vector,
+            qtype=u.qtype, domains=u.domains,
+        )
+        retrieved_at = time.perf_counter()
+        if not ev.hits:
+            return self.refusal(question, backend, started, notices)
+        book = CitationBook(ev.hits)
+        composed = (compose or self.analyst.compose)(u, ev, book)
+        if not book.citations():
+            return self.refusal(question, backend, started, notices)
+        done = time.perf_counter()
+        answer = Answer(
+            question=question, backend=backend, out_of_scope=False, domains=u.domains,
+            verdict=composed.verdict, conditions=composed.conditions,  # type: ignore[arg-type]
+            answer=composed.answer, citations=book.citations(), retrieved=book.retrieved_ids,
+            question_type=u.qtype, standalone_question=u.standalone if u.is_followup else None,
+            comparison=composed.comparison, unknown_domain=composed.unknown_domain,
+            suggestions=self.suggestions(u), notices=list(notices),
+            timings_ms={
+                "retrieve": round((retrieved_at - started) * 1000, 2),
+                "generate": round((done - retrieved_at) * 1000, 2),
+                "total": round((done - started) * 1000, 2),
+            },
+        )
+        problems = check_answer(answer)
+        if problems:
+            raise CitationIntegrityError("; ".join(problems))
+        return answer
+
+    # -- suggestions ---------------------------------------------------------------
+    def suggestions(self, u: Understanding | None) -> list[str]:
+        """Two or three next questions the knowledge base can answer."""
+        cat = self.engine.catalogue
+        if u is None or not u.domains:
+            ranked = [s.id for s in (u.domain_scores if u else [])][:2] or list(cat.domains)[:2]
+            out = [f"Could rivals cooperate on {cat.domains[d].name.lower()}?" for d in ranked if d in cat.domains]
+            out.append("What are the conditions for feasible cooperation?")
+            return out[:3]
+        d = cat.domains[u.domains[0]]
+        opposite = next(
+            (s.id for s in u.domain_scores if s.id not in u.domains and cat.domains[s.id].verdict != d.verdict),
+            None,
+        )
+        out = []
+        if opposite:
+            out.append(f"How does {d.name.lower()} compare with {cat.domains[opposite].name.lower()}?")
+        weakest = min(d.conditions, key=lambda c: ["not_met", "unknown", "partial", "met"].index(d.conditions[c].rating))
+        out.append(f"What does {CONDITION_NAMES[weakest].lower()} mean in the framework?")
+        out.append("Is feasible cooperation always fair?" if d.verdict == "feasible"
+                   else f"Where is cooperation {VERDICT_WORDS['feasible']} instead?")
+        return out[:3]
+
+    def stream_answer(self, answer: Answer) -> Iterator[str]:
+        """The answer text in pieces (the offline analyst is instant; the UI streams anyway)."""
+        for line in answer.answer.splitlines(keepends=True):
+            yield line

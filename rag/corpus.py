@@ -1,0 +1,376 @@
+"""knowledge/ -> chunks with provenance.
+
+Markdown files are split at ``##`` headings (long sections are split further at
+paragraph boundaries); each domain card becomes one chunk per facet (overview,
+each condition, risk tests, who is left out, what would change). Every chunk knows
+its source, locator and a stable id: the hash of source, locator and text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from rag.errors import KnowledgeError
+from rag.framework import (
+    CONDITION_NAMES,
+    RATING_WORDS,
+    RISK_TEST_NAMES,
+    VERDICT_WORDS,
+    Catalogue,
+    Domain,
+    Ref,
+)
+
+CITATION_RE = re.compile(r"\[(@[^\]]+)\]")
+_LOCATOR_ATTR_RE = re.compile(r"\s*\{locator=\"([^\"]+)\"\}\s*$")
+MAX_CHUNK_CHARS = 1400
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: str
+    locator: str | None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable passage. ``text`` is what a user is shown when it is cited."""
+
+    id: str
+    text: str
+    source_id: str
+    locator: str
+    doc_id: str
+    doc_title: str
+    section: str
+    kind: str  # framework | case | research | precedent | domain | user
+    path: str
+    url: str | None = None
+    title: str = ""  # the source's title
+    domains: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    facet: str = ""  # for domain cards: overview | a condition id | risk_tests | left_out | would_change
+    cited_sources: tuple[str, ...] = ()
+    date: str | None = None
+
+    def embedding_content(self) -> str:
+        """What is embedded and BM25-indexed: heading context plus text, citations removed."""
+        body = CITATION_RE.sub("", self.text)
+        return f"{self.doc_title} - {self.section}. {body}"
+
+    def metadata(self) -> dict[str, str | int | float | bool]:
+        """Flat metadata for Chroma (scalars only)."""
+        return {
+            "source_id": self.source_id,
+            "locator": self.locator,
+            "doc_id": self.doc_id,
+            "doc_title": self.doc_title,
+            "section": self.section,
+            "kind": self.kind,
+            "path": self.path,
+            "url": self.url or "",
+            "title": self.title,
+            "domains": ",".join(self.domains),
+            "conditions": ",".join(self.conditions),
+            "facet": self.facet,
+            "cited_sources": ",".join(self.cited_sources),
+            "date": self.date or "",
+        }
+
+    @classmethod
+    def from_record(cls, chunk_id: str, text: str, meta: dict[str, object]) -> Chunk:
+        def split(key: str) -> tuple[str, ...]:
+            value = str(meta.get(key) or "")
+            return tuple(v for v in value.split(",") if v)
+
+        return cls(
+            id=chunk_id,
+            text=text,
+            source_id=str(meta.get("source_id", "")),
+            locator=str(meta.get("locator", "")),
+            doc_id=str(meta.get("doc_id", "")),
+            doc_title=str(meta.get("doc_title", "")),
+            section=str(meta.get("section", "")),
+            kind=str(meta.get("kind", "")),
+            path=str(meta.get("path", "")),
+            url=str(meta.get("url") or "") or None,
+            title=str(meta.get("title", "")),
+            domains=split("domains"),
+            conditions=split("conditions"),
+            facet=str(meta.get("facet", "")),
+            cited_sources=split("cited_sources"),
+            date=str(meta.get("date") or "") or None,
+        )
+
+
+def chunk_id(source_id: str, locator: str, text: str) -> str:
+    digest = hashlib.sha256(f"{source_id}\x1f{locator}\x1f{text}".encode()).hexdigest()
+    return digest[:20]
+
+
+def parse_citations(text: str) -> list[Citation]:
+    """All ``[@id, locator; @id2]`` citations in ``text``, in order."""
+    found: list[Citation] = []
+    for group in CITATION_RE.findall(text):
+        for part in group.split(";"):
+            part = part.strip()
+            if not part.startswith("@"):
+                continue
+            sid, _, loc = part[1:].partition(",")
+            found.append(Citation(sid.strip(), loc.strip() or None))
+    return found
+
+
+@dataclass
+class MarkdownDoc:
+    path: Path
+    meta: dict[str, object]
+    title: str
+    sections: list[tuple[str, str | None, str]] = field(default_factory=list)  # heading, locator, body
+
+    @property
+    def id(self) -> str:
+        return str(self.meta.get("id") or self.path.stem)
+
+
+def read_markdown(path: Path) -> MarkdownDoc:
+    """Front matter, title and ``##`` sections of one knowledge file."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise KnowledgeError(f"{path}: cannot read: {e}") from e
+    meta: dict[str, object] = {}
+    body = raw
+    if raw.startswith("---"):
+        parts = raw.split("\n---", 1)
+        if len(parts) != 2:
+            raise KnowledgeError(f"{path}: front matter is not closed with ---")
+        try:
+            loaded = yaml.safe_load(parts[0][3:]) or {}
+        except yaml.YAMLError as e:
+            raise KnowledgeError(f"{path}: bad front matter: {e}") from e
+        if not isinstance(loaded, dict):
+            raise KnowledgeError(f"{path}: front matter must be a mapping")
+        meta = loaded
+        body = parts[1].lstrip("-\n")
+    title = str(meta.get("title") or path.stem)
+    doc = MarkdownDoc(path=path, meta=meta, title=title)
+    heading, locator, lines = "", None, []  # text before the first ## is the introduction
+
+    def flush() -> None:
+        text = "\n".join(lines).strip()
+        if text:
+            doc.sections.append((heading or "Introduction", locator, text))
+
+    for line in body.splitlines():
+        if line.startswith("# ") and not doc.sections and not lines:
+            doc.title = str(meta.get("title") or line[2:].strip())
+            continue
+        if line.startswith("## "):
+            flush()
+            head = line[3:].strip()
+            m = _LOCATOR_ATTR_RE.search(head)
+            locator = m.group(1) if m else None
+            heading = _LOCATOR_ATTR_RE.sub("", head).strip()
+            lines = []
+            continue
+        lines.append(line)
+    flush()
+    return doc
+
+
+def chunk_provenance(
+    cites: list[Citation], main_source: str, section_locator: str | None, heading: str
+) -> tuple[str, str]:
+    """The (source, locator) a passage is shown under.
+
+    The document's main source when the passage cites it, else the source it cites
+    most (first on a tie); the locator of that source's first located citation, else
+    the section's locator attribute (main source only), else the section heading.
+    """
+    if not cites:
+        return main_source, section_locator or heading
+    counts = Counter(c.source for c in cites)
+    if main_source in counts:
+        source_id = main_source
+    else:
+        top = max(counts.values())
+        source_id = next(c.source for c in cites if counts[c.source] == top)
+    located = next((c.locator for c in cites if c.source == source_id and c.locator), None)
+    if located:
+        return source_id, located
+    if source_id == main_source and section_locator:
+        return source_id, section_locator
+    return source_id, heading
+
+
+def _split_long(text: str) -> list[str]:
+    if len(text) <= MAX_CHUNK_CHARS:
+        return [text]
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=MAX_CHUNK_CHARS, chunk_overlap=0, separators=["\n\n", "\n", ". ", " "]
+    )
+    return [p.strip() for p in splitter.split_text(text) if p.strip()]
+
+
+def _as_tuple(value: object) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return (str(value),) if value else ()
+
+
+def markdown_chunks(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> list[Chunk]:
+    doc = read_markdown(path)
+    kind = str(doc.meta.get("kind") or path.parent.name)
+    default_source = str(doc.meta.get("source_id") or "")
+    domains = _as_tuple(doc.meta.get("domains"))
+    conditions = _as_tuple(doc.meta.get("conditions"))
+    date = str(doc.meta["date"]) if doc.meta.get("date") else None
+    rel = path.relative_to(knowledge_dir).as_posix()
+    chunks: list[Chunk] = []
+    for heading, section_locator, body in doc.sections:
+        for part in _split_long(body):
+            cites = parse_citations(part)
+            source_id, locator = chunk_provenance(cites, default_source, section_locator, heading)
+            source = catalogue.sources.get(source_id)
+            chunks.append(
+                Chunk(
+                    id=chunk_id(source_id, locator, part),
+                    text=part,
+                    source_id=source_id,
+                    locator=locator,
+                    doc_id=doc.id,
+                    doc_title=doc.title,
+                    section=heading,
+                    kind=kind,
+                    path=rel,
+                    url=source.link if source else None,
+                    title=source.title if source else source_id,
+                    domains=domains,
+                    conditions=conditions,
+                    cited_sources=tuple(dict.fromkeys(c.source for c in cites)),
+                    date=date,
+                )
+            )
+    return chunks
+
+
+def _cite_text(refs: Iterable[Ref]) -> str:
+    parts = [f"@{r.source}" + (f", {r.locator}" if r.locator else "") for r in refs]
+    return f" [{'; '.join(parts)}]" if parts else ""
+
+
+def domain_facets(domain: Domain) -> Iterator[tuple[str, str, str, list[Ref]]]:
+    """(facet, section heading, text, citations) for each passage of a domain card."""
+    aliases = ", ".join(domain.aliases[:8])
+    yield (
+        "overview",
+        "Overview and verdict",
+        f"{domain.name} (also called: {aliases}). {domain.summary.strip()} "
+        f"Overall verdict on cooperation between rivals: {VERDICT_WORDS[domain.verdict]}. "
+        f"{domain.verdict_basis.strip()}",
+        list(domain.verdict_citations),
+    )
+    for cid, assessment in domain.conditions.items():
+        yield (
+            cid,
+            CONDITION_NAMES[cid],
+            f"{domain.name}, {CONDITION_NAMES[cid].lower()}: {RATING_WORDS[assessment.rating]}. "
+            f"{assessment.reasoning.strip()}",
+            list(assessment.citations),
+        )
+    if domain.risk_tests:
+        lines = [
+            f"{RISK_TEST_NAMES[tid]}: {t.level} risk. {t.note.strip()}"
+            for tid, t in domain.risk_tests.items()
+        ]
+        refs = [r for t in domain.risk_tests.values() for r in t.citations]
+        yield (
+            "risk_tests",
+            "Risk tests from the FAccT 2025 paper",
+            f"{domain.name}, risk tests for cooperation: " + " ".join(lines),
+            refs,
+        )
+    if domain.left_out:
+        yield (
+            "left_out",
+            "Feasible is not fair: who is left out",
+            f"{domain.name}, who may be left out: {domain.left_out.text.strip()}",
+            list(domain.left_out.citations),
+        )
+    if domain.would_change:
+        refs = [r for w in domain.would_change for r in w.citations]
+        yield (
+            "would_change",
+            "What would change the assessment",
+            f"{domain.name}, what would change the assessment: "
+            + " ".join(w.text.strip() for w in domain.would_change),
+            refs,
+        )
+
+
+def domain_chunks(domain: Domain, catalogue: Catalogue) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for facet, heading, text, refs in domain_facets(domain):
+        body = text + _cite_text(refs)
+        first = refs[0] if refs else Ref(source="", locator=None)
+        locator = first.locator or heading
+        source = catalogue.sources.get(first.source)
+        chunks.append(
+            Chunk(
+                id=chunk_id(first.source, locator, body),
+                text=body,
+                source_id=first.source,
+                locator=locator,
+                doc_id=f"domain-{domain.id}",
+                doc_title=f"Domain catalogue: {domain.name}",
+                section=heading,
+                kind="domain",
+                path=f"domains/{domain.id}.yaml",
+                url=source.link if source else None,
+                title=source.title if source else first.source,
+                domains=(domain.id,),
+                conditions=(facet,) if facet in CONDITION_NAMES else (),
+                facet=facet,
+                cited_sources=tuple(dict.fromkeys(r.source for r in refs)),
+            )
+        )
+    return chunks
+
+
+def knowledge_files(knowledge_dir: Path) -> list[Path]:
+    """Every file of the knowledge base that becomes chunks, sorted."""
+    files = sorted(p for p in knowledge_dir.rglob("*.md") if not p.name.startswith("_"))
+    files += sorted((knowledge_dir / "domains").glob("*.yaml"))
+    return [p for p in files if p.name.upper() not in {"README.MD"}]
+
+
+def chunks_for_file(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> list[Chunk]:
+    if path.suffix == ".yaml":
+        domain = catalogue.domains.get(path.stem)
+        if domain is None:
+            raise KnowledgeError(f"{path}: not a loaded domain")
+        return domain_chunks(domain, catalogue)
+    return markdown_chunks(path, knowledge_dir, catalogue)
+
+
+def load_corpus(knowledge_dir: Path, catalogue: Catalogue | None = None) -> list[Chunk]:
+    """All chunks of the knowledge base (ids unique: a repeated passage is kept once)."""
+    catalogue = catalogue or Catalogue(knowledge_dir)
+    seen: set[str] = set()
+    out: list[Chunk] = []
+    for path in knowledge_files(knowledge_dir):
+        for chunk in chunks_for_file(path, knowledge_dir, catalogue):
+            if chunk.id not in seen:
+                seen.add(chunk.id)
+                out.append(chunk)
+    return out

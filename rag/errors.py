@@ -1,0 +1,58 @@
+"""The one exception tree of the project.
+
+    RagError                      anything the CLI or the app shows as a clear message
+    ├── ConfigError               a setting is missing or malformed
+    ├── KnowledgeError            knowledge/ is invalid (unknown source, bad rating, ...)
+    ├── EmbeddingError            the embedding model cannot be loaded or run
+    ├── IndexError_               the index is missing, busy, corrupt or unreachable
+    │   ├── IndexBusyError        another writer holds the lock
+    │   └── StoreUnavailableError the Chroma server cannot be reached
+    ├── IngestError               a user document cannot be read (per file)
+    ├── BackendError              the LLM endpoint failed (the engine falls back)
+    └── UsageError                bad command-line or API usage
+
+Everything raised on purpose derives from ``RagError``; the CLI and the app turn it
+into one line for the user and never show a traceback for it.
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigError(RagError):
+    """A setting is missing or malformed."""
+
+
+class KnowledgeError(RagError):
+    """The knowledge base does not follow docs/knowledge-format.md."""
+
+
+class EmbeddingError(RagError):
+    """The embedding model cannot be loaded or run."""
+
+
+class IndexError_(RagError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """The index is missing, corrupt or unreachable."""
+
+
+class IndexBusyError(IndexError_):
+    """Another process is writing the index."""
+
+
+class StoreUnavailableError(IndexError_):
+    """The Chroma server cannot be reached."""
+
+
+class IngestError(RagError):
+    """A user document cannot be read."""
+
+
+class BackendError(RagError):
+    """The LLM endpoint failed; the engine falls back to the offline analyst."""
+
+
+class UsageError(RagError):
+    """The command line or the API was used wrongly."""

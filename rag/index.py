@@ -1,0 +1,219 @@
+"""The index: a Chroma collection (dense) and a BM25 snapshot (lexical) that agree.
+
+How it stays consistent and crash-safe:
+
+* Chunk ids are content hashes, so an unchanged passage keeps its id and is never
+  embedded twice; Chroma is written first (upsert of new ids only).
+* The published state is a snapshot folder (chunk records, manifest, BM25 files)
+  named by the file ``CURRENT``, switched with an atomic rename. Readers only trust
+  ids in the snapshot, so a crash before the switch leaves the previous index usable,
+  and the next run finds the vectors already stored and completes quickly.
+* Vectors no longer in the snapshot are deleted after the switch.
+* A file lock serialises writers (a second ``rag index`` waits its turn).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.corpus import Chunk
+from rag.errors import IndexBusyError, IndexError_
+from rag.lexical import LexicalIndex
+from rag.store import DenseStore
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class IndexReport:
+    files: int = 0
+    files_changed: int = 0
+    files_removed: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    def summary(self) -> str:
+        return (
+            f"{self.files} files, {self.chunks} chunks ({self.embedded} embedded, "
+            f"{self.deleted} removed, {self.files_changed} files changed, "
+            f"{self.files_removed} files gone) in {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class Snapshot:
+    """One published version of a collection: its chunks and their BM25 index."""
+
+    name: str
+    chunks: list[Chunk]
+    files: dict[str, dict[str, Any]]  # file key -> {"sha": ..., "ids": [...], "title": ...}
+    lexical: LexicalIndex
+    by_id: dict[str, Chunk] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.id: c for c in self.chunks}
+
+
+def file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class IndexedCollection:
+    """A dense store plus the published snapshot folder that describes it."""
+
+    def __init__(self, store: DenseStore, folder: Path) -> None:
+        self.store = store
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock_path = folder / "write.lock"
+        self._snapshot: Snapshot | None = None
+        self._snapshot_name: str | None = None
+
+    # -- reading -----------------------------------------------------------------
+    def current_name(self) -> str | None:
+        pointer = self.folder / "CURRENT"
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return name if name and (self.folder / name / "manifest.json").exists() else None
+
+    def snapshot(self) -> Snapshot | None:
+        """The published snapshot, reloaded when another writer published a new one."""
+        name = self.current_name()
+        if name is None:
+            return None
+        if name != self._snapshot_name:
+            self._snapshot = self._load(name)
+            self._snapshot_name = name
+        return self._snapshot
+
+    def _load(self, name: str) -> Snapshot:
+        folder = self.folder / name
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            chunks = []
+            with (folder / "chunks.jsonl").open(encoding="utf-8") as f:
+                for line in f:
+                    rec = json.loads(line)
+                    chunks.append(Chunk.from_record(rec["id"], rec["text"], rec["meta"]))
+            lexical = LexicalIndex.load(folder / "bm25", [c.id for c in chunks])
+        except (OSError, ValueError, KeyError) as e:
+            raise IndexError_(f"the index snapshot {folder} is damaged ({e}); run `rag index --rebuild`") from e
+        return Snapshot(name=name, chunks=chunks, files=manifest["files"], lexical=lexical)
+
+    # -- writing -----------------------------------------------------------------
+    @contextmanager
+    def locked(self, timeout: float = 600.0) -> Iterator[None]:
+        """Hold the writer lock; IndexBusyError when it cannot be had in ``timeout`` s."""
+        import fcntl
+
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusyError(
+                            f"another process is writing the index in {self.folder}; "
+                            "try again when it ends"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def publish(
+        self,
+        files: Mapping[str, dict[str, Any]],
+        chunks_by_file: Mapping[str, Sequence[Chunk]],
+        embed: Callable[[Sequence[str]], Any],
+        *,
+        progress: Progress | None = None,
+        batch: int = 64,
+        before_switch: Callable[[], None] | None = None,
+    ) -> tuple[int, int]:
+        """Store missing vectors, then publish ``files`` as the new snapshot.
+
+        ``files`` maps a file key to ``{"sha": ..., "title": ...}``; the caller holds the lock.
+        Returns (embedded, deleted).
+        """
+        chunks: list[Chunk] = []
+        seen: set[str] = set()
+        manifest: dict[str, dict[str, Any]] = {}
+        for key, info in files.items():
+            ids = []
+            for c in chunks_by_file.get(key, ()):
+                ids.append(c.id)
+                if c.id not in seen:
+                    seen.add(c.id)
+                    chunks.append(c)
+            manifest[key] = {**info, "ids": ids}
+        present = self.store.existing([c.id for c in chunks])
+        missing = [c for c in chunks if c.id not in present]
+        done = 0
+        if progress:
+            progress(0, len(missing))
+        for start in range(0, len(missing), batch):
+            part = missing[start : start + batch]
+            vectors = embed([c.embedding_content() for c in part])
+            self.store.upsert([c.id for c in part], vectors, [c.text for c in part], [c.metadata() for c in part])
+            done += len(part)
+            if progress:
+                progress(done, len(missing))
+        name = f"snap-{time.strftime('%Y%m%d-%H%M%S')}-{hashlib.sha256(''.join(sorted(seen)).encode()).hexdigest()[:10]}"
+        folder = self.folder / name
+        tmp = self.folder / (name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps({"id": c.id, "text": c.text, "meta": c.metadata()}, ensure_ascii=False) + "\n")
+        lexical = LexicalIndex.build([c.id for c in chunks], [c.embedding_content() for c in chunks])
+        (tmp / "bm25").mkdir()
+        lexical.save(tmp / "bm25")
+        _write_json(tmp / "manifest.json", {"files": manifest, "chunks": len(chunks), "created": time.time()})
+        if before_switch:
+            before_switch()
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+        pointer = self.folder / "CURRENT.tmp"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, self.folder / "CURRENT")
+        # Garbage: vectors no snapshot refers to any more, and old snapshot folders.
+        stale = [i for i in self.store.all_ids() if i not in seen]
+        self.store.delete(stale)
+        for old in self.folder.iterdir():
+            if old.is_dir() and old.name != name and old.name.startswith("snap-"):
+                shutil.rmtree(old, ignore_errors=True)
+        return len(missing), len(stale)
+
+    def reset(self) -> None:
+        """Forget the published snapshot (used by ``--rebuild``); vectors are reused."""
+        (self.folder / "CURRENT").unlink(missing_ok=True)
+        self._snapshot = None
+        self._snapshot_name = None

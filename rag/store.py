@@ -1,0 +1,142 @@
+"""The dense side: a Chroma collection, embedded (PersistentClient) or a server (HttpClient).
+
+Vectors are always computed by our embedder and passed in, so Chroma's own default
+embedding function (which downloads a model) never runs. Telemetry is off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rag.errors import StoreUnavailableError
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+
+_PAGE = 5000
+
+
+def chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma client for the configured deployment."""
+    import chromadb
+
+    try:
+        if settings.chroma_api_key and settings.chroma_tenant:
+            return chromadb.CloudClient(
+                tenant=settings.chroma_tenant,
+                database=settings.chroma_database or "default_database",
+                api_key=settings.chroma_api_key,
+            )
+        if settings.chroma_host:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings()
+            )
+        path = settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings())
+    except Exception as e:  # chromadb raises ValueError/ConnectionError/httpx errors
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "disk"
+        raise StoreUnavailableError(f"cannot open the Chroma store ({where}): {e}") from e
+
+
+class DenseStore:
+    """One Chroma collection of chunk vectors (cosine space)."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.name = name
+        self._client = client
+        try:
+            self._collection = client.get_or_create_collection(
+                name=name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as e:
+            raise StoreUnavailableError(f"cannot open Chroma collection {name!r}: {e}") from e
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:
+            raise StoreUnavailableError(f"Chroma {what} failed on {self.name!r}: {e}") from e
+
+    def count(self) -> int:
+        return int(self._call("count", self._collection.count))
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are already stored."""
+        found: set[str] = set()
+        for start in range(0, len(ids), _PAGE):
+            got = self._call("get", self._collection.get, ids=list(ids[start : start + _PAGE]), include=[])
+            found.update(got["ids"])
+        return found
+
+    def all_ids(self) -> Iterator[str]:
+        total = self.count()
+        for offset in range(0, total, _PAGE):
+            got = self._call("get", self._collection.get, include=[], limit=_PAGE, offset=offset)
+            yield from got["ids"]
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        if not ids:
+            return
+        self._call(
+            "upsert",
+            self._collection.upsert,
+            ids=list(ids),
+            embeddings=vectors.astype(np.float32),
+            documents=list(documents),
+            metadatas=list(metadatas),
+        )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _PAGE):
+            self._call("delete", self._collection.delete, ids=list(ids[start : start + _PAGE]))
+
+    def query(
+        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the ``k`` nearest stored vectors matching ``where``."""
+        if k <= 0:
+            return []
+        got = self._call(
+            "query",
+            self._collection.query,
+            query_embeddings=[vector.astype(np.float32)],
+            n_results=k,
+            where=where,
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def get_records(self, ids: Sequence[str] | None = None) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """ids, documents and metadatas (all, or the given ids)."""
+        out_ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        if ids is None:
+            total = self.count()
+            pages = [{"limit": _PAGE, "offset": o} for o in range(0, total, _PAGE)]
+        else:
+            pages = [{"ids": list(ids[s : s + _PAGE])} for s in range(0, len(ids), _PAGE)]
+        for page in pages:
+            got = self._call("get", self._collection.get, include=["documents", "metadatas"], **page)
+            out_ids.extend(got["ids"])
+            docs.extend(got["documents"] or [])
+            metas.extend(got["metadatas"] or [])
+        return out_ids, docs, metas

@@ -1,0 +1,174 @@
+"""Question understanding: which domains, what type of question, follow-up rewriting.
+
+Domains are detected from the catalogue's own names, aliases and summaries (dense
+similarity plus IDF-weighted lexical overlap), never from a keyword table in code.
+The question type comes from labelled exemplars in ``rag/data/intents.yaml``
+(dense k-NN) combined with how many domains were found.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from rag.framework import Catalogue
+from rag.lexical import tokenize
+
+INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_QUESTION_CHARS = 4000
+FOLLOWUP_MAX_WORDS = 9
+
+# Weights of the domain score: dense alias similarity is the backbone, lexical
+# coverage of an alias adds evidence, the summary helps with descriptive questions.
+W_ALIAS, W_LEXICAL, W_SUMMARY = 1.0, 0.45, 0.35
+DOMAIN_MIN = 0.62  # a domain counts as asked about at or above this score
+SECOND_MARGIN = 0.08  # a second domain must be this close to the first ...
+EXPLICIT_COVERAGE = 0.99  # ... or be named outright by one of its aliases
+
+
+def clean_question(text: str) -> str:
+    """Control and bidi characters removed, whitespace collapsed, length capped."""
+    text = _CONTROL_RE.sub(" ", text or "")
+    text = " ".join(text.split())
+    return text[:MAX_QUESTION_CHARS]
+
+
+@dataclass(frozen=True)
+class DomainScore:
+    id: str
+    score: float
+    dense: float
+    lexical: float
+    summary: float
+    alias: str
+
+    @property
+    def explicit(self) -> bool:
+        return self.lexical >= EXPLICIT_COVERAGE
+
+
+@dataclass
+class Understanding:
+    question: str
+    standalone: str
+    qtype: str
+    domains: list[str]
+    domain_scores: list[DomainScore]
+    intents: dict[str, float]
+    is_followup: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class DomainDetector:
+    """Scores every catalogue domain against a question."""
+
+    def __init__(self, catalogue: Catalogue, embedder: Any) -> None:
+        self.catalogue = catalogue
+        self.embedder = embedder
+        self._phrases: list[tuple[str, str]] = []  # (domain id, phrase)
+        for d in catalogue.domains.values():
+            for phrase in dict.fromkeys([d.name, *d.aliases]):
+                self._phrases.append((d.id, phrase))
+        self._phrase_tokens = [set(tokenize(p)) for _, p in self._phrases]
+        df: Counter[str] = Counter()
+        for d in catalogue.domains.values():
+            toks: set[str] = set()
+            for phrase in [d.name, *d.aliases]:
+                toks.update(tokenize(phrase))
+            df.update(toks)
+        n = max(len(catalogue.domains), 1)
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._ids = list(catalogue.domains)
+
+    @cached_property
+    def _phrase_vectors(self) -> np.ndarray:
+        return np.asarray(self.embedder.embed_batch([p for _, p in self._phrases]))
+
+    @cached_property
+    def _summary_vectors(self) -> np.ndarray:
+        texts = [f"{d.name}. {d.summary}" for d in self.catalogue.domains.values()]
+        return np.asarray(self.embedder.embed_batch(texts))
+
+    def warm(self) -> None:
+        _ = self._phrase_vectors, self._summary_vectors
+
+    def score(self, text: str, vector: np.ndarray) -> list[DomainScore]:
+        if not self._ids:
+            return []
+        qtokens = set(tokenize(text))
+        sims = self._phrase_vectors @ vector
+        summary = self._summary_vectors @ vector
+        dense_best: dict[str, tuple[float, str]] = {}
+        lexical_best: dict[str, float] = {}
+        for i, (did, phrase) in enumerate(self._phrases):
+            toks = self._phrase_tokens[i]
+            weight = sum(self._idf.get(t, 1.0) for t in toks)
+            cover = sum(self._idf.get(t, 1.0) for t in toks & qtokens) / weight if weight else 0.0
+            if float(sims[i]) > dense_best.get(did, (-2.0, ""))[0]:
+                dense_best[did] = (float(sims[i]), phrase)
+            lexical_best[did] = max(lexical_best.get(did, 0.0), cover)
+        out = []
+        for j, did in enumerate(self._ids):
+            dense, phrase = dense_best[did]
+            lexical = lexical_best[did]
+            s = W_ALIAS * dense + W_LEXICAL * lexical + W_SUMMARY * float(summary[j])
+            out.append(DomainScore(did, s, dense, lexical, float(summary[j]), phrase))
+        out.sort(key=lambda d: d.score, reverse=True)
+        return out
+
+    @staticmethod
+    def select(scores: Sequence[DomainScore], *, comparison: bool) -> list[str]:
+        """The domains a question is about: the best one, plus close or named others."""
+        if not scores or scores[0].score < DOMAIN_MIN:
+            return []
+        top = scores[0]
+        chosen = [top.id]
+        for s in scores[1:4]:
+            if s.score < DOMAIN_MIN:
+                break
+            close = s.score >= top.score - SECOND_MARGIN
+            if (s.explicit and (comparison or close)) or (comparison and close):
+                chosen.append(s.id)
+        return chosen
+
+
+class IntentClassifier:
+    """Nearest labelled exemplars decide the question type."""
+
+    def __init__(self, embedder: Any, path: Path = INTENTS_FILE) -> None:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self._labels: list[str] = []
+        texts: list[str] = []
+        for label, examples in raw.items():
+            for ex in examples:
+                self._labels.append(label)
+                texts.append(ex)
+        self._texts = texts
+        self.embedder = embedder
+
+    @cached_property
+    def _vectors(self) -> np.ndarray:
+        return np.asarray(self.embedder.embed_batch(self._texts))
+
+    def scores(self, vector: np.ndarray, k: int = 3) -> dict[str, float]:
+        """Mean of the ``k`` best similarities per label."""
+        sims = self._vectors @ vector
+        per: dict[str, list[float]] = {}
+        for label, s in zip(self._labels, sims, strict=True):
+            per.setdefault(label, []).append(float(s))
+        return {label: float(np.mean(sorted(v, reverse=True)[:k])) for label, v in per.items()}
+
+
+def looks_like_followup(question: str, history: Sequence[dict[str, Any]]) -> bool:
+    """Short questions after an earlier turn lean on it; long pasted text stands alone."""
+    return bool(history) and len(question.split()) <= FOLLOWUP_MAX_WORDS

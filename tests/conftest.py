@@ -1,0 +1,69 @@
+"""Shared fixtures. The network guard is on for every test in the session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import netguard
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+KNOWLEDGE = ROOT / "knowledge"
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "RAG_BACKEND", "RAG_DATA_DIR"):
+    os.environ.pop(name, None)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    netguard.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    netguard.uninstall()
+
+
+@pytest.fixture
+def mini_knowledge(tmp_path: Path) -> Path:
+    """A writable copy of the small fixture knowledge base."""
+    dest = tmp_path / "knowledge"
+    shutil.copytree(FIXTURES / "mini", dest)
+    return dest
+
+
+def make_settings(knowledge: Path, data: Path, **extra: object):
+    from rag.config import Settings
+
+    return Settings(knowledge_dir=knowledge, data_dir=data).with_(backend="offline", **extra)
+
+
+@pytest.fixture
+def mini_engine(mini_knowledge: Path, tmp_path: Path):
+    from rag.engine import Engine
+
+    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"))
+    engine.index_knowledge()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def shipped_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The real knowledge base, indexed once for the session, answered offline."""
+    from rag.service import Service
+
+    data = tmp_path_factory.mktemp("shipped-data")
+    service = Service(make_settings(KNOWLEDGE, data))
+    service.navigator.warm()
+    yield service
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embeddings import MiniLMEmbedder
+
+    return MiniLMEmbedder()

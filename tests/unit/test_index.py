@@ -1,0 +1,110 @@
+"""Incremental, crash-safe, locked indexing against a real embedded Chroma."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.engine import Engine
+from rag.errors import IndexBusyError
+from tests.conftest import make_settings
+
+
+def test_second_run_embeds_nothing(mini_engine: Engine) -> None:
+    report = mini_engine.index_knowledge()
+    assert report.embedded == 0 and report.deleted == 0 and report.files_changed == 0
+    assert report.chunks > 10
+
+
+def test_editing_one_file_reembeds_only_its_changed_chunks(mini_engine: Engine, mini_knowledge: Path) -> None:
+    before = {c.id: c for c in mini_engine.all_chunks()}
+    path = mini_knowledge / "framework" / "mini.md"
+    path.write_text(path.read_text().replace("helps everyone learn", "helps both sides learn"))
+    report = mini_engine.index_knowledge()
+    after = {c.id: c for c in mini_engine.all_chunks()}
+    added, removed = set(after) - set(before), set(before) - set(after)
+    assert report.files_changed == 1
+    assert report.embedded == len(added) == 1
+    assert report.deleted == len(removed) == 1
+    assert after[next(iter(added))].section == "Incident sharing"
+    assert mini_engine.knowledge.store.count() == len(after)
+
+
+def test_deleted_file_disappears_from_both_searches(mini_engine: Engine, mini_knowledge: Path) -> None:
+    (mini_knowledge / "precedents" / "hotline.md").unlink()
+    # the domain that lists it keeps validating only in check-knowledge; indexing goes on
+    report = mini_engine.index_knowledge()
+    assert report.files_removed == 1
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = mini_engine.search("direct link for crises 1963 hotline", 10, mode=mode)
+        assert all(h.chunk.doc_id != "hotline" for h in hits)
+
+
+def test_search_ranks_chip_material_first(mini_engine: Engine) -> None:
+    hits = mini_engine.search("chip export restrictions", 3)
+    top = hits[0].chunk
+    assert "compute-controls" in top.domains or top.source_id == "chips-rule"
+
+
+def test_crash_before_publishing_leaves_previous_index_usable(mini_engine: Engine, mini_knowledge: Path) -> None:
+    before = {c.id for c in mini_engine.all_chunks()}
+    path = mini_knowledge / "framework" / "mini.md"
+    path.write_text(path.read_text() + "\n## New section\nA brand new passage on verification [@talk].\n")
+
+    class Crash(Exception):
+        pass
+
+    def crash() -> None:
+        raise Crash
+
+    coll = mini_engine.knowledge
+    from rag.corpus import chunks_for_file, knowledge_files
+    from rag.framework import Catalogue
+    from rag.index import file_sha
+
+    cat = Catalogue(mini_knowledge)
+    files = {p.relative_to(mini_knowledge).as_posix(): {"sha": file_sha(p)} for p in knowledge_files(mini_knowledge)}
+    chunks = {p.relative_to(mini_knowledge).as_posix(): chunks_for_file(p, mini_knowledge, cat)
+              for p in knowledge_files(mini_knowledge)}
+    with coll.locked(), pytest.raises(Crash):
+        coll.publish(files, chunks, mini_engine.embedder.embed_batch, before_switch=crash)
+    # the new vector is in Chroma, but readers still see exactly the old snapshot
+    fresh = Engine(mini_engine.settings)
+    assert {c.id for c in fresh.all_chunks()} == before
+    hits = fresh.search("brand new passage on verification", 5)
+    assert all(h.id in before for h in hits)
+    # the next run completes the job without embedding the new passage twice
+    report = fresh.index_knowledge()
+    assert report.embedded == 0
+    assert len({c.id for c in fresh.all_chunks()} - before) == 1
+
+
+def _hold_lock(data: str, knowledge: str, ready, release) -> None:
+    engine = Engine(make_settings(Path(knowledge), Path(data)))
+    with engine.knowledge.locked():
+        ready.set()
+        release.wait(30)
+
+
+def test_a_second_writer_waits_for_the_lock(mini_engine: Engine, mini_knowledge: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_hold_lock, args=(str(mini_engine.settings.data_dir), str(mini_knowledge), ready, release))
+    proc.start()
+    try:
+        assert ready.wait(60)
+        assert proc.is_alive(), proc.exitcode
+        with pytest.raises(IndexBusyError), mini_engine.knowledge.locked(timeout=0.5):
+            pass
+        release.set()
+        proc.join(30)
+        started = time.perf_counter()
+        with mini_engine.knowledge.locked(timeout=10):
+            pass
+        assert time.perf_counter() - started < 10
+    finally:
+        release.set()
+        proc.join(5)

@@ -1,0 +1,31 @@
+"""The default path never leaves the machine: proven under the socket guard."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from rag.engine import Engine
+from tests import netguard
+
+
+def test_guard_blocks_outbound_connections() -> None:
+    with pytest.raises(netguard.OutboundConnectionBlocked):
+        socket.create_connection(("203.0.113.7", 443), timeout=1)
+
+
+def test_indexing_searching_and_answering_make_no_outbound_attempt(mini_engine: Engine) -> None:
+    from rag.answer.pipeline import Navigator
+
+    with netguard.recording() as attempts:
+        mini_engine.index_knowledge(rebuild=True)
+        mini_engine.search("chip export restrictions", 5)
+        Navigator(mini_engine).ask("Could rivals cooperate on chip export restrictions?")
+    assert attempts == []
+
+
+def test_chroma_telemetry_is_off(mini_engine: Engine) -> None:
+    from rag.store import chroma_settings
+
+    assert chroma_settings().anonymized_telemetry is False
