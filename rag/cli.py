@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from rag import __version__
+
+    parser.add_argument("--version", action="version", version=f"rag {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", help="index knowledge/ (incrementally) and, with PATHs, your documents",
@@ -171,9 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_extra(sub: Any) -> None:
-    from rag import cli_ask
+    """Commands that live in their own modules (each has a ``register(subparsers)``)."""
+    import importlib
 
-    cli_ask.register(sub)
+    for name in ("rag.cli_ask", "rag.cli_eval", "rag.cli_bench"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+            continue
+        module.register(sub)
 
 
 _EXTRA_COMMANDS: list[Callable[[Any], None]] = [_register_extra]

@@ -7,7 +7,7 @@ with a notice in the answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -40,3 +40,16 @@ class Service:
         if self.backend == "offline":
             return self.navigator.ask(question, history)
         return self.llm.ask(self.navigator, question, history)
+
+    def ask_stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the final validated Answer (last item).
+
+        The final Answer is what to store and render; the pieces are for a live preview
+        (with the LLM they arrive as the model writes; offline they come at once).
+        """
+        if self.backend == "offline":
+            answer = self.navigator.ask(question, history)
+            yield from self.navigator.stream_answer(answer)
+            yield answer
+            return
+        yield from self.llm.ask_stream(self.navigator, question, history)

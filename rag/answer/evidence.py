@@ -7,11 +7,12 @@ the catalogue cites for each domain, and its precedents. Whatever is not in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from rag.framework import Catalogue, Domain
-from rag.retrieve import Filter, Hit, HybridRetriever
+from rag.retrieve import Filter, Hit, HybridRetriever, Mode
 
 TEXT_KINDS = ("framework", "case", "research", "precedent")
 TYPE_KINDS: dict[str, tuple[str, ...]] = {
@@ -61,28 +62,30 @@ def gather(
     qtype: str,
     domains: list[str],
     k: int = 8,
+    mode: Mode = "hybrid",
 ) -> Evidence:
     ev = Evidence()
-    ev.main = ev.add(retriever.search(query, k, domains=domains, boost=1.5, vector=vector))
+    search = functools.partial(retriever.search, mode=mode)
+    ev.main = ev.add(search(query, k, domains=domains, boost=1.5, vector=vector))
     kinds = TYPE_KINDS.get(qtype)
     if kinds:
-        ev.typed = ev.add(retriever.search(query, 6, where=Filter(kinds=kinds), vector=vector))
+        ev.typed = ev.add(search(query, 6, where=Filter(kinds=kinds), vector=vector))
     for did in domains:
         d = catalogue.domains[did]
         ev.cards[did] = ev.add(
-            retriever.search(query, 10, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector)
+            search(query, 10, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector)
         )
         sources = refs_sources(d)
         if sources:
             ev.support[did] = ev.add(
-                retriever.search(
+                search(
                     f"{d.name} {query}", 12,
                     where=Filter(kinds=TEXT_KINDS, source_ids=sources), vector=vector,
                 )
             )
         if d.precedents:
             ev.precedents[did] = ev.add(
-                retriever.search(
+                search(
                     f"{d.name} {query}", 2 * len(d.precedents),
                     where=Filter(doc_ids=tuple(d.precedents)), vector=vector,
                 )

@@ -18,6 +18,7 @@ from rag.answer.offline import Composed, OfflineAnalyst
 from rag.answer.schema import REFUSAL, Answer
 from rag.engine import Engine
 from rag.framework import CONDITION_NAMES, VERDICT_WORDS
+from rag.retrieve import Mode
 from rag.understand import (
     DomainDetector,
     IntentClassifier,
@@ -37,8 +38,9 @@ DEFER_TYPES = ("concept", "deepseek", "research", "precedent")
 class Navigator:
     """Answers questions; build one per process (it is thread-safe for reading)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, mode: Mode = "hybrid") -> None:
         self.engine = engine
+        self.mode: Mode = mode  # retrieval used for evidence: hybrid, or one side for baselines
 
     @cached_property
     def detector(self) -> DomainDetector:
@@ -146,7 +148,7 @@ class Navigator:
             return self.refusal(question, backend, started, notices)
         ev = gather(
             self.engine.retriever, self.engine.catalogue, u.standalone, vector,
-            qtype=u.qtype, domains=u.domains,
+            qtype=u.qtype, domains=u.domains, mode=self.mode,
         )
         retrieved_at = time.perf_counter()
         if not ev.hits:
