@@ -93,17 +93,17 @@ class OfflineAnalyst:
         marks = [book.cite(h.id) for h in hits if h is not None and book.can_cite(h.id)]
         return "".join(dict.fromkeys(marks))
 
+    def condition(self, d: Domain, cid: str, ev: Evidence, book: CitationBook) -> ConditionOut:
+        """One condition of a domain: the catalogue's rating and reasoning, cited."""
+        a = d.conditions[cid]  # type: ignore[index]
+        hits = [self._facet(ev, d.id, cid), *self._support(ev, d.id, a.citations, 2)]
+        marks = self._cite(book, hits)
+        reasoning = f"{' '.join(a.reasoning.split())} {marks}".strip()
+        return ConditionOut(rating=a.rating, reasoning=reasoning, citations=re.findall(r"c\d+", marks))
+
     def assess(self, d: Domain, ev: Evidence, book: CitationBook) -> tuple[dict[str, ConditionOut], str]:
         """Per-condition results for one domain, and the verdict sentence."""
-        conditions: dict[str, ConditionOut] = {}
-        for cid in CONDITIONS:
-            a = d.conditions[cid]
-            hits = [self._facet(ev, d.id, cid), *self._support(ev, d.id, a.citations, 2)]
-            marks = self._cite(book, hits)
-            reasoning = f"{' '.join(a.reasoning.split())} {marks}".strip()
-            conditions[cid] = ConditionOut(
-                rating=a.rating, reasoning=reasoning, citations=re.findall(r"c\d+", marks)
-            )
+        conditions = {cid: self.condition(d, cid, ev, book) for cid in CONDITIONS}
         overview = self._facet(ev, d.id, "overview")
         verdict_marks = self._cite(book, [*self._support(ev, d.id, d.verdict_citations), overview])
         basis = " ".join(d.verdict_basis.split())

@@ -8,7 +8,8 @@ falls back to the offline analyst on any failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -27,7 +28,19 @@ from rag.understand import (
     looks_like_followup,
 )
 
-Turn = dict[str, Any]  # {"question", "standalone", "domains", "qtype"} of an earlier answer
+Turn = dict[str, Any]
+
+
+@dataclass
+class Prepared:
+    """Everything needed to compose an answer: the question understood and its evidence."""
+
+    question: str
+    understanding: Understanding
+    evidence: Evidence
+    book: CitationBook
+    started: float
+    retrieved_at: float  # {"question", "standalone", "domains", "qtype"} of an earlier answer
 
 # Below these, a question without a catalogued domain is judged off-topic.
 MIN_RELEVANCE = 0.30
@@ -130,15 +143,9 @@ class Navigator:
             timings_ms={"retrieve": 0.0, "generate": 0.0, "total": (time.perf_counter() - started) * 1000},
         )
 
-    def ask(
-        self,
-        question: str,
-        history: Sequence[Turn] = (),
-        *,
-        compose: Callable[[Understanding, Evidence, CitationBook], Composed] | None = None,
-        backend: str = "offline",
-        notices: Sequence[str] = (),
-    ) -> Answer:
+    def prepare(self, question: str, history: Sequence[Turn] = (), *, backend: str = "offline",
+                notices: Sequence[str] = ()) -> Prepared | Answer:
+        """Understanding and evidence for a question, or the refusal when there is none."""
         started = time.perf_counter()
         if not clean_question(question):
             return self.refusal(question, backend, started, notices)
@@ -150,31 +157,42 @@ class Navigator:
             self.engine.retriever, self.engine.catalogue, u.standalone, vector,
             qtype=u.qtype, domains=u.domains, mode=self.mode,
         )
-        retrieved_at = time.perf_counter()
         if not ev.hits:
             return self.refusal(question, backend, started, notices)
-        book = CitationBook(ev.hits)
-        composed = (compose or self.analyst.compose)(u, ev, book)
+        return Prepared(question, u, ev, CitationBook(ev.hits), started, time.perf_counter())
+
+    def finish(self, prep: Prepared, composed: Composed, *, backend: str = "offline",
+               notices: Sequence[str] = (), validation: dict[str, Any] | None = None) -> Answer:
+        """The validated Answer; raises CitationIntegrityError on any unresolved marker."""
+        book, u = prep.book, prep.understanding
         if not book.citations():
-            return self.refusal(question, backend, started, notices)
+            return self.refusal(prep.question, backend, prep.started, notices)
         done = time.perf_counter()
         answer = Answer(
-            question=question, backend=backend, out_of_scope=False, domains=u.domains,
+            question=prep.question, backend=backend, out_of_scope=False, domains=u.domains,
             verdict=composed.verdict, conditions=composed.conditions,  # type: ignore[arg-type]
             answer=composed.answer, citations=book.citations(), retrieved=book.retrieved_ids,
             question_type=u.qtype, standalone_question=u.standalone if u.is_followup else None,
             comparison=composed.comparison, unknown_domain=composed.unknown_domain,
-            suggestions=self.suggestions(u), notices=list(notices),
+            suggestions=self.suggestions(u), notices=list(notices), validation=validation or {},
             timings_ms={
-                "retrieve": round((retrieved_at - started) * 1000, 2),
-                "generate": round((done - retrieved_at) * 1000, 2),
-                "total": round((done - started) * 1000, 2),
+                "retrieve": round((prep.retrieved_at - prep.started) * 1000, 2),
+                "generate": round((done - prep.retrieved_at) * 1000, 2),
+                "total": round((done - prep.started) * 1000, 2),
             },
         )
         problems = check_answer(answer)
         if problems:
             raise CitationIntegrityError("; ".join(problems))
         return answer
+
+    def ask(self, question: str, history: Sequence[Turn] = (), *, notices: Sequence[str] = ()) -> Answer:
+        """The offline analyst's answer."""
+        prep = self.prepare(question, history, notices=notices)
+        if isinstance(prep, Answer):
+            return prep
+        composed = self.analyst.compose(prep.understanding, prep.evidence, prep.book)
+        return self.finish(prep, composed, notices=notices)
 
     # -- suggestions ---------------------------------------------------------------
     def suggestions(self, u: Understanding | None) -> list[str]:

@@ -65,6 +65,7 @@ class Answer(BaseModel):
     suggestions: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     unknown_domain: bool = False
+    validation: dict[str, object] = Field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, object]:
         return self.model_dump(mode="json")

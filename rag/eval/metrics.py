@@ -1,0 +1,343 @@
+"""Scoring: pure functions from (labels, observed answer) samples to numbers.
+
+Nothing here touches the engine. A metric with nothing to score is ``None`` (shown as
+"n/a"), never a made-up 0. A question whose answer raised an error fails every check
+that applies to it (the user got nothing) and is left out of the latency figures.
+
+Denominators, so the numbers can be checked by hand:
+
+- ``domain_accuracy``: questions labelled with ``domains``; passes when every labelled
+  domain is among the detected ones.
+- ``verdict_accuracy``: questions labelled with ``verdict`` (``verdict: null`` is a label
+  too: "no verdict expected").
+- ``condition_accuracy``: labelled (question, condition) pairs.
+- ``source_recall``: labelled (question, source) pairs; a source counts when it is among
+  the cited ``source_id``s.
+- ``citation_validity``: every answer (``check_answer`` finds nothing).
+- ``out_of_scope_accuracy``: questions labelled ``out_of_scope: true``.
+- ``false_refusal_rate``: the other questions; a refusal or an error counts against it.
+- ``type_accuracy``: questions labelled with ``type``.
+- ``recall_at_5``, ``mrr``: questions labelled with ``sources``, scored on the source ids
+  of the retrieved chunks, best first (macro averages over questions).
+- ``latency_ms_p50``, ``latency_ms_p95``: ``timings_ms.total`` of every answer (linear
+  interpolation between ranks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+NONE_LABEL = "none"  # how a missing verdict is named in the confusion table
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What a canned question expects (all optional)."""
+
+    domains: tuple[str, ...] = ()
+    verdict: str | None = None
+    verdict_labelled: bool = False  # True when the case sets `verdict`, even to null
+    conditions: Mapping[str, str] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    out_of_scope: bool = False
+    qtype: str | None = None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What an answer said, reduced to what is scored."""
+
+    domains: tuple[str, ...] = ()
+    verdict: str | None = None
+    conditions: Mapping[str, str] = field(default_factory=dict)  # condition id -> rating
+    cited_sources: tuple[str, ...] = ()
+    retrieved_sources: tuple[str | None, ...] = ()  # source id of each retrieved chunk, best first
+    out_of_scope: bool = False
+    qtype: str | None = None
+    citation_problems: tuple[str, ...] = ()
+    latency_ms: float | None = None
+    error: str | None = None  # the answer raised instead of answering
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: Labels
+    observed: Observed
+
+
+# -- per-question checks: True / False, or None when the question is not labelled for it ---
+def domains_ok(s: Sample) -> bool | None:
+    if not s.labels.domains:
+        return None
+    if s.observed.error:
+        return False
+    return all(d in s.observed.domains for d in s.labels.domains)
+
+
+def verdict_ok(s: Sample) -> bool | None:
+    if not s.labels.verdict_labelled:
+        return None
+    if s.observed.error:
+        return False
+    return s.observed.verdict == s.labels.verdict
+
+
+def condition_results(s: Sample) -> list[bool]:
+    """One result per labelled condition."""
+    if s.observed.error:
+        return [False for _ in s.labels.conditions]
+    return [s.observed.conditions.get(c) == rating for c, rating in s.labels.conditions.items()]
+
+
+def source_results(s: Sample) -> list[bool]:
+    """One result per labelled source: is it among the cited sources?"""
+    if s.observed.error:
+        return [False for _ in s.labels.sources]
+    return [src in s.observed.cited_sources for src in s.labels.sources]
+
+
+def citations_ok(s: Sample) -> bool:
+    return not s.observed.error and not s.observed.citation_problems
+
+
+def refused(s: Sample) -> bool:
+    """The user got no answer: a refusal, or an error."""
+    return bool(s.observed.error) or s.observed.out_of_scope
+
+
+def scope_ok(s: Sample) -> bool:
+    """Refused exactly when labelled out of scope."""
+    if s.observed.error:
+        return False
+    return s.observed.out_of_scope == s.labels.out_of_scope
+
+
+def type_ok(s: Sample) -> bool | None:
+    if s.labels.qtype is None:
+        return None
+    if s.observed.error:
+        return False
+    return s.observed.qtype == s.labels.qtype
+
+
+def recall_at_k(s: Sample, k: int = 5) -> float | None:
+    """Share of the labelled sources found among the first k retrieved chunks."""
+    gold = set(s.labels.sources)
+    if not gold:
+        return None
+    found = {src for src in s.observed.retrieved_sources[:k] if src is not None}
+    return len(gold & found) / len(gold)
+
+
+def reciprocal_rank(s: Sample) -> float | None:
+    """1/rank of the first retrieved chunk from a labelled source (0 when none is)."""
+    gold = set(s.labels.sources)
+    if not gold:
+        return None
+    for rank, src in enumerate(s.observed.retrieved_sources, start=1):
+        if src in gold:
+            return 1.0 / rank
+    return 0.0
+
+
+def all_true(results: Sequence[bool]) -> bool | None:
+    return all(results) if results else None
+
+
+def checks(s: Sample) -> dict[str, bool | None]:
+    """The named checks of one question, as shown in the report."""
+    return {
+        "domains": domains_ok(s),
+        "verdict": verdict_ok(s),
+        "conditions": all_true(condition_results(s)),
+        "sources": all_true(source_results(s)),
+        "citations_valid": citations_ok(s),
+        "scope": scope_ok(s),
+        "type": type_ok(s),
+        "retrieval_at_5": None if (r := recall_at_k(s, 5)) is None else r == 1.0,
+        "answered": not s.observed.error,
+    }
+
+
+# -- aggregation -------------------------------------------------------------------------
+def rate(values: Iterable[bool | None]) -> float | None:
+    """Share of True among the values that are not None."""
+    scored = [v for v in values if v is not None]
+    return sum(scored) / len(scored) if scored else None
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    scored = [v for v in values if v is not None]
+    return sum(scored) / len(scored) if scored else None
+
+
+def percentile(values: Iterable[float | None], q: float) -> float | None:
+    """The q-th percentile (0-100), linear between ranks; None for no values."""
+    xs = sorted(v for v in values if v is not None and not math.isnan(v))
+    if not xs:
+        return None
+    pos = (len(xs) - 1) * q / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def domain_accuracy(samples: Sequence[Sample]) -> float | None:
+    return rate(domains_ok(s) for s in samples)
+
+
+def verdict_accuracy(samples: Sequence[Sample]) -> float | None:
+    return rate(verdict_ok(s) for s in samples)
+
+
+def condition_accuracy(samples: Sequence[Sample]) -> float | None:
+    return rate(r for s in samples for r in condition_results(s))
+
+
+def source_recall(samples: Sequence[Sample]) -> float | None:
+    return rate(r for s in samples for r in source_results(s))
+
+
+def citation_validity(samples: Sequence[Sample]) -> float | None:
+    return rate(citations_ok(s) for s in samples)
+
+
+def out_of_scope_accuracy(samples: Sequence[Sample]) -> float | None:
+    return rate(refused(s) and not s.observed.error for s in samples if s.labels.out_of_scope)
+
+
+def false_refusal_rate(samples: Sequence[Sample]) -> float | None:
+    return rate(refused(s) for s in samples if not s.labels.out_of_scope)
+
+
+def type_accuracy(samples: Sequence[Sample]) -> float | None:
+    return rate(type_ok(s) for s in samples)
+
+
+def mean_recall_at_k(samples: Sequence[Sample], k: int = 5) -> float | None:
+    return mean(recall_at_k(s, k) for s in samples)
+
+
+def mrr(samples: Sequence[Sample]) -> float | None:
+    return mean(reciprocal_rank(s) for s in samples)
+
+
+def latencies(samples: Sequence[Sample]) -> list[float]:
+    return [s.observed.latency_ms for s in samples if s.observed.latency_ms is not None and not s.observed.error]
+
+
+METRICS: dict[str, Callable[[Sequence[Sample]], float | None]] = {
+    "domain_accuracy": domain_accuracy,
+    "verdict_accuracy": verdict_accuracy,
+    "condition_accuracy": condition_accuracy,
+    "source_recall": source_recall,
+    "citation_validity": citation_validity,
+    "out_of_scope_accuracy": out_of_scope_accuracy,
+    "false_refusal_rate": false_refusal_rate,
+    "type_accuracy": type_accuracy,
+    "recall_at_5": mean_recall_at_k,
+    "mrr": mrr,
+    "latency_ms_p50": lambda ss: percentile(latencies(ss), 50),
+    "latency_ms_p95": lambda ss: percentile(latencies(ss), 95),
+}
+
+
+def support(samples: Sequence[Sample]) -> dict[str, int]:
+    """How many items each metric was computed over (0 means the metric is None)."""
+    oos = [s for s in samples if s.labels.out_of_scope]
+    return {
+        "domain_accuracy": sum(domains_ok(s) is not None for s in samples),
+        "verdict_accuracy": sum(verdict_ok(s) is not None for s in samples),
+        "condition_accuracy": sum(len(s.labels.conditions) for s in samples),
+        "source_recall": sum(len(s.labels.sources) for s in samples),
+        "citation_validity": len(samples),
+        "out_of_scope_accuracy": len(oos),
+        "false_refusal_rate": len(samples) - len(oos),
+        "type_accuracy": sum(s.labels.qtype is not None for s in samples),
+        "recall_at_5": sum(bool(s.labels.sources) for s in samples),
+        "mrr": sum(bool(s.labels.sources) for s in samples),
+        "latency_ms_p50": len(latencies(samples)),
+        "latency_ms_p95": len(latencies(samples)),
+    }
+
+
+def summarize(samples: Sequence[Sample]) -> dict[str, float | int | None]:
+    """Every headline metric of a set of samples, plus ``n`` and ``errors``."""
+    out: dict[str, float | int | None] = {"n": len(samples), "errors": sum(bool(s.observed.error) for s in samples)}
+    for name, fn in METRICS.items():
+        out[name] = fn(samples)
+    return out
+
+
+def breakdown(
+    samples: Sequence[Sample], groups_of: Callable[[Sample], Iterable[str]]
+) -> dict[str, dict[str, float | int | None]]:
+    """``summarize`` per group; a sample may belong to several groups (or none)."""
+    grouped: dict[str, list[Sample]] = {}
+    for s in samples:
+        for g in groups_of(s):
+            grouped.setdefault(g, []).append(s)
+    return {g: summarize(grouped[g]) for g in sorted(grouped)}
+
+
+def by_domain(s: Sample) -> tuple[str, ...]:
+    return s.labels.domains
+
+
+def by_type(s: Sample) -> tuple[str, ...]:
+    return (s.labels.qtype or ("out_of_scope" if s.labels.out_of_scope else "unlabelled"),)
+
+
+def confusion(samples: Sequence[Sample]) -> dict[str, dict[str, int]]:
+    """Labelled verdict -> predicted verdict -> count, over verdict-labelled questions.
+
+    A missing verdict (on either side) is named ``"none"``; an error is named ``"error"``.
+    """
+    table: dict[str, dict[str, int]] = {}
+    for s in samples:
+        if not s.labels.verdict_labelled:
+            continue
+        row = table.setdefault(s.labels.verdict or NONE_LABEL, {})
+        predicted = "error" if s.observed.error else (s.observed.verdict or NONE_LABEL)
+        row[predicted] = row.get(predicted, 0) + 1
+    return table
+
+
+# -- the CI gate -------------------------------------------------------------------------
+GATE_MIN: dict[str, float] = {
+    "domain_accuracy": 0.95,
+    "verdict_accuracy": 0.95,
+    "citation_validity": 1.0,
+    "out_of_scope_accuracy": 0.9,
+}
+GATE_MAX: dict[str, float] = {"false_refusal_rate": 0.03}
+
+
+def gate(
+    metrics: Mapping[str, object],
+    *,
+    minimum: Mapping[str, float] = GATE_MIN,
+    maximum: Mapping[str, float] = GATE_MAX,
+) -> list[str]:
+    """Why a run fails the CI gate (empty when it passes).
+
+    A gated metric that cannot be scored fails: a gate must not pass on nothing.
+    """
+    failures: list[str] = []
+    for name, floor in minimum.items():
+        value = metrics.get(name)
+        if not isinstance(value, int | float):
+            failures.append(f"{name} cannot be scored (no question labelled for it); gate needs >= {floor}")
+        elif value < floor:
+            failures.append(f"{name} {value:.3f} is below {floor}")
+    for name, ceiling in maximum.items():
+        value = metrics.get(name)
+        if not isinstance(value, int | float):
+            failures.append(f"{name} cannot be scored (no question labelled for it); gate needs <= {ceiling}")
+        elif value > ceiling:
+            failures.append(f"{name} {value:.3f} is above {ceiling}")
+    errors = metrics.get("errors")
+    if isinstance(errors, int) and errors > 0:
+        failures.append(f"{errors} question(s) raised an error instead of answering")
+    return failures

@@ -1,0 +1,345 @@
+"""Running canned questions: load and validate the question file, ask, score.
+
+The question file is the fixed contract of DESIGN.md ("Canned question file") plus two
+keys: ``type`` (the expected ``question_type``) and ``follow_up_of`` (the id of an
+earlier question, asked first and passed as history).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rag.answer.citations import check_answer
+from rag.answer.pipeline import Navigator
+from rag.answer.schema import Answer, QuestionType
+from rag.cli_ask import turn_of
+from rag.errors import RagError, UsageError
+from rag.eval import metrics
+from rag.framework import ConditionId, Rating, Verdict
+from rag.retrieve import Mode
+from rag.service import Service
+
+SHIPPED_QUESTIONS = Path(__file__).resolve().parent / "canned.yaml"
+QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
+
+Turn = dict[str, Any]
+AskFn = Callable[[str, Sequence[Turn]], Answer]
+SourceOf = Callable[[str], str | None]
+Tick = Callable[[], None]
+
+
+class Case(BaseModel):
+    """One canned question and its labels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: str = Field(min_length=1)
+    question: str
+    domains: list[str] = Field(default_factory=list)
+    verdict: Verdict | None = None
+    conditions: dict[ConditionId, Rating] = Field(default_factory=dict)
+    sources: list[str] = Field(default_factory=list)
+    out_of_scope: bool = False
+    qtype: str | None = Field(default=None, alias="type")
+    follow_up_of: str | None = None
+
+    @field_validator("qtype")
+    @classmethod
+    def _known_type(cls, v: str | None) -> str | None:
+        if v is not None and v not in QUESTION_TYPES:
+            raise ValueError(f"must be one of {', '.join(QUESTION_TYPES)}")
+        return v
+
+    def labels(self) -> metrics.Labels:
+        return metrics.Labels(
+            domains=tuple(self.domains),
+            verdict=self.verdict,
+            verdict_labelled="verdict" in self.model_fields_set,
+            conditions=dict(self.conditions),
+            sources=tuple(self.sources),
+            out_of_scope=self.out_of_scope,
+            qtype=self.qtype,
+        )
+
+
+def _describe(e: ValidationError) -> str:
+    parts = []
+    for err in e.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "question"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown key {where!r}")
+        elif err["type"] == "missing":
+            parts.append(f"missing key {where!r}")
+        else:
+            parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse_cases(text: str, name: str = "questions") -> list[Case]:
+    """Cases of a question file's text; ``UsageError`` naming every problem found."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise UsageError(f"{name}: not valid YAML ({' '.join(str(e).split())})") from e
+    if not isinstance(data, list) or not data:
+        raise UsageError(f"{name}: expected a non-empty YAML list of questions")
+    cases: list[Case] = []
+    problems: list[str] = []
+    for i, item in enumerate(data, start=1):
+        label = f"item {i}" + (f" ({item['id']})" if isinstance(item, dict) and "id" in item else "")
+        if not isinstance(item, dict):
+            problems.append(f"{label}: expected a mapping with id and question")
+            continue
+        try:
+            cases.append(Case.model_validate(item))
+        except ValidationError as e:
+            problems.append(f"{label}: {_describe(e)}")
+    ids = [c.id for c in cases]
+    problems += [f"duplicate id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    known = set(ids)
+    problems += [
+        f"{c.id}: follow_up_of names unknown question {c.follow_up_of!r}"
+        for c in cases
+        if c.follow_up_of is not None and c.follow_up_of not in known
+    ]
+    if not problems:
+        problems += _cycles(cases)
+    if problems:
+        raise UsageError(f"{name}: " + "; ".join(problems))
+    return cases
+
+
+def _cycles(cases: Sequence[Case]) -> list[str]:
+    parent = {c.id: c.follow_up_of for c in cases}
+    bad = []
+    for c in cases:
+        seen = {c.id}
+        at = parent[c.id]
+        while at is not None:
+            if at in seen:
+                bad.append(f"{c.id}: follow_up_of forms a cycle")
+                break
+            seen.add(at)
+            at = parent[at]
+    return bad
+
+
+def load_cases(path: Path | None = None) -> list[Case]:
+    """The cases of a question file (the shipped set when no path is given)."""
+    path = path or SHIPPED_QUESTIONS
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read the question file {path}: {e.strerror or e}") from e
+    return parse_cases(text, str(path))
+
+
+def check_labels(cases: Iterable[Case], domain_ids: Iterable[str], source_ids: Iterable[str]) -> None:
+    """Labels must name catalogued domains and sources (a typo would score as a miss)."""
+    domains, sources = set(domain_ids), set(source_ids)
+    problems = [f"{c.id}: unknown domain {d!r}" for c in cases for d in c.domains if d not in domains]
+    problems += [f"{c.id}: unknown source {s!r}" for c in cases for s in c.sources if s not in sources]
+    if problems:
+        raise UsageError("the question file does not match the knowledge base: " + "; ".join(problems))
+
+
+# -- asking ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """An answer, or the error raised instead, and the history it was asked with."""
+
+    answer: Answer | None
+    error: str | None = None
+    history: tuple[str, ...] = ()  # ids of the earlier questions passed as history
+
+
+def ask_all(
+    cases: Sequence[Case], ask: AskFn, *, pool: Sequence[Case] = (), tick: Tick | None = None
+) -> dict[str, Outcome]:
+    """Ask every case once; a follow-up's ancestors are asked first and passed as history.
+
+    Ancestors that are not in ``cases`` (cut off by ``--limit``) are taken from ``pool``,
+    asked for their history only, and not returned. ``tick`` is called once per case.
+    """
+    return _Asker(cases, ask, pool, tick).run()
+
+
+class _Asker:
+    def __init__(self, cases: Sequence[Case], ask: AskFn, pool: Sequence[Case], tick: Tick | None) -> None:
+        self.cases = cases
+        self.ask = ask
+        self.tick = tick
+        self.scored = {c.id for c in cases}
+        self.by_id = {c.id: c for c in [*pool, *cases]}
+        self.done: dict[str, Outcome] = {}
+        self.chains: dict[str, list[Turn]] = {}  # id -> history to pass to its follow-ups
+
+    def run(self) -> dict[str, Outcome]:
+        for c in self.cases:
+            self._answer(c)
+        return {c.id: self.done[c.id] for c in self.cases}
+
+    def _answer(self, case: Case) -> Outcome:
+        if case.id in self.done:
+            return self.done[case.id]
+        history: list[Turn] = []
+        chain: tuple[str, ...] = ()
+        if case.follow_up_of is not None:
+            parent = self.by_id[case.follow_up_of]
+            self._answer(parent)
+            history = self.chains[parent.id]
+            chain = (*self.done[parent.id].history, parent.id)
+        try:
+            answer: Answer | None = self.ask(case.question, list(history))
+            outcome = Outcome(answer=answer, history=chain)
+        except RagError as e:
+            outcome = Outcome(answer=None, error=f"{type(e).__name__}: {e}", history=chain)
+        self.done[case.id] = outcome
+        # a failed parent leaves its follow-ups with the history before it
+        self.chains[case.id] = history + ([turn_of(outcome.answer)] if outcome.answer else [])
+        if self.tick and case.id in self.scored:
+            self.tick()
+        return outcome
+
+
+# -- scoring -----------------------------------------------------------------------------
+def observe(outcome: Outcome, source_of: SourceOf) -> metrics.Observed:
+    """The scored view of an answer: ids mapped to sources, citations checked."""
+    a = outcome.answer
+    if a is None:
+        return metrics.Observed(error=outcome.error or "no answer")
+    return metrics.Observed(
+        domains=tuple(a.domains),
+        verdict=a.verdict,
+        conditions={c: v.rating for c, v in (a.conditions or {}).items()},
+        cited_sources=tuple(dict.fromkeys(c.source_id for c in a.citations)),
+        retrieved_sources=tuple(source_of(cid) for cid in a.retrieved),
+        out_of_scope=a.out_of_scope,
+        qtype=a.question_type,
+        citation_problems=tuple(check_answer(a)),
+        latency_ms=a.timings_ms.get("total"),
+    )
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    case: Case
+    outcome: Outcome
+    sample: metrics.Sample
+
+    @property
+    def checks(self) -> dict[str, bool | None]:
+        return metrics.checks(self.sample)
+
+
+@dataclass
+class RunResult:
+    """One pass of the question set through one way of answering."""
+
+    label: str
+    results: list[QuestionResult]
+    seconds: float
+
+    @property
+    def samples(self) -> list[metrics.Sample]:
+        return [r.sample for r in self.results]
+
+    def summary(self) -> dict[str, float | int | None]:
+        return metrics.summarize(self.samples)
+
+
+def run_cases(
+    cases: Sequence[Case],
+    ask: AskFn,
+    source_of: SourceOf,
+    *,
+    label: str,
+    pool: Sequence[Case] = (),
+    tick: Tick | None = None,
+) -> RunResult:
+    """Ask and score every case."""
+    started = time.perf_counter()
+    outcomes = ask_all(cases, ask, pool=pool, tick=tick)
+    results = [
+        QuestionResult(c, outcomes[c.id], metrics.Sample(c.labels(), observe(outcomes[c.id], source_of)))
+        for c in cases
+    ]
+    return RunResult(label=label, results=results, seconds=time.perf_counter() - started)
+
+
+def source_lookup(engine: Any) -> SourceOf:
+    """chunk id -> source id through ``engine.chunk``, remembered."""
+    memo: dict[str, str | None] = {}
+
+    def source_of(chunk_id: str) -> str | None:
+        if chunk_id not in memo:
+            chunk = engine.chunk(chunk_id)
+            memo[chunk_id] = chunk.source_id if chunk is not None else None
+        return memo[chunk_id]
+
+    return source_of
+
+
+@dataclass
+class Evaluation:
+    """The main run and, when asked for, the baselines."""
+
+    backend: str
+    questions_file: str
+    main: RunResult
+    baselines: dict[str, RunResult] = field(default_factory=dict)
+    started_at: str = ""
+
+    def baseline_summaries(self) -> dict[str, Mapping[str, float | int | None]]:
+        return {name: run.summary() for name, run in self.baselines.items()}
+
+
+BASELINE_MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+Progress = Callable[[str, int], Tick]  # (description, total) -> tick
+
+
+def evaluate(
+    service: Service,
+    cases: Sequence[Case],
+    *,
+    pool: Sequence[Case] = (),
+    baselines: bool = False,
+    questions_file: str = "",
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Run the cases through the service and, with ``baselines``, through each retrieval side.
+
+    Baselines are the offline analyst fed by BM25 only, dense only and hybrid retrieval
+    (and the LLM when the service answers with one), so retrieval and composition can be
+    told apart. With the offline backend the main run is the hybrid baseline.
+    """
+    engine = service.engine
+    catalogue = engine.catalogue
+    check_labels([*pool, *cases], catalogue.domains, catalogue.sources)
+    source_of = source_lookup(engine)
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def run(label: str, ask: AskFn) -> RunResult:
+        tick = progress(f"eval {label}", len(cases)) if progress else None
+        return run_cases(cases, ask, source_of, label=label, pool=pool, tick=tick)
+
+    backend = service.backend
+    main = run(backend, service.ask)
+    out = Evaluation(backend=backend, questions_file=questions_file, main=main, started_at=started_at)
+    if baselines:
+        for mode in BASELINE_MODES:
+            if mode == "hybrid" and backend == "offline":
+                out.baselines[mode] = main
+            else:
+                out.baselines[mode] = run(mode, Navigator(engine, mode=mode).ask)
+        if backend == "openai":
+            out.baselines["llm"] = main
+    return out

@@ -1,0 +1,49 @@
+"""Prompt templates are files in prompts/, validated on load and rendered strictly."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.config import PROJECT_ROOT
+from rag.errors import ConfigError
+
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    text: str
+
+    @property
+    def variables(self) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(self.text) if f}
+
+    def render(self, **values: str) -> str:
+        """The template with every variable filled; unknown or missing names are errors."""
+        missing = self.variables - set(values)
+        if missing:
+            raise ConfigError(f"prompt {self.name}: missing variable(s) {', '.join(sorted(missing))}")
+        extra = set(values) - self.variables
+        if extra:
+            raise ConfigError(f"prompt {self.name}: unknown variable(s) {', '.join(sorted(extra))}")
+        return self.text.format(**values)
+
+
+def load(name: str, folder: Path = PROMPTS_DIR) -> Template:
+    path = folder / f"{name}.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"prompt file missing: {path}") from e
+    try:
+        list(string.Formatter().parse(text))
+    except ValueError as e:
+        raise ConfigError(f"prompt {name}: malformed braces: {e}") from e
+    return Template(name, text)
+
+
+def all_templates(folder: Path = PROMPTS_DIR) -> list[Template]:
+    return [load(p.stem, folder) for p in sorted(folder.glob("*.md"))]

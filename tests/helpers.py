@@ -1,0 +1,17 @@
+"""Assertions shared by tests: every answer any test produces must have sound citations."""
+
+from __future__ import annotations
+
+from rag.answer.citations import check_answer, markers_in
+from rag.answer.schema import Answer
+
+
+def assert_sound(answer: Answer) -> None:
+    """Every marker resolves, every cited chunk was retrieved, every cited text is the chunk's."""
+    assert check_answer(answer) == [], check_answer(answer)
+    ids = {c.id for c in answer.citations}
+    for m in markers_in(answer.answer):
+        assert m in ids
+    assert set(c.chunk_id for c in answer.citations) <= set(answer.retrieved)
+    if answer.out_of_scope:
+        assert answer.verdict is None and answer.conditions is None
