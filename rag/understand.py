@@ -34,6 +34,12 @@ W_ALIAS, W_LEXICAL, W_SUMMARY = 1.0, 0.45, 0.35
 DOMAIN_MIN = 0.62  # a domain counts as asked about at or above this score
 SECOND_MARGIN = 0.08  # a second domain must be this close to the first ...
 EXPLICIT_COVERAGE = 0.99  # ... or be named outright by one of its aliases
+NAMED_MARGIN = 0.3  # a named second domain must also score this far above DOMAIN_MIN
+GENERIC_QUESTIONS = (
+    "Could the US and China cooperate on AI?",
+    "Can rival countries work together on artificial intelligence governance?",
+)
+GENERIC_FLOOR, GENERIC_PENALTY = 0.35, 0.6
 
 
 def clean_question(text: str) -> str:
@@ -72,7 +78,7 @@ class Understanding:
 class DomainDetector:
     """Scores every catalogue domain against a question."""
 
-    def __init__(self, catalogue: Catalogue, embedder: Any) -> None:
+    def __init__(self, catalogue: Catalogue, embedder: Any, corpus_texts: Sequence[str] = ()) -> None:
         self.catalogue = catalogue
         self.embedder = embedder
         self._phrases: list[tuple[str, str]] = []  # (domain id, phrase)
@@ -80,14 +86,15 @@ class DomainDetector:
             for phrase in dict.fromkeys([d.name, *d.aliases]):
                 self._phrases.append((d.id, phrase))
         self._phrase_tokens = [set(tokenize(p)) for _, p in self._phrases]
+        # Informative words are those rare in the knowledge base: "China", "AI" and
+        # "cooperation" are everywhere there, so matching them says little.
         df: Counter[str] = Counter()
-        for d in catalogue.domains.values():
-            toks: set[str] = set()
-            for phrase in [d.name, *d.aliases]:
-                toks.update(tokenize(phrase))
-            df.update(toks)
-        n = max(len(catalogue.domains), 1)
+        docs = list(corpus_texts) or [" ".join(p for _, p in self._phrases)]
+        for text in docs:
+            df.update(set(tokenize(text)))
+        n = len(docs)
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._idf_unseen = math.log(1 + n)
         self._ids = list(catalogue.domains)
 
     @cached_property
@@ -95,25 +102,35 @@ class DomainDetector:
         return np.asarray(self.embedder.embed_batch([p for _, p in self._phrases]))
 
     @cached_property
+    def _genericity(self) -> np.ndarray:
+        """How much each phrase resembles a generic question about rival cooperation on AI.
+
+        Phrases close to it ("US-China AI talks") match every question and say little
+        about which domain is meant, so their dense similarity is discounted.
+        """
+        generic = np.asarray(self.embedder.embed_batch(GENERIC_QUESTIONS))
+        return np.clip((self._phrase_vectors @ generic.T).max(axis=1) - GENERIC_FLOOR, 0.0, None)
+
+    @cached_property
     def _summary_vectors(self) -> np.ndarray:
         texts = [f"{d.name}. {d.summary}" for d in self.catalogue.domains.values()]
         return np.asarray(self.embedder.embed_batch(texts))
 
     def warm(self) -> None:
-        _ = self._phrase_vectors, self._summary_vectors
+        _ = self._phrase_vectors, self._summary_vectors, self._genericity
 
     def score(self, text: str, vector: np.ndarray) -> list[DomainScore]:
         if not self._ids:
             return []
         qtokens = set(tokenize(text))
-        sims = self._phrase_vectors @ vector
+        sims = self._phrase_vectors @ vector - GENERIC_PENALTY * self._genericity
         summary = self._summary_vectors @ vector
         dense_best: dict[str, tuple[float, str]] = {}
         lexical_best: dict[str, float] = {}
         for i, (did, phrase) in enumerate(self._phrases):
             toks = self._phrase_tokens[i]
-            weight = sum(self._idf.get(t, 1.0) for t in toks)
-            cover = sum(self._idf.get(t, 1.0) for t in toks & qtokens) / weight if weight else 0.0
+            weight = sum(self._idf.get(t, self._idf_unseen) for t in toks)
+            cover = sum(self._idf.get(t, self._idf_unseen) for t in toks & qtokens) / weight if weight else 0.0
             if float(sims[i]) > dense_best.get(did, (-2.0, ""))[0]:
                 dense_best[did] = (float(sims[i]), phrase)
             lexical_best[did] = max(lexical_best.get(did, 0.0), cover)
@@ -137,36 +154,59 @@ class DomainDetector:
             if s.score < DOMAIN_MIN:
                 break
             close = s.score >= top.score - SECOND_MARGIN
-            if (s.explicit and (comparison or close)) or (comparison and close):
+            named = s.explicit and s.score >= DOMAIN_MIN + NAMED_MARGIN
+            if named or (comparison and close) or (s.explicit and close):
                 chosen.append(s.id)
         return chosen
 
 
 class IntentClassifier:
-    """Nearest labelled exemplars decide the question type."""
+    """Nearest labelled exemplars decide the question type.
+
+    Dense: the mean of the best ``k`` exemplar similarities per label. Lexical: the share
+    of the question's informative words (IDF over labels) that a label's exemplars use;
+    it separates types whose exemplars differ by a few telling words ("fair", "paper").
+    """
+
+    LEXICAL_WEIGHT = 0.25
 
     def __init__(self, embedder: Any, path: Path = INTENTS_FILE) -> None:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         self._labels: list[str] = []
         texts: list[str] = []
+        vocab: dict[str, set[str]] = {}
         for label, examples in raw.items():
             for ex in examples:
                 self._labels.append(label)
                 texts.append(ex)
+                vocab.setdefault(label, set()).update(tokenize(ex))
         self._texts = texts
+        self._vocab = vocab
+        df: Counter[str] = Counter(t for words in vocab.values() for t in words)
+        self._idf = {t: math.log(1 + len(vocab) / c) for t, c in df.items()}
         self.embedder = embedder
 
     @cached_property
     def _vectors(self) -> np.ndarray:
         return np.asarray(self.embedder.embed_batch(self._texts))
 
-    def scores(self, vector: np.ndarray, k: int = 3) -> dict[str, float]:
-        """Mean of the ``k`` best similarities per label."""
+    def lexical(self, text: str) -> dict[str, float]:
+        tokens = [t for t in set(tokenize(text)) if t in self._idf]
+        mass = sum(self._idf[t] for t in tokens)
+        if not mass:
+            return {label: 0.0 for label in self._vocab}
+        return {label: sum(self._idf[t] for t in tokens if t in words) / mass for label, words in self._vocab.items()}
+
+    def scores(self, vector: np.ndarray, text: str = "", k: int = 3) -> dict[str, float]:
         sims = self._vectors @ vector
         per: dict[str, list[float]] = {}
         for label, s in zip(self._labels, sims, strict=True):
             per.setdefault(label, []).append(float(s))
-        return {label: float(np.mean(sorted(v, reverse=True)[:k])) for label, v in per.items()}
+        lexical = self.lexical(text)
+        return {
+            label: float(np.mean(sorted(v, reverse=True)[:k])) + self.LEXICAL_WEIGHT * lexical.get(label, 0.0)
+            for label, v in per.items()
+        }
 
 
 def looks_like_followup(question: str, history: Sequence[dict[str, Any]]) -> bool:

@@ -45,7 +45,11 @@ class Prepared:
 # Below these, a question without a catalogued domain is judged off-topic.
 MIN_RELEVANCE = 0.30
 INJECTION_MIN = 0.55
-DEFER_TYPES = ("concept", "deepseek", "research", "precedent")
+TYPE_MARGIN = 0.05
+KIND_TYPES = {"precedent": "precedent", "case": "deepseek", "research": "research", "framework": "concept"}
+KIND_WEIGHT, KIND_EVIDENCE_K = 0.2, 5
+DEFER_TYPES = ("concept", "deepseek", "research", "precedent", "fairness")
+DEFER_DOMAIN_MIN = 0.9
 
 
 class Navigator:
@@ -57,7 +61,8 @@ class Navigator:
 
     @cached_property
     def detector(self) -> DomainDetector:
-        return DomainDetector(self.engine.catalogue, self.engine.embedder)
+        texts = [c.embedding_content() for c in self.engine.all_chunks()]
+        return DomainDetector(self.engine.catalogue, self.engine.embedder, texts)
 
     @cached_property
     def intents(self) -> IntentClassifier:
@@ -71,13 +76,13 @@ class Navigator:
         """Load the model, the index and the catalogue vectors now rather than on the first question."""
         self.engine.ensure_index()
         self.detector.warm()
-        _ = self.intents.scores(self.engine.embedder.embed_query("warm up"))
+        _ = self.intents.scores(self.engine.embedder.embed_query("warm up"), "warm up")
 
     # -- understanding -----------------------------------------------------------
     def understand(self, question: str, history: Sequence[Turn] = ()) -> tuple[Understanding, Any, float]:
         q = clean_question(question)
         vector = self.engine.embedder.embed_query(q)
-        intents = self.intents.scores(vector)
+        intents = self.intents.scores(vector, q)
         scores = self.detector.score(q, vector)
         best_intent = max(intents, key=lambda k: intents[k])
         domains = self.detector.select(scores, comparison=best_intent == "comparison")
@@ -100,11 +105,17 @@ class Navigator:
                 intents = {**intents, str(prev.get("qtype") or "feasibility"): 1.0}
                 best_intent = max(intents, key=lambda k: intents[k])
         relevance = self._relevance(standalone, vector if standalone == q else None)
+        if not domains:
+            intents = self._with_kind_evidence(standalone, vector if standalone == q else None, intents)
+            best_intent = max(intents, key=lambda k: intents[k])
         qtype = self._qtype(best_intent, intents, domains, relevance)
         if qtype == "out_of_scope":
             domains = []
-        if qtype in DEFER_TYPES and domains and not any(s.explicit for s in scores if s.id in domains):
-            domains = []  # "what does the DeepSeek case show?" is about the case, not a domain
+        if qtype in DEFER_TYPES and domains:
+            # "what does the DeepSeek case show?" is about the case, not a domain: keep only
+            # domains the question names outright or matches strongly
+            strong = {s.id for s in scores if s.explicit or s.score >= DEFER_DOMAIN_MIN}
+            domains = [d for d in domains if d in strong]
         if qtype in ("feasibility", "fairness") and len(domains) >= 2:
             qtype = "comparison"
         u = Understanding(
@@ -112,6 +123,21 @@ class Navigator:
             domain_scores=scores, intents=intents, is_followup=followup and prev is not None,
         )
         return u, (vector if standalone == q else None), relevance
+
+    def _with_kind_evidence(self, text: str, vector: Any, intents: dict[str, float]) -> dict[str, float]:
+        """What kind of document answers best is evidence of the question type.
+
+        A question whose best passages are precedents is probably about a precedent,
+        one answered by the DeepSeek case is about the case, and so on.
+        """
+        hits = self.engine.retriever.search(text, KIND_EVIDENCE_K, vector=vector)
+        if not hits:
+            return intents
+        out = dict(intents)
+        for kind, qtype in KIND_TYPES.items():
+            share = sum(1 for h in hits if h.chunk.kind == kind) / len(hits)
+            out[qtype] = out.get(qtype, 0.0) + KIND_WEIGHT * share
+        return out
 
     def _relevance(self, text: str, vector: Any) -> float:
         """Cosine similarity of the question to its nearest knowledge passage."""
@@ -125,7 +151,9 @@ class Navigator:
         if best == "injection" and intents["injection"] >= INJECTION_MIN:
             return "out_of_scope"
         if domains:
-            if best in ("fairness", "precedent", "deepseek", "research", "concept"):
+            # A question naming a domain asks about its feasibility unless another type is clearly stronger.
+            base = max(intents.get("feasibility", 0.0), intents.get("comparison", 0.0))
+            if best in ("fairness", "precedent", "deepseek", "research", "concept") and intents[best] >= base + TYPE_MARGIN:
                 return best
             return "comparison" if len(domains) >= 2 else "feasibility"
         if best in ("off_topic", "injection") or relevance < MIN_RELEVANCE:
