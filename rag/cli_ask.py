@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from rag.answer.pipeline import turn_of
 from rag.errors import UsageError
 
 
@@ -26,13 +27,6 @@ def render_text(answer: Any) -> str:
     return "\n".join(lines)
 
 
-def turn_of(answer: Any) -> dict[str, Any]:
-    return {
-        "question": answer.question,
-        "standalone": answer.standalone_question or answer.question,
-        "domains": answer.domains,
-        "qtype": answer.question_type,
-    }
 
 
 def _parse_line(line: str) -> tuple[str, list[dict[str, Any]] | None, str | None]:

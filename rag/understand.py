@@ -26,12 +26,19 @@ from rag.lexical import tokenize
 INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_QUESTION_CHARS = 4000
-FOLLOWUP_MAX_WORDS = 9
+FOLLOWUP_MAX_WORDS = 20
+SHORT_FOLLOWUP_WORDS = 6  # this short, a question after an answer is read as a follow-up
+# Closed-class words that make a short question lean on the one before it.
+_REFERRING_RE = re.compile(
+    r"^(?:and|but|so|also|what about|how about|then)\b|\b(?:that|this|it|its|those|these|there|them|they|their|same)\b",
+    re.IGNORECASE,
+)
 
 # Weights of the domain score: dense alias similarity is the backbone, lexical
 # coverage of an alias adds evidence, the summary helps with descriptive questions.
 W_ALIAS, W_LEXICAL, W_SUMMARY = 1.0, 0.45, 0.35
-DOMAIN_MIN = 0.62  # a domain counts as asked about at or above this score
+W_CARD, CARD_FLOOR = 0.8, 0.3  # similarity to a domain's card passages, above a floor
+DOMAIN_MIN = 0.88  # a domain counts as asked about at or above this score
 SECOND_MARGIN = 0.08  # a second domain must be this close to the first ...
 EXPLICIT_COVERAGE = 0.99  # ... or be named outright by one of its aliases
 NAMED_MARGIN = 0.3  # a named second domain must also score this far above DOMAIN_MIN
@@ -119,9 +126,16 @@ class DomainDetector:
     def warm(self) -> None:
         _ = self._phrase_vectors, self._summary_vectors, self._genericity
 
-    def score(self, text: str, vector: np.ndarray) -> list[DomainScore]:
+    def score(self, text: str, vector: np.ndarray, cards: dict[str, float] | None = None) -> list[DomainScore]:
+        """Every domain scored against the question.
+
+        ``cards`` maps domain ids to the question's best similarity with that domain's
+        card passages (overview, conditions, who is left out...): richer wording than the
+        aliases, so paraphrases that use none of them still find their domain.
+        """
         if not self._ids:
             return []
+        cards = cards or {}
         qtokens = set(tokenize(text))
         sims = self._phrase_vectors @ vector - GENERIC_PENALTY * self._genericity
         summary = self._summary_vectors @ vector
@@ -138,10 +152,25 @@ class DomainDetector:
         for j, did in enumerate(self._ids):
             dense, phrase = dense_best[did]
             lexical = lexical_best[did]
-            s = W_ALIAS * dense + W_LEXICAL * lexical + W_SUMMARY * float(summary[j])
+            card = cards.get(did, 0.0)
+            s = W_ALIAS * dense + W_LEXICAL * lexical + W_SUMMARY * float(summary[j]) + W_CARD * max(card - CARD_FLOOR, 0.0)
             out.append(DomainScore(did, s, dense, lexical, float(summary[j]), phrase))
         out.sort(key=lambda d: d.score, reverse=True)
         return out
+
+    def mention_order(self, text: str, domains: list[str]) -> list[str]:
+        """Domains in the order the question mentions them (unmentioned ones last)."""
+        tokens = tokenize(text)
+
+        def first(did: str) -> int:
+            best = len(tokens)
+            for (owner, _), toks in zip(self._phrases, self._phrase_tokens, strict=True):
+                if owner != did or not toks or not toks <= set(tokens):
+                    continue
+                best = min(best, min(tokens.index(t) for t in toks))
+            return best
+
+        return sorted(domains, key=lambda d: (first(d), domains.index(d)))
 
     @staticmethod
     def select(scores: Sequence[DomainScore], *, comparison: bool) -> list[str]:
@@ -210,5 +239,9 @@ class IntentClassifier:
 
 
 def looks_like_followup(question: str, history: Sequence[dict[str, Any]]) -> bool:
-    """Short questions after an earlier turn lean on it; long pasted text stands alone."""
-    return bool(history) and len(question.split()) <= FOLLOWUP_MAX_WORDS
+    """A short question that refers back ("and military AI?", "why is that?") leans on the
+    earlier turn; long pasted text stands alone (it is never rewritten)."""
+    words = question.split()
+    if not history or len(words) > FOLLOWUP_MAX_WORDS:
+        return False
+    return len(words) <= SHORT_FOLLOWUP_WORDS or bool(_REFERRING_RE.search(question))

@@ -8,6 +8,7 @@ the catalogue cites for each domain, and its precedents. Whatever is not in
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,7 @@ def gather(
     domains: list[str],
     k: int = 8,
     mode: Mode = "hybrid",
+    nearest: Sequence[str] = (),
 ) -> Evidence:
     ev = Evidence()
     search = functools.partial(retriever.search, mode=mode)
@@ -89,6 +91,15 @@ def gather(
                     f"{d.name} {query}", 2 * len(d.precedents),
                     where=Filter(doc_ids=tuple(d.precedents)), vector=vector,
                 )
+            )
+    if qtype == "unknown_domain":
+        # The walk-through cites the framework's definition of each condition ...
+        for name in ("domain separability", "mutual vulnerability", "verification feasibility"):
+            ev.typed += ev.add(search(f"{name} condition {query}", 2, where=Filter(kinds=("framework",)), vector=None))
+        # ... and the overview of the nearest assessed domains.
+        for did in nearest:
+            ev.cards[did] = ev.add(
+                search(query, 1, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector)
             )
     ev.uploads = [h for h in ev.main if h.collection == "uploads"]
     return ev

@@ -229,11 +229,13 @@ class OfflineAnalyst:
         return Composed(answer="\n".join(out))
 
     def unknown_domain_answer(self, u: Understanding, ev: Evidence, book: CitationBook) -> Composed:
-        near = [s for s in u.domain_scores[:3]]
+        """No verdict: say so, name the nearest assessed domains, walk through the three questions."""
         names = []
-        for s in near:
+        for s in u.domain_scores[:3]:
             d = self.catalogue.domains[s.id]
-            names.append(f"{d.name} ({VERDICT_WORDS[d.verdict]})")
+            card = self._facet(ev, d.id, "overview")
+            marks = book.cite(card.id) if card else ""
+            names.append(f"{d.name} ({VERDICT_WORDS[d.verdict]}){' ' + marks if marks else ''}")
         out = [
             "The knowledge base has no assessment of this area, so I will not give a verdict. "
             f"The nearest assessed domains are {', '.join(names)}.",
@@ -243,7 +245,9 @@ class OfflineAnalyst:
         framework = [h for h in ev.typed + ev.main if h.chunk.kind == "framework"]
         for cid in CONDITIONS:
             name = CONDITION_NAMES[cid]
-            hit = next((h for h in framework if name.split()[0].lower() in h.chunk.section.lower()), None)
+            key = name.split()[0].lower()
+            hit = next((h for h in framework if key in h.chunk.section.lower()), None)
+            hit = hit or next((h for h in framework if key in h.chunk.text.lower()), None)
             marks = book.cite(hit.id) if hit else ""
             out.append(f"- **{name}**: {CONDITION_QUESTIONS[cid]} {marks}".rstrip())
         return Composed(answer="\n".join(out), unknown_domain=True)

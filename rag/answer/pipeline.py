@@ -31,6 +31,16 @@ from rag.understand import (
 Turn = dict[str, Any]
 
 
+def turn_of(answer: Answer) -> Turn:
+    """What a later follow-up needs to know about an earlier answer."""
+    return {
+        "question": answer.question,
+        "standalone": answer.standalone_question or answer.question,
+        "domains": answer.domains,
+        "qtype": answer.question_type,
+    }
+
+
 @dataclass
 class Prepared:
     """Everything needed to compose an answer: the question understood and its evidence."""
@@ -45,11 +55,14 @@ class Prepared:
 # Below these, a question without a catalogued domain is judged off-topic.
 MIN_RELEVANCE = 0.30
 INJECTION_MIN = 0.55
-TYPE_MARGIN = 0.05
+TYPE_MARGIN = 0.25
 KIND_TYPES = {"precedent": "precedent", "case": "deepseek", "research": "research", "framework": "concept"}
 KIND_WEIGHT, KIND_EVIDENCE_K = 0.2, 5
+CARD_CANDIDATES = 40
+INHERITABLE = ("feasibility", "comparison", "fairness", "precedent", "deepseek", "research", "concept")
 DEFER_TYPES = ("concept", "deepseek", "research", "precedent", "fairness")
-DEFER_DOMAIN_MIN = 0.9
+DEFER_DOMAIN_MIN = 1.25  # a question about the paper or a precedent keeps only a clearly named domain
+FAIRNESS_DOMAIN_MIN = 1.05
 
 
 class Navigator:
@@ -83,38 +96,47 @@ class Navigator:
         q = clean_question(question)
         vector = self.engine.embedder.embed_query(q)
         intents = self.intents.scores(vector, q)
-        scores = self.detector.score(q, vector)
+        scores = self.detector.score(q, vector, self._card_similarity(vector))
         best_intent = max(intents, key=lambda k: intents[k])
         domains = self.detector.select(scores, comparison=best_intent == "comparison")
+        if len(domains) > 1:
+            domains = self.detector.mention_order(q, domains)
         followup = looks_like_followup(q, history)
         standalone = q
+        inherited = False
         prev = history[-1] if history else None
         if followup and prev:
-            prev_domains = list(prev.get("domains") or [])
+            prev_domains = [d for d in prev.get("domains") or [] if d in self.engine.catalogue.domains]
             if domains:
+                if prev_domains and intents["comparison"] >= intents["feasibility"]:
+                    domains = list(dict.fromkeys([*prev_domains, *domains]))  # "how does that compare with X?"
                 names = " and ".join(self.engine.catalogue.domains[d].name for d in domains)
                 standalone = f"{q} (follow-up: could geopolitical rivals cooperate on {names}?)"
             elif prev_domains:
-                domains = prev_domains
+                domains, inherited = prev_domains, True
                 names = " and ".join(self.engine.catalogue.domains[d].name for d in prev_domains)
                 standalone = f"{q} (about cooperation on {names})"
             else:
                 standalone = f"{q} (follow-up to: {prev.get('standalone') or prev.get('question')})"
-            if not domains or best_intent in ("off_topic", "feasibility", "comparison"):
-                # an elliptical follow-up keeps the earlier question's type
-                intents = {**intents, str(prev.get("qtype") or "feasibility"): 1.0}
-                best_intent = max(intents, key=lambda k: intents[k])
+            prev_type = str(prev.get("qtype") or "feasibility")
+            if inherited and best_intent in ("off_topic", "feasibility", "comparison") and prev_type in INHERITABLE:
+                # an elliptical follow-up ("why?", "what would change that?") keeps the earlier type
+                intents = {**intents, prev_type: 1.0}
+                best_intent = prev_type
         relevance = self._relevance(standalone, vector if standalone == q else None)
         if not domains:
             intents = self._with_kind_evidence(standalone, vector if standalone == q else None, intents)
             best_intent = max(intents, key=lambda k: intents[k])
         qtype = self._qtype(best_intent, intents, domains, relevance)
+        if qtype == "out_of_scope" and inherited and best_intent not in ("off_topic", "injection"):
+            qtype = "feasibility"  # "what would change that?" leans on the earlier answer
         if qtype == "out_of_scope":
             domains = []
-        if qtype in DEFER_TYPES and domains:
+        if qtype in DEFER_TYPES and domains and not inherited:
             # "what does the DeepSeek case show?" is about the case, not a domain: keep only
             # domains the question names outright or matches strongly
-            strong = {s.id for s in scores if s.explicit or s.score >= DEFER_DOMAIN_MIN}
+            floor = FAIRNESS_DOMAIN_MIN if qtype == "fairness" else DEFER_DOMAIN_MIN
+            strong = {s.id for s in scores if s.explicit or s.score >= floor}
             domains = [d for d in domains if d in strong]
         if qtype in ("feasibility", "fairness") and len(domains) >= 2:
             qtype = "comparison"
@@ -123,6 +145,20 @@ class Navigator:
             domain_scores=scores, intents=intents, is_followup=followup and prev is not None,
         )
         return u, (vector if standalone == q else None), relevance
+
+    def _card_similarity(self, vector: Any) -> dict[str, float]:
+        """Best cosine similarity of the question to each domain's card passages."""
+        snap = self.engine.knowledge.snapshot()
+        if snap is None:
+            return {}
+        found = self.engine.knowledge.store.query(vector, CARD_CANDIDATES, {"kind": "domain"})
+        best: dict[str, float] = {}
+        for cid, sim in found:
+            chunk = snap.by_id.get(cid)
+            if chunk is not None:
+                for did in chunk.domains:
+                    best[did] = max(best.get(did, 0.0), sim)
+        return best
 
     def _with_kind_evidence(self, text: str, vector: Any, intents: dict[str, float]) -> dict[str, float]:
         """What kind of document answers best is evidence of the question type.
@@ -150,12 +186,14 @@ class Navigator:
     def _qtype(best: str, intents: dict[str, float], domains: list[str], relevance: float) -> str:
         if best == "injection" and intents["injection"] >= INJECTION_MIN:
             return "out_of_scope"
+        if len(domains) >= 2:
+            return "comparison"
         if domains:
             # A question naming a domain asks about its feasibility unless another type is clearly stronger.
             base = max(intents.get("feasibility", 0.0), intents.get("comparison", 0.0))
             if best in ("fairness", "precedent", "deepseek", "research", "concept") and intents[best] >= base + TYPE_MARGIN:
                 return best
-            return "comparison" if len(domains) >= 2 else "feasibility"
+            return "feasibility"
         if best in ("off_topic", "injection") or relevance < MIN_RELEVANCE:
             return "out_of_scope"
         if best in ("feasibility", "comparison"):
@@ -184,6 +222,7 @@ class Navigator:
         ev = gather(
             self.engine.retriever, self.engine.catalogue, u.standalone, vector,
             qtype=u.qtype, domains=u.domains, mode=self.mode,
+            nearest=[d.id for d in u.domain_scores[:3]] if u.qtype == "unknown_domain" else (),
         )
         if not ev.hits:
             return self.refusal(question, backend, started, notices)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rag.answer.citations import check_answer
 from rag.answer.pipeline import Navigator
 from rag.answer.schema import Answer, QuestionType
-from rag.cli_ask import turn_of
+from rag.answer.pipeline import turn_of
 from rag.errors import RagError, UsageError
 from rag.eval import metrics
 from rag.framework import ConditionId, Rating, Verdict
@@ -63,7 +63,7 @@ class Case(BaseModel):
             domains=tuple(self.domains),
             verdict=self.verdict,
             verdict_labelled="verdict" in self.model_fields_set,
-            conditions=dict(self.conditions),
+            conditions={str(c): str(r) for c, r in self.conditions.items()},
             sources=tuple(self.sources),
             out_of_scope=self.out_of_scope,
             qtype=self.qtype,
@@ -168,46 +168,35 @@ def ask_all(
 
     Ancestors that are not in ``cases`` (cut off by ``--limit``) are taken from ``pool``,
     asked for their history only, and not returned. ``tick`` is called once per case.
+    A ``RagError`` becomes the outcome of its question; other exceptions are bugs and propagate.
     """
-    return _Asker(cases, ask, pool, tick).run()
+    by_id = {c.id: c for c in [*pool, *cases]}
+    scored = {c.id for c in cases}
+    done: dict[str, Outcome] = {}
+    chains: dict[str, list[Turn]] = {}  # id -> the history its follow-ups are asked with
 
-
-class _Asker:
-    def __init__(self, cases: Sequence[Case], ask: AskFn, pool: Sequence[Case], tick: Tick | None) -> None:
-        self.cases = cases
-        self.ask = ask
-        self.tick = tick
-        self.scored = {c.id for c in cases}
-        self.by_id = {c.id: c for c in [*pool, *cases]}
-        self.done: dict[str, Outcome] = {}
-        self.chains: dict[str, list[Turn]] = {}  # id -> history to pass to its follow-ups
-
-    def run(self) -> dict[str, Outcome]:
-        for c in self.cases:
-            self._answer(c)
-        return {c.id: self.done[c.id] for c in self.cases}
-
-    def _answer(self, case: Case) -> Outcome:
-        if case.id in self.done:
-            return self.done[case.id]
+    def answer(case: Case) -> None:
+        if case.id in done:
+            return
         history: list[Turn] = []
         chain: tuple[str, ...] = ()
         if case.follow_up_of is not None:
-            parent = self.by_id[case.follow_up_of]
-            self._answer(parent)
-            history = self.chains[parent.id]
-            chain = (*self.done[parent.id].history, parent.id)
+            answer(by_id[case.follow_up_of])
+            history = chains[case.follow_up_of]
+            chain = (*done[case.follow_up_of].history, case.follow_up_of)
         try:
-            answer: Answer | None = self.ask(case.question, list(history))
-            outcome = Outcome(answer=answer, history=chain)
+            outcome = Outcome(answer=ask(case.question, list(history)), history=chain)
         except RagError as e:
             outcome = Outcome(answer=None, error=f"{type(e).__name__}: {e}", history=chain)
-        self.done[case.id] = outcome
-        # a failed parent leaves its follow-ups with the history before it
-        self.chains[case.id] = history + ([turn_of(outcome.answer)] if outcome.answer else [])
-        if self.tick and case.id in self.scored:
-            self.tick()
-        return outcome
+        done[case.id] = outcome
+        # a parent that failed leaves its follow-ups with the history before it
+        chains[case.id] = history + ([turn_of(outcome.answer)] if outcome.answer else [])
+        if tick is not None and case.id in scored:
+            tick()
+
+    for c in cases:
+        answer(c)
+    return {c.id: done[c.id] for c in cases}
 
 
 # -- scoring -----------------------------------------------------------------------------
@@ -332,6 +321,7 @@ def evaluate(
         return run_cases(cases, ask, source_of, label=label, pool=pool, tick=tick)
 
     backend = service.backend
+    service.navigator.warm()  # latency is measured warm: models and catalogue vectors loaded first
     main = run(backend, service.ask)
     out = Evaluation(backend=backend, questions_file=questions_file, main=main, started_at=started_at)
     if baselines:
@@ -339,7 +329,9 @@ def evaluate(
             if mode == "hybrid" and backend == "offline":
                 out.baselines[mode] = main
             else:
-                out.baselines[mode] = run(mode, Navigator(engine, mode=mode).ask)
+                navigator = Navigator(engine, mode=mode)
+                navigator.warm()
+                out.baselines[mode] = run(mode, navigator.ask)
         if backend == "openai":
             out.baselines["llm"] = main
     return out

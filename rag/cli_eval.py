@@ -1,0 +1,84 @@
+"""`rag eval`: run canned questions, score them, print a table or JSON, write reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rag.errors import UsageError
+
+
+def _progress(desc: str, total: int) -> Any:
+    """A tqdm bar on stderr for ``total`` questions; returns its tick."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="q", file=sys.stderr, leave=False)
+
+    def tick() -> None:
+        bar.update(1)
+        if bar.n >= total:
+            bar.close()
+
+    return tick
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.cli import _progress as index_progress
+    from rag.cli import _settings
+    from rag.eval import report
+    from rag.eval.runner import SHIPPED_QUESTIONS, evaluate, load_cases
+    from rag.service import Service
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    path = Path(args.questions) if args.questions else SHIPPED_QUESTIONS
+    if not args.questions and not path.exists():
+        raise UsageError(f"the shipped question set {path} is missing; give one with --questions FILE")
+    pool = load_cases(path)
+    cases = pool[: args.limit] if args.limit else pool
+    settings = _settings(args)
+    service = Service(settings)
+    service.engine.ensure_index(progress=index_progress("building the index"))
+    ev = evaluate(service, cases, pool=pool, baselines=args.baselines, questions_file=str(path), progress=_progress)
+    data = report.to_json(ev)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(report.render(data), end="")
+    if not args.json or args.out:
+        out = Path(args.out) if args.out else settings.data_dir / "eval"
+        try:
+            written = report.write_reports(data, out)
+        except OSError as e:
+            raise UsageError(f"cannot write the report to {out}: {e.strerror or e}") from e
+        if not args.json:
+            print(f"\nreport: {written[0].with_suffix('.md')} (latest: {out / 'latest.md'})")
+    if args.gate and not data["gate_passed"]:
+        print("rag: the evaluation gate failed: " + "; ".join(data["gate_failures"]), file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "eval", help="run canned questions and score the answers",
+        description="Ask every question of a question file (YAML; the shipped set by default), score the "
+        "answers (domains, verdicts, conditions, cited sources, citation validity, refusals, retrieval "
+        "recall@5 and MRR, latency) and print a table, or one JSON object with --json. Without --json, "
+        "Markdown and JSON reports and a PNG chart are written to --out (default <RAG_DATA_DIR>/eval/). "
+        "Exit 1 with --gate when a threshold is missed.",
+    )
+    p.add_argument("--questions", metavar="FILE", help="question file (default: the shipped canned set)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (no report files unless --out)")
+    p.add_argument("--backend", choices=["offline", "openai", "auto"], help="override RAG_BACKEND")
+    p.add_argument("--baselines", action="store_true",
+                   help="also score the offline analyst on BM25-only, dense-only and hybrid retrieval")
+    p.add_argument("--out", metavar="DIR", help="where to write the reports (default <RAG_DATA_DIR>/eval/)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    p.add_argument("--gate", action="store_true",
+                   help="exit 1 unless domain and verdict accuracy >= 0.95, citation validity = 1, "
+                   "out-of-scope accuracy >= 0.9 and false refusals <= 0.03")
+    p.set_defaults(func=cmd_eval)
