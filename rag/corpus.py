@@ -30,7 +30,7 @@ from rag.framework import (
 
 CITATION_RE = re.compile(r"\[(@[^\]]+)\]")
 _LOCATOR_ATTR_RE = re.compile(r"\s*\{locator=\"([^\"]+)\"\}\s*$")
-MAX_CHUNK_CHARS = 1400
+MAX_CHUNK_CHARS = 700
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ class MiniLMEmbedder:
         if threads:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        options.enable_mem_pattern = False  # shapes vary batch to batch: planning per shape costs more than it saves
         self._session = ort.InferenceSession(
             str(model), sess_options=options, providers=["CPUExecutionProvider"]
         )
