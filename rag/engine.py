@@ -56,7 +56,7 @@ class Engine:
 
     def _collection(self, kind: str) -> IndexedCollection:
         name = f"{kind}-{self.embedder.name}"
-        store = DenseStore(self._client, name)
+        store = DenseStore(self._client, name, remote=self.settings.uses_server)
         return IndexedCollection(store, self.settings.data_dir / "index" / name)
 
     @cached_property

@@ -31,6 +31,7 @@ from rag.lexical import LexicalIndex
 from rag.store import DenseStore
 
 Progress = Callable[[int, int], None]  # (done, total)
+SERVER_CHECK_S = 2.0  # how often a reader asks a Chroma server which snapshot is current
 
 
 @dataclass
@@ -86,6 +87,7 @@ class IndexedCollection:
         self._lock_path = folder / "write.lock"
         self._snapshot: Snapshot | None = None
         self._snapshot_name: str | None = None
+        self._checked = -SERVER_CHECK_S
 
     # -- reading -----------------------------------------------------------------
     def current_name(self) -> str | None:
@@ -97,8 +99,19 @@ class IndexedCollection:
         return name if name and (self.folder / name / "manifest.json").exists() else None
 
     def snapshot(self) -> Snapshot | None:
-        """The published snapshot, reloaded when another writer published a new one."""
+        """The published snapshot, reloaded when another writer published a new one.
+
+        With a Chroma server, the server is the authority: when the version it names
+        differs from ours (another host indexed), the BM25 side is rebuilt from the
+        server's own documents, so every replica searches the same passages.
+        """
         name = self.current_name()
+        if self.store.remote and time.monotonic() - self._checked >= SERVER_CHECK_S:
+            self._checked = time.monotonic()
+            served = self.store.version()
+            if served and served != name:
+                self._sync_from_server(served)
+                name = self.current_name()
         if name is None:
             return None
         if name != self._snapshot_name:
@@ -119,6 +132,35 @@ class IndexedCollection:
         except (OSError, ValueError, KeyError) as e:
             raise IndexError_(f"the index snapshot {folder} is damaged ({e}); run `rag index --rebuild`") from e
         return Snapshot(name=name, chunks=chunks, files=manifest["files"], lexical=lexical)
+
+    def _sync_from_server(self, version: str) -> None:
+        """Rebuild the local snapshot (records + BM25) from the server's documents."""
+        ids, docs, metas = self.store.get_records()
+        chunks = [Chunk.from_record(i, d, m or {}) for i, d, m in zip(ids, docs, metas, strict=True)]
+        files: dict[str, dict[str, Any]] = {}
+        for c in chunks:
+            files.setdefault(c.path or "server", {"sha": "server", "ids": []})["ids"].append(c.id)
+        with self.locked():
+            self._write_snapshot(version, chunks, files)
+
+    def _write_snapshot(self, name: str, chunks: Sequence[Chunk], manifest: Mapping[str, Any]) -> None:
+        """Write a snapshot folder beside the others and point CURRENT at it (atomically)."""
+        folder = self.folder / name
+        tmp = self.folder / (name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps({"id": c.id, "text": c.text, "meta": c.metadata()}, ensure_ascii=False) + "\n")
+        lexical = LexicalIndex.build([c.id for c in chunks], [c.embedding_content() for c in chunks])
+        (tmp / "bm25").mkdir()
+        lexical.save(tmp / "bm25")
+        _write_json(tmp / "manifest.json", {"files": dict(manifest), "chunks": len(chunks), "created": time.time()})
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+        pointer = self.folder / "CURRENT.tmp"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, self.folder / "CURRENT")
 
     # -- writing -----------------------------------------------------------------
     @contextmanager
@@ -186,24 +228,10 @@ class IndexedCollection:
             if progress:
                 progress(done, len(missing))
         name = f"snap-{time.strftime('%Y%m%d-%H%M%S')}-{hashlib.sha256(''.join(sorted(seen)).encode()).hexdigest()[:10]}"
-        folder = self.folder / name
-        tmp = self.folder / (name + ".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as f:
-            for c in chunks:
-                f.write(json.dumps({"id": c.id, "text": c.text, "meta": c.metadata()}, ensure_ascii=False) + "\n")
-        lexical = LexicalIndex.build([c.id for c in chunks], [c.embedding_content() for c in chunks])
-        (tmp / "bm25").mkdir()
-        lexical.save(tmp / "bm25")
-        _write_json(tmp / "manifest.json", {"files": manifest, "chunks": len(chunks), "created": time.time()})
         if before_switch:
             before_switch()
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
-        pointer = self.folder / "CURRENT.tmp"
-        pointer.write_text(name, encoding="utf-8")
-        os.replace(pointer, self.folder / "CURRENT")
+        self._write_snapshot(name, chunks, manifest)
+        self.store.set_version(name)  # other replicas of a shared server follow this version
         # Garbage: vectors no snapshot refers to any more, and old snapshot folders.
         stale = [i for i in self.store.all_ids() if i not in seen]
         self.store.delete(stale)

@@ -48,11 +48,15 @@ def make_client(settings: Settings) -> Any:
         raise StoreUnavailableError(f"cannot open the Chroma store ({where}): {e}") from e
 
 
+VERSION_KEY = "rag_snapshot"
+
+
 class DenseStore:
     """One Chroma collection of chunk vectors (cosine space)."""
 
-    def __init__(self, client: Any, name: str) -> None:
+    def __init__(self, client: Any, name: str, *, remote: bool = False) -> None:
         self.name = name
+        self.remote = remote  # a server shared with other processes (or hosts)
         self._client = client
         try:
             self._collection = client.get_or_create_collection(
@@ -68,6 +72,15 @@ class DenseStore:
             return fn(*args, **kwargs)
         except Exception as e:
             raise StoreUnavailableError(f"Chroma {what} failed on {self.name!r}: {e}") from e
+
+    def version(self) -> str | None:
+        """The snapshot a writer last published to this collection (server mode)."""
+        meta = self._call("get_collection", self._client.get_collection, self.name).metadata or {}
+        value = meta.get(VERSION_KEY)
+        return str(value) if value else None
+
+    def set_version(self, name: str) -> None:
+        self._call("modify", self._collection.modify, metadata={VERSION_KEY: name})
 
     def count(self) -> int:
         return int(self._call("count", self._collection.count))
