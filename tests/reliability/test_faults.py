@@ -1,0 +1,75 @@
+"""Faults survived: a killed indexer, damaged index files, concurrent writers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rag.engine import Engine
+from tests.conftest import KNOWLEDGE, make_settings
+
+
+def _index_cmd(knowledge: Path, data: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "RAG_KNOWLEDGE_DIR": str(knowledge), "RAG_DATA_DIR": str(data), "RAG_BACKEND": "offline"}
+    return subprocess.Popen([sys.executable, "-m", "rag.cli", "index"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_killed_mid_index_leaves_the_previous_index_usable_and_the_next_run_completes(
+    mini_engine: Engine, mini_knowledge: Path, tmp_path: Path
+) -> None:
+    before = {c.id for c in mini_engine.all_chunks()}
+    # Make the next run long: add the whole shipped knowledge base to the mini one.
+    for folder in ("framework", "cases", "research", "precedents"):
+        for src in (KNOWLEDGE / folder).glob("*.md"):
+            dest = mini_knowledge / folder / src.name
+            dest.parent.mkdir(exist_ok=True)
+            shutil.copy(src, dest)
+    shutil.copy(KNOWLEDGE / "sources.yaml", tmp_path / "shipped-sources.yaml")
+    import yaml
+
+    merged = yaml.safe_load((mini_knowledge / "sources.yaml").read_text()) + yaml.safe_load(
+        (tmp_path / "shipped-sources.yaml").read_text())
+    (mini_knowledge / "sources.yaml").write_text(yaml.safe_dump(merged))
+    proc = _index_cmd(mini_knowledge, mini_engine.settings.data_dir)
+    time.sleep(12)  # well into embedding hundreds of new passages
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+
+    survivor = Engine(mini_engine.settings)
+    assert {c.id for c in survivor.all_chunks()} == before
+    assert survivor.search("chip export restrictions", 3)
+    report = survivor.index_knowledge()
+    assert report.chunks > len(before) + 100
+    # vectors stored before the kill are reused, never embedded twice
+    assert report.embedded <= report.chunks - len(before)
+    assert survivor.knowledge.store.count() == report.chunks
+
+
+def test_deleted_or_corrupted_index_files_are_detected_and_rebuilt(mini_engine: Engine) -> None:
+    coll = mini_engine.knowledge
+    name = coll.current_name()
+    assert name
+    (coll.folder / name / "chunks.jsonl").write_text("{broken")
+    fresh = Engine(mini_engine.settings)
+    assert fresh.ensure_index() is not None  # damaged: rebuilt from knowledge/
+    assert fresh.search("chip export restrictions", 3)
+    (fresh.knowledge.folder / "CURRENT").unlink()
+    again = Engine(mini_engine.settings)
+    report = again.ensure_index()
+    assert report is not None and report.embedded == 0  # vectors were still in Chroma
+    assert again.search("chip export restrictions", 3)
+
+
+def test_two_index_runs_at_once_are_serialised(mini_engine: Engine, mini_knowledge: Path) -> None:
+    procs = [_index_cmd(mini_knowledge, mini_engine.settings.data_dir) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), results
+    fresh = Engine(mini_engine.settings)
+    assert fresh.knowledge.store.count() == len(fresh.all_chunks())
