@@ -153,7 +153,7 @@ def scale_part(settings: Settings, engine: Any, queries: Sequence[str], log: Log
     if snap is None or len(snap.chunks) != SCALE_CHUNKS or not record.exists():
         log(f"scale: building the {SCALE_CHUNKS:,}-chunk store once (minutes on 2 cores; reused afterwards)")
         base = engine.all_chunks()
-        ids, _, _ = engine.knowledge.store.get_records([c.id for c in base])
+        _ids, _, _ = engine.knowledge.store.get_records([c.id for c in base])
         vecs = engine.knowledge.store._collection.get(ids=[c.id for c in base], include=["embeddings"])
         by_id = dict(zip(vecs["ids"], np.asarray(vecs["embeddings"], dtype=np.float32), strict=True))
         rng = np.random.default_rng(7)
@@ -161,17 +161,30 @@ def scale_part(settings: Settings, engine: Any, queries: Sequence[str], log: Log
         for i in range(SCALE_CHUNKS):
             src = base[i % len(base)]
             text = f"{src.text} (copy {i})"
-            chunk = Chunk(id=f"s{i:06d}", text=text, source_id=src.source_id, locator=src.locator,
-                          doc_id=f"{src.doc_id}-{i // len(base)}", doc_title=src.doc_title, section=src.section,
-                          kind=src.kind, path=src.path, domains=src.domains)
+            chunk = Chunk(
+                id=f"s{i:06d}",
+                text=text,
+                source_id=src.source_id,
+                locator=src.locator,
+                doc_id=f"{src.doc_id}-{i // len(base)}",
+                doc_title=src.doc_title,
+                section=src.section,
+                kind=src.kind,
+                path=src.path,
+                domains=src.domains,
+            )
             chunks.append(chunk)
             vec = by_id[src.id] + rng.normal(0, 0.02, by_id[src.id].shape).astype(np.float32)
             lookup[chunk.embedding_content()] = vec / np.linalg.norm(vec)
         started = time.perf_counter()
         with coll.locked():
-            coll.publish({"scale": {"sha": "synthetic"}}, {"scale": chunks},
-                         lambda texts: np.stack([lookup[t] for t in texts]), batch=5000,
-                         progress=lambda d, t: log(f"scale: {d:,}/{t:,} vectors") if d % 25000 == 0 else None)
+            coll.publish(
+                {"scale": {"sha": "synthetic"}},
+                {"scale": chunks},
+                lambda texts: np.stack([lookup[t] for t in texts]),
+                batch=5000,
+                progress=lambda d, t: log(f"scale: {d:,}/{t:,} vectors") if d % 25000 == 0 else None,
+            )
         record.write_text(json.dumps({"build_s": round(time.perf_counter() - started, 1), "chunks": SCALE_CHUNKS}))
     build_s = json.loads(record.read_text())["build_s"]
     t0 = time.perf_counter()
@@ -186,8 +199,14 @@ def scale_part(settings: Settings, engine: Any, queries: Sequence[str], log: Log
         t0 = time.perf_counter()
         retriever.search(q, 8, vector=v)
         times.append((time.perf_counter() - t0) * 1000)
-    return {"chunks": len(snap.chunks) if snap else 0, "build_s": build_s, "load_s": round(load_s, 2),
-            "retrieve_ms_p50": _pct(times, 50), "retrieve_ms_p95": _pct(times, 95), "rss_mb": _rss_mb()}
+    return {
+        "chunks": len(snap.chunks) if snap else 0,
+        "build_s": build_s,
+        "load_s": round(load_s, 2),
+        "retrieve_ms_p50": _pct(times, 50),
+        "retrieve_ms_p95": _pct(times, 95),
+        "rss_mb": _rss_mb(),
+    }
 
 
 def run_bench(settings: Settings, *, quick: bool = False, log: Log = lambda _m: None) -> dict[str, Any]:
@@ -208,8 +227,12 @@ def run_bench(settings: Settings, *, quick: bool = False, log: Log = lambda _m: 
         engine = Engine(settings.with_(data_dir=work, chroma_host=None))
         t0 = time.perf_counter()
         report = engine.index_knowledge()
-        result["index"] = {"build_s": round(time.perf_counter() - t0, 2), "files": report.files,
-                           "chunks": report.chunks, "chunks_per_s": round(report.chunks / (time.perf_counter() - t0), 1)}
+        result["index"] = {
+            "build_s": round(time.perf_counter() - t0, 2),
+            "files": report.files,
+            "chunks": report.chunks,
+            "chunks_per_s": round(report.chunks / (time.perf_counter() - t0), 1),
+        }
         log(f"index: {report.summary()}")
         questions = canned_questions()
         texts = [q["question"] for q in questions if str(q.get("question", "")).strip() and not q.get("follow_up_of")]
@@ -226,12 +249,16 @@ def run_bench(settings: Settings, *, quick: bool = False, log: Log = lambda _m: 
             t0 = time.perf_counter()
             nav.ask(q)
             answer.append((time.perf_counter() - t0) * 1000)
-        result.update({
-            "retrieve_ms_p50": _pct(retrieve, 50), "retrieve_ms_p95": _pct(retrieve, 95),
-            "answer_ms_p50": _pct(answer, 50), "answer_ms_p95": _pct(answer, 95),
-            "answers_per_s": round(1000 / statistics.mean(answer), 1),
-            "questions": len(texts),
-        })
+        result.update(
+            {
+                "retrieve_ms_p50": _pct(retrieve, 50),
+                "retrieve_ms_p95": _pct(retrieve, 95),
+                "answer_ms_p50": _pct(answer, 50),
+                "answer_ms_p95": _pct(answer, 95),
+                "answers_per_s": round(1000 / statistics.mean(answer), 1),
+                "questions": len(texts),
+            }
+        )
         result["recall_at_5"] = recall_at_5(engine, questions)
         result["rss_mb"] = _rss_mb()
         log(f"retrieval p50 {result['retrieve_ms_p50']} ms, answer p50 {result['answer_ms_p50']} ms")
@@ -260,7 +287,9 @@ def render_table(r: dict[str, Any]) -> str:
     ]
     if "scale" in r:
         s = r["scale"]
-        lines.append(f"{'scale: chunks / build (once) / load':<44} {s['chunks']:,} / {s['build_s']} s / {s['load_s']} s")
+        lines.append(
+            f"{'scale: chunks / build (once) / load':<44} {s['chunks']:,} / {s['build_s']} s / {s['load_s']} s"
+        )
         lines.append(f"{'scale: hybrid retrieval p50 / p95':<44} {s['retrieve_ms_p50']} / {s['retrieve_ms_p95']} ms")
         lines.append(f"{'scale: peak memory':<44} {s['rss_mb']} MB")
     lines.append(f"{'bench wall time':<44} {r['total_s']} s")

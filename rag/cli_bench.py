@@ -22,7 +22,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "bench", help="measure speed, recall and memory on this machine",
+        "bench",
+        help="measure speed, recall and memory on this machine",
         description="Embedder vs Chroma's default embedding function (same model files, same chunks), index "
         "build, warm hybrid retrieval and offline answers (p50/p95), recall@5 for BM25/dense/hybrid, peak memory, "
         "and a 100,000-chunk scale test (its store is built once under RAG_DATA_DIR/bench and reused).",

@@ -162,7 +162,8 @@ def read_markdown(path: Path) -> MarkdownDoc:
         body = parts[1].lstrip("-\n")
     title = str(meta.get("title") or path.stem)
     doc = MarkdownDoc(path=path, meta=meta, title=title)
-    heading, locator, lines = "", None, []  # text before the first ## is the introduction
+    heading, locator = "", None
+    lines: list[str] = []  # text before the first ## is the introduction
 
     def flush() -> None:
         text = "\n".join(lines).strip()
@@ -289,10 +290,7 @@ def domain_facets(domain: Domain) -> Iterator[tuple[str, str, str, list[Ref]]]:
             list(assessment.citations),
         )
     if domain.risk_tests:
-        lines = [
-            f"{RISK_TEST_NAMES[tid]}: {t.level} risk. {t.note.strip()}"
-            for tid, t in domain.risk_tests.items()
-        ]
+        lines = [f"{RISK_TEST_NAMES[tid]}: {t.level} risk. {t.note.strip()}" for tid, t in domain.risk_tests.items()]
         refs = [r for t in domain.risk_tests.values() for r in t.citations]
         yield (
             "risk_tests",

@@ -4,7 +4,7 @@
     ├── ConfigError               a setting is missing or malformed
     ├── KnowledgeError            knowledge/ is invalid (unknown source, bad rating, ...)
     ├── EmbeddingError            the embedding model cannot be loaded or run
-    ├── IndexError_               the index is missing, busy, corrupt or unreachable
+    ├── RagIndexError               the index is missing, busy, corrupt or unreachable
     │   ├── IndexBusyError        another writer holds the lock
     │   └── StoreUnavailableError the Chroma server cannot be reached
     ├── IngestError               a user document cannot be read (per file)
@@ -34,15 +34,15 @@ class EmbeddingError(RagError):
     """The embedding model cannot be loaded or run."""
 
 
-class IndexError_(RagError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class RagIndexError(RagError):
     """The index is missing, corrupt or unreachable."""
 
 
-class IndexBusyError(IndexError_):
+class IndexBusyError(RagIndexError):
     """Another process is writing the index."""
 
 
-class StoreUnavailableError(IndexError_):
+class StoreUnavailableError(RagIndexError):
     """The Chroma server cannot be reached."""
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.corpus import Chunk
-from rag.errors import IndexBusyError, IndexError_
+from rag.errors import IndexBusyError, RagIndexError
 from rag.lexical import LexicalIndex
 from rag.store import DenseStore
 
@@ -130,7 +130,7 @@ class IndexedCollection:
                     chunks.append(Chunk.from_record(rec["id"], rec["text"], rec["meta"]))
             lexical = LexicalIndex.load(folder / "bm25", [c.id for c in chunks])
         except (OSError, ValueError, KeyError) as e:
-            raise IndexError_(f"the index snapshot {folder} is damaged ({e}); run `rag index --rebuild`") from e
+            raise RagIndexError(f"the index snapshot {folder} is damaged ({e}); run `rag index --rebuild`") from e
         return Snapshot(name=name, chunks=chunks, files=manifest["files"], lexical=lexical)
 
     def _sync_from_server(self, version: str) -> None:
@@ -178,8 +178,7 @@ class IndexedCollection:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise IndexBusyError(
-                            f"another process is writing the index in {self.folder}; "
-                            "try again when it ends"
+                            f"another process is writing the index in {self.folder}; try again when it ends"
                         ) from None
                     time.sleep(0.05)
             try:
@@ -227,7 +226,9 @@ class IndexedCollection:
             done += len(part)
             if progress:
                 progress(done, len(missing))
-        name = f"snap-{time.strftime('%Y%m%d-%H%M%S')}-{hashlib.sha256(''.join(sorted(seen)).encode()).hexdigest()[:10]}"
+        name = (
+            f"snap-{time.strftime('%Y%m%d-%H%M%S')}-{hashlib.sha256(''.join(sorted(seen)).encode()).hexdigest()[:10]}"
+        )
         if before_switch:
             before_switch()
         self._write_snapshot(name, chunks, manifest)

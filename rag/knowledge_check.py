@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -69,7 +70,8 @@ def check_markdown(path: Path, kdir: Path, sources: dict[str, Source], domain_id
     sid = doc.meta.get("source_id")
     if sid and str(sid) not in sources:
         problems.append(f"{rel}: front matter source_id {sid!r} is not in sources.yaml")
-    for d in doc.meta.get("domains") or []:
+    tagged = doc.meta.get("domains") or []
+    for d in tagged if isinstance(tagged, list) else [tagged]:
         if d not in domain_ids:
             problems.append(f"{rel}: tagged with unknown domain {d!r}")
     if kind == "precedent":
@@ -115,10 +117,8 @@ def check_knowledge(kdir: Path) -> list[str]:
             problems.append(f"sources.yaml: id {s.id!r} is not lowercase-hyphenated")
     precedent_ids = set()
     for p in (kdir / "precedents").glob("*.md"):
-        try:
+        with contextlib.suppress(KnowledgeError):
             precedent_ids.add(str(read_markdown(p).meta.get("id") or p.stem))
-        except KnowledgeError:
-            pass
     domains: dict[str, Domain] = {}
     domain_files = {p.stem for p in (kdir / "domains").glob("*.yaml")}
     for path in sorted((kdir / "domains").glob("*.yaml")):
@@ -157,9 +157,7 @@ def check_knowledge(kdir: Path) -> list[str]:
         for s in sources.values():
             stated = s.findings.get(domain.id)
             if stated and stated != domain.verdict:
-                problems.append(
-                    f"{rel}: verdict {domain.verdict!r} contradicts {s.id}, which finds {stated!r}"
-                )
+                problems.append(f"{rel}: verdict {domain.verdict!r} contradicts {s.id}, which finds {stated!r}")
     for fixed in FIXED_DOMAINS:
         if fixed not in domain_files:
             problems.append(f"domains/: the fixed domain {fixed!r} is missing")
@@ -167,8 +165,8 @@ def check_knowledge(kdir: Path) -> list[str]:
             problems.append(f"domains/{fixed}.yaml: no source in sources.yaml states its verdict (findings)")
     owners: dict[str, set[str]] = defaultdict(set)
     for d in domains.values():
-        for a in {d.name.lower(), *(x.lower() for x in d.aliases)}:
-            owners[a.strip()].add(d.id)
+        for alias_text in {d.name.lower(), *(x.lower() for x in d.aliases)}:
+            owners[alias_text.strip()].add(d.id)
     for alias, ids in sorted(owners.items()):
         if len(ids) > 1:
             problems.append(f"alias {alias!r} is shared by {', '.join(sorted(ids))}")

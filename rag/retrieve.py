@@ -96,9 +96,9 @@ class HybridRetriever:
     ) -> list[Hit]:
         """The ``k`` best hits.
 
-        ``where`` restricts both searches to matching chunks. ``domains`` with ``restrict`` keeps only chunks tagged with one of them (and
-        untagged framework/research passages); without it, chunks tagged with a
-        domain gain ``boost`` times the score of a first-place rank.
+        ``where`` restricts both searches to matching chunks. ``domains`` with ``restrict``
+        keeps only chunks tagged with one of them (and untagged passages); without it,
+        chunks tagged with a domain gain ``boost`` times the score of a first-place rank.
         """
         if not query.strip():
             return []

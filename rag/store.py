@@ -37,9 +37,7 @@ def make_client(settings: Settings) -> Any:
                 api_key=settings.chroma_api_key,
             )
         if settings.chroma_host:
-            return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings()
-            )
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings())
         path = settings.data_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings())
@@ -121,9 +119,7 @@ class DenseStore:
         for start in range(0, len(ids), _PAGE):
             self._call("delete", self._collection.delete, ids=list(ids[start : start + _PAGE]))
 
-    def query(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
-    ) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the ``k`` nearest stored vectors matching ``where``."""
         if k <= 0:
             return []
@@ -142,6 +138,7 @@ class DenseStore:
         out_ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
+        pages: list[dict[str, Any]]
         if ids is None:
             total = self.count()
             pages = [{"limit": _PAGE, "offset": o} for o in range(0, total, _PAGE)]

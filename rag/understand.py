@@ -153,7 +153,12 @@ class DomainDetector:
             dense, phrase = dense_best[did]
             lexical = lexical_best[did]
             card = cards.get(did, 0.0)
-            s = W_ALIAS * dense + W_LEXICAL * lexical + W_SUMMARY * float(summary[j]) + W_CARD * max(card - CARD_FLOOR, 0.0)
+            s = (
+                W_ALIAS * dense
+                + W_LEXICAL * lexical
+                + W_SUMMARY * float(summary[j])
+                + W_CARD * max(card - CARD_FLOOR, 0.0)
+            )
             out.append(DomainScore(did, s, dense, lexical, float(summary[j]), phrase))
         out.sort(key=lambda d: d.score, reverse=True)
         return out

@@ -17,7 +17,7 @@ _real_getaddrinfo = socket.getaddrinfo
 attempts: list[str] = []
 
 
-class OutboundConnectionBlocked(RuntimeError):
+class OutboundConnectionBlockedError(RuntimeError):
     pass
 
 
@@ -38,14 +38,14 @@ def _is_local(address: object) -> bool:
 def _guarded_connect(self: socket.socket, address: object) -> None:
     if not _is_local(address):
         attempts.append(repr(address))
-        raise OutboundConnectionBlocked(f"outbound connection blocked in tests: {address!r}")
+        raise OutboundConnectionBlockedError(f"outbound connection blocked in tests: {address!r}")
     return _real_connect(self, address)
 
 
 def _guarded_connect_ex(self: socket.socket, address: object) -> int:
     if not _is_local(address):
         attempts.append(repr(address))
-        raise OutboundConnectionBlocked(f"outbound connection blocked in tests: {address!r}")
+        raise OutboundConnectionBlockedError(f"outbound connection blocked in tests: {address!r}")
     return _real_connect_ex(self, address)
 
 
@@ -53,7 +53,7 @@ def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> objec
     name = host.decode() if isinstance(host, bytes) else host
     if name not in (None, "localhost") and not _is_local((name,)):
         attempts.append(f"dns:{name}")
-        raise OutboundConnectionBlocked(f"DNS lookup blocked in tests: {name!r}")
+        raise OutboundConnectionBlockedError(f"DNS lookup blocked in tests: {name!r}")
     return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
 
 

@@ -52,8 +52,13 @@ class CitationBook:
             c = self._hits[chunk_id].chunk
             out.append(
                 CitationOut(
-                    id=mid, source_id=c.source_id, title=c.title or c.source_id,
-                    locator=c.locator, chunk_id=c.id, text=c.text, url=c.url,
+                    id=mid,
+                    source_id=c.source_id,
+                    title=c.title or c.source_id,
+                    locator=c.locator,
+                    chunk_id=c.id,
+                    text=c.text,
+                    url=c.url,
                 )
             )
         return out

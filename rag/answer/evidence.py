@@ -74,22 +74,24 @@ def gather(
         ev.typed = ev.add(search(query, 6, where=Filter(kinds=kinds), vector=vector))
     for did in domains:
         d = catalogue.domains[did]
-        ev.cards[did] = ev.add(
-            search(query, 10, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector)
-        )
+        ev.cards[did] = ev.add(search(query, 10, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector))
         sources = refs_sources(d)
         if sources:
             ev.support[did] = ev.add(
                 search(
-                    f"{d.name} {query}", 12,
-                    where=Filter(kinds=TEXT_KINDS, source_ids=sources), vector=vector,
+                    f"{d.name} {query}",
+                    12,
+                    where=Filter(kinds=TEXT_KINDS, source_ids=sources),
+                    vector=vector,
                 )
             )
         if d.precedents:
             ev.precedents[did] = ev.add(
                 search(
-                    f"{d.name} {query}", 2 * len(d.precedents),
-                    where=Filter(doc_ids=tuple(d.precedents)), vector=vector,
+                    f"{d.name} {query}",
+                    2 * len(d.precedents),
+                    where=Filter(doc_ids=tuple(d.precedents)),
+                    vector=vector,
                 )
             )
     if qtype == "unknown_domain":
@@ -98,8 +100,6 @@ def gather(
             ev.typed += ev.add(search(f"{name} condition {query}", 2, where=Filter(kinds=("framework",)), vector=None))
         # ... and the overview of the nearest assessed domains.
         for did in nearest:
-            ev.cards[did] = ev.add(
-                search(query, 1, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector)
-            )
+            ev.cards[did] = ev.add(search(query, 1, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector))
     ev.uploads = [h for h in ev.main if h.collection == "uploads"]
     return ev

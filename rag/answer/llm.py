@@ -151,12 +151,17 @@ class LLMComposer:
         return [("system", self.system.render()), ("human", user)], labels
 
     # -- validation ----------------------------------------------------------------
-    def validate(self, raw: ModelAnswer, prep: Prepared, labels: dict[str, Hit],
-                 analyst: OfflineAnalyst) -> tuple[Composed | None, dict[str, Any], list[str]]:
+    def validate(
+        self, raw: ModelAnswer, prep: Prepared, labels: dict[str, Hit], analyst: OfflineAnalyst
+    ) -> tuple[Composed | None, dict[str, Any], list[str]]:
         """The model's claims checked against the retrieved passages, as a Composed answer."""
         book: CitationBook = prep.book
-        stats: dict[str, Any] = {"unknown_labels_removed": 0, "quotes_dropped": 0, "claims_dropped": 0,
-                                 "conditions_uncited": []}
+        stats: dict[str, Any] = {
+            "unknown_labels_removed": 0,
+            "quotes_dropped": 0,
+            "claims_dropped": 0,
+            "conditions_uncited": [],
+        }
         notices: list[str] = []
 
         def cited(claim: Claim) -> str | None:
@@ -184,26 +189,36 @@ class LLMComposer:
             verdict = d.verdict
             by_cond = {c.condition: c for c in raw.conditions}
             conditions = {}
-            out += ["", f"**Verdict (from the catalogue): {VERDICT_WORDS[d.verdict]}.**", "", "#### The three conditions"]
+            out += [
+                "",
+                f"**Verdict (from the catalogue): {VERDICT_WORDS[d.verdict]}.**",
+                "",
+                "#### The three conditions",
+            ]
             for cid in CONDITIONS:
                 rating = d.conditions[cid].rating
                 got = by_cond.get(cid)
                 texts = [t for t in (cited(c) for c in (got.claims if got else [])) if t]
                 if got and got.rating != rating:
-                    notices.append(f"The model rated {CONDITION_NAMES[cid].lower()} as {got.rating}; "
-                                   f"the catalogue's rating ({rating}) is shown.")
+                    notices.append(
+                        f"The model rated {CONDITION_NAMES[cid].lower()} as {got.rating}; "
+                        f"the catalogue's rating ({rating}) is shown."
+                    )
                 if texts:
                     reasoning = " ".join(texts)
                 else:
                     stats["conditions_uncited"].append(cid)
                     reasoning = analyst.condition(d, cid, prep.evidence, book).reasoning
-                conditions[cid] = ConditionOut(rating=rating, reasoning=reasoning,
-                                               citations=re.findall(r"\[(c\d+)\]", reasoning))
+                conditions[cid] = ConditionOut(
+                    rating=rating, reasoning=reasoning, citations=re.findall(r"\[(c\d+)\]", reasoning)
+                )
                 out.append(f"**{CONDITION_NAMES[cid]}: {RATING_WORDS[rating]}.** {reasoning}")
             if stats["conditions_uncited"]:
-                notices.append("The model gave no cited reasoning for "
-                               + ", ".join(CONDITION_NAMES[c].lower() for c in stats["conditions_uncited"])
-                               + "; the catalogue's reasoning is shown instead.")
+                notices.append(
+                    "The model gave no cited reasoning for "
+                    + ", ".join(CONDITION_NAMES[c].lower() for c in stats["conditions_uncited"])
+                    + "; the catalogue's reasoning is shown instead."
+                )
         left = [t for t in (cited(c) for c in raw.left_out) if t]
         if left:
             out += ["", "#### Feasible is not fair: who may be left out", *left]
@@ -219,8 +234,7 @@ class LLMComposer:
             raise BackendError("the model's reply did not match the answer schema") from e
 
     def _fallback(self, navigator: Navigator, question: str, history: Sequence[Turn], error: BaseException) -> Answer:
-        notice = (f"The language model was not used: {reason_for(error)}. "
-                  "This answer comes from the offline analyst.")
+        notice = f"The language model was not used: {reason_for(error)}. This answer comes from the offline analyst."
         return navigator.ask(question, history, notices=[notice])
 
     def _finish(self, navigator: Navigator, prep: Prepared, raw: ModelAnswer, labels: dict[str, Hit]) -> Answer:
@@ -263,7 +277,7 @@ class LLMComposer:
                     texts = [c.get("text", "") for c in partial.get("summary") or [] if isinstance(c, dict)]
                     now = " ".join(t for t in texts if t)
                     if now.startswith(shown) and len(now) > len(shown):
-                        yield now[len(shown):]
+                        yield now[len(shown) :]
                         shown = now
             raw = self._parse(buffer)
         except Exception as e:

@@ -23,6 +23,7 @@ from rag.framework import (
     Catalogue,
     Domain,
     Ref,
+    Verdict,
 )
 from rag.lexical import tokenize
 from rag.retrieve import Hit
@@ -36,7 +37,7 @@ _SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 @dataclass
 class Composed:
     answer: str
-    verdict: str | None = None
+    verdict: Verdict | None = None
     conditions: dict[str, ConditionOut] | None = None
     comparison: list[DomainAssessmentOut] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
@@ -103,7 +104,7 @@ class OfflineAnalyst:
 
     def assess(self, d: Domain, ev: Evidence, book: CitationBook) -> tuple[dict[str, ConditionOut], str]:
         """Per-condition results for one domain, and the verdict sentence."""
-        conditions = {cid: self.condition(d, cid, ev, book) for cid in CONDITIONS}
+        conditions: dict[str, ConditionOut] = {cid: self.condition(d, cid, ev, book) for cid in CONDITIONS}
         overview = self._facet(ev, d.id, "overview")
         verdict_marks = self._cite(book, [*self._support(ev, d.id, d.verdict_citations), overview])
         basis = " ".join(d.verdict_basis.split())
@@ -118,8 +119,7 @@ class OfflineAnalyst:
         for cid in CONDITIONS:
             c = conditions[cid]
             lines.append(
-                f"**{CONDITION_NAMES[cid]}: {RATING_ICONS[c.rating]} {RATING_WORDS[c.rating]}.** "
-                f"{c.reasoning}"
+                f"**{CONDITION_NAMES[cid]}: {RATING_ICONS[c.rating]} {RATING_WORDS[c.rating]}.** {c.reasoning}"
             )
         return lines
 
@@ -146,8 +146,7 @@ class OfflineAnalyst:
             seen.add(h.chunk.doc_id)
             when = f" ({h.chunk.date})" if h.chunk.date else ""
             lines.append(
-                f"- **{h.chunk.doc_title}**{when}: {best_sentences(h.chunk.text, question, 1)} "
-                f"{book.cite(h.id)}"
+                f"- **{h.chunk.doc_title}**{when}: {best_sentences(h.chunk.text, question, 1)} {book.cite(h.id)}"
             )
         return lines[:3]
 
@@ -189,8 +188,11 @@ class OfflineAnalyst:
         for cid in CONDITIONS:
             cells = [f"{RATING_ICONS[c[cid].rating]} {RATING_WORDS[c[cid].rating]}" for _, c, _ in results]
             rows.append(f"| {CONDITION_NAMES[cid]} | " + " | ".join(cells) + " |")
-        rows.append("| **Verdict** | " + " | ".join(
-            f"{VERDICT_ICONS[d.verdict]} {VERDICT_WORDS[d.verdict]}" for d in doms) + " |")
+        rows.append(
+            "| **Verdict** | "
+            + " | ".join(f"{VERDICT_ICONS[d.verdict]} {VERDICT_WORDS[d.verdict]}" for d in doms)
+            + " |"
+        )
         out = ["Side by side, condition by condition:", "", *rows]
         for d, conditions, sentence in results:
             out += ["", f"### {d.name}", sentence, *self._condition_section(conditions)]
@@ -203,9 +205,7 @@ class OfflineAnalyst:
             DomainAssessmentOut(domain=d.id, name=d.name, verdict=d.verdict, conditions=c)  # type: ignore[arg-type]
             for d, c, _ in results
         ]
-        return Composed(
-            answer="\n".join(out), verdict=first_d.verdict, conditions=first_c, comparison=comparison
-        )
+        return Composed(answer="\n".join(out), verdict=first_d.verdict, conditions=first_c, comparison=comparison)
 
     def passages_answer(self, u: Understanding, ev: Evidence, book: CitationBook, lead: str = "") -> Composed:
         """Explanations (concepts, the case, the research, fairness): the best passages, cited."""

@@ -52,6 +52,7 @@ class Prepared:
     started: float
     retrieved_at: float  # {"question", "standalone", "domains", "qtype"} of an earlier answer
 
+
 # Below these, a question without a catalogued domain is judged off-topic.
 MIN_RELEVANCE = 0.30
 INJECTION_MIN = 0.55
@@ -141,8 +142,13 @@ class Navigator:
         if qtype in ("feasibility", "fairness") and len(domains) >= 2:
             qtype = "comparison"
         u = Understanding(
-            question=q, standalone=standalone, qtype=qtype, domains=domains,
-            domain_scores=scores, intents=intents, is_followup=followup and prev is not None,
+            question=q,
+            standalone=standalone,
+            qtype=qtype,
+            domains=domains,
+            domain_scores=scores,
+            intents=intents,
+            is_followup=followup and prev is not None,
         )
         return u, (vector if standalone == q else None), relevance
 
@@ -191,7 +197,10 @@ class Navigator:
         if domains:
             # A question naming a domain asks about its feasibility unless another type is clearly stronger.
             base = max(intents.get("feasibility", 0.0), intents.get("comparison", 0.0))
-            if best in ("fairness", "precedent", "deepseek", "research", "concept") and intents[best] >= base + TYPE_MARGIN:
+            if (
+                best in ("fairness", "precedent", "deepseek", "research", "concept")
+                and intents[best] >= base + TYPE_MARGIN
+            ):
                 return best
             return "feasibility"
         if best in ("off_topic", "injection") or relevance < MIN_RELEVANCE:
@@ -203,14 +212,19 @@ class Navigator:
     # -- answering ---------------------------------------------------------------
     def refusal(self, question: str, backend: str, started: float, notices: Sequence[str] = ()) -> Answer:
         return Answer(
-            question=question, backend=backend, out_of_scope=True, answer=REFUSAL,
-            question_type="out_of_scope", notices=list(notices),
+            question=question,
+            backend=backend,
+            out_of_scope=True,
+            answer=REFUSAL,
+            question_type="out_of_scope",
+            notices=list(notices),
             suggestions=self.suggestions(None),
             timings_ms={"retrieve": 0.0, "generate": 0.0, "total": (time.perf_counter() - started) * 1000},
         )
 
-    def prepare(self, question: str, history: Sequence[Turn] = (), *, backend: str = "offline",
-                notices: Sequence[str] = ()) -> Prepared | Answer:
+    def prepare(
+        self, question: str, history: Sequence[Turn] = (), *, backend: str = "offline", notices: Sequence[str] = ()
+    ) -> Prepared | Answer:
         """Understanding and evidence for a question, or the refusal when there is none."""
         started = time.perf_counter()
         if not clean_question(question):
@@ -220,28 +234,50 @@ class Navigator:
         if u.qtype == "out_of_scope":
             return self.refusal(question, backend, started, notices)
         ev = gather(
-            self.engine.retriever, self.engine.catalogue, u.standalone, vector,
-            qtype=u.qtype, domains=u.domains, mode=self.mode,
+            self.engine.retriever,
+            self.engine.catalogue,
+            u.standalone,
+            vector,
+            qtype=u.qtype,
+            domains=u.domains,
+            mode=self.mode,
             nearest=[d.id for d in u.domain_scores[:3]] if u.qtype == "unknown_domain" else (),
         )
         if not ev.hits:
             return self.refusal(question, backend, started, notices)
         return Prepared(question, u, ev, CitationBook(ev.hits), started, time.perf_counter())
 
-    def finish(self, prep: Prepared, composed: Composed, *, backend: str = "offline",
-               notices: Sequence[str] = (), validation: dict[str, Any] | None = None) -> Answer:
+    def finish(
+        self,
+        prep: Prepared,
+        composed: Composed,
+        *,
+        backend: str = "offline",
+        notices: Sequence[str] = (),
+        validation: dict[str, Any] | None = None,
+    ) -> Answer:
         """The validated Answer; raises CitationIntegrityError on any unresolved marker."""
         book, u = prep.book, prep.understanding
         if not book.citations():
             return self.refusal(prep.question, backend, prep.started, notices)
         done = time.perf_counter()
         answer = Answer(
-            question=prep.question, backend=backend, out_of_scope=False, domains=u.domains,
-            verdict=composed.verdict, conditions=composed.conditions,  # type: ignore[arg-type]
-            answer=composed.answer, citations=book.citations(), retrieved=book.retrieved_ids,
-            question_type=u.qtype, standalone_question=u.standalone if u.is_followup else None,
-            comparison=composed.comparison, unknown_domain=composed.unknown_domain,
-            suggestions=self.suggestions(u), notices=list(notices), validation=validation or {},
+            question=prep.question,
+            backend=backend,
+            out_of_scope=False,
+            domains=u.domains,
+            verdict=composed.verdict,
+            conditions=composed.conditions,  # type: ignore[arg-type]
+            answer=composed.answer,
+            citations=book.citations(),
+            retrieved=book.retrieved_ids,
+            question_type=u.qtype,
+            standalone_question=u.standalone if u.is_followup else None,
+            comparison=composed.comparison,
+            unknown_domain=composed.unknown_domain,
+            suggestions=self.suggestions(u),
+            notices=list(notices),
+            validation=validation or {},
             timings_ms={
                 "retrieve": round((prep.retrieved_at - prep.started) * 1000, 2),
                 "generate": round((done - prep.retrieved_at) * 1000, 2),
@@ -278,13 +314,17 @@ class Navigator:
         out = []
         if opposite:
             out.append(f"How does {d.name.lower()} compare with {cat.domains[opposite].name.lower()}?")
-        weakest = min(d.conditions, key=lambda c: ["not_met", "unknown", "partial", "met"].index(d.conditions[c].rating))
+        weakest = min(
+            d.conditions, key=lambda c: ["not_met", "unknown", "partial", "met"].index(d.conditions[c].rating)
+        )
         out.append(f"What does {CONDITION_NAMES[weakest].lower()} mean in the framework?")
-        out.append("Is feasible cooperation always fair?" if d.verdict == "feasible"
-                   else f"Where is cooperation {VERDICT_WORDS['feasible']} instead?")
+        out.append(
+            "Is feasible cooperation always fair?"
+            if d.verdict == "feasible"
+            else f"Where is cooperation {VERDICT_WORDS['feasible']} instead?"
+        )
         return out[:3]
 
     def stream_answer(self, answer: Answer) -> Iterator[str]:
         """The answer text in pieces (the offline analyst is instant; the UI streams anyway)."""
-        for line in answer.answer.splitlines(keepends=True):
-            yield line
+        yield from answer.answer.splitlines(keepends=True)

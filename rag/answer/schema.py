@@ -72,6 +72,13 @@ class Answer(BaseModel):
 
 
 QuestionType = Literal[
-    "feasibility", "comparison", "concept", "deepseek", "research", "fairness",
-    "precedent", "unknown_domain", "out_of_scope",
+    "feasibility",
+    "comparison",
+    "concept",
+    "deepseek",
+    "research",
+    "fairness",
+    "precedent",
+    "unknown_domain",
+    "out_of_scope",
 ]

@@ -18,9 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rag.answer.citations import check_answer
-from rag.answer.pipeline import Navigator
+from rag.answer.pipeline import Navigator, turn_of
 from rag.answer.schema import Answer, QuestionType
-from rag.answer.pipeline import turn_of
 from rag.errors import RagError, UsageError
 from rag.eval import metrics
 from rag.framework import ConditionId, Rating, Verdict

@@ -78,7 +78,7 @@ class FakeOpenAI:
             def log_message(self, *args: Any) -> None:  # quiet
                 return
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with state.lock:
@@ -89,20 +89,28 @@ class FakeOpenAI:
                 if not self.path.rstrip("/").endswith("chat/completions"):
                     return self._send(404, {"error": {"message": "not found"}})
                 if reply.status != 200:
-                    return self._send(reply.status, {"error": {"message": f"scripted {reply.status}",
-                                                               "type": "scripted", "code": reply.status}})
+                    return self._send(
+                        reply.status,
+                        {"error": {"message": f"scripted {reply.status}", "type": "scripted", "code": reply.status}},
+                    )
                 if reply.raw_body is not None:
                     return self._send(200, None, raw=reply.raw_body)
                 content = reply.content if reply.content is not None else outer.responder(body)
                 if body.get("stream"):
                     return self._stream(content, reply.cut_stream_after)
-                return self._send(200, {
-                    "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-                    "model": outer.model,
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                })
+                return self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": outer.model,
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
 
             def _send(self, status: int, payload: Any, raw: str | None = None) -> None:
                 data = (raw if raw is not None else json.dumps(payload)).encode()
@@ -123,14 +131,28 @@ class FakeOpenAI:
                         self.wfile.flush()
                         self.close_connection = True
                         return
-                    chunk = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-                             "model": outer.model,
-                             "choices": [{"index": 0, "finish_reason": None,
-                                          "delta": {"content": piece, **({"role": "assistant"} if n == 0 else {})}}]}
+                    chunk = {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": outer.model,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": None,
+                                "delta": {"content": piece, **({"role": "assistant"} if n == 0 else {})},
+                            }
+                        ],
+                    }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
-                done = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-                        "model": outer.model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                done = {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": outer.model,
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
                 self.close_connection = True
@@ -141,8 +163,8 @@ class FakeOpenAI:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/v1"
 
     @property
     def requests(self) -> list[dict[str, Any]]:

@@ -54,7 +54,9 @@ def test_index_answer_restart_and_nothing_is_lost(mini_knowledge: Path, tmp_path
     assert after.verdict == before.verdict and after.retrieved == before.retrieved
 
 
-def test_a_replica_with_no_local_index_follows_the_server(mini_knowledge: Path, tmp_path: Path, server: ChromaServer) -> None:
+def test_a_replica_with_no_local_index_follows_the_server(
+    mini_knowledge: Path, tmp_path: Path, server: ChromaServer
+) -> None:
     writer = _engine(mini_knowledge, tmp_path / "writer", server)
     writer.index_knowledge()
     replica = _engine(mini_knowledge, tmp_path / "replica", server)  # another host: empty data dir
@@ -63,7 +65,9 @@ def test_a_replica_with_no_local_index_follows_the_server(mini_knowledge: Path, 
     assert [h.id for h in hits] == [h.id for h in writer.search("chip export restrictions", 5, mode="bm25")]
     # the writer publishes an edit; the replica picks it up without re-indexing
     path = mini_knowledge / "framework" / "mini.md"
-    path.write_text(path.read_text() + "\n## Quantum sensing\nQuantum sensing of submarines worried both navies [@talk].\n")
+    path.write_text(
+        path.read_text() + "\n## Quantum sensing\nQuantum sensing of submarines worried both navies [@talk].\n"
+    )
     writer.index_knowledge()
     import time
 
@@ -74,13 +78,20 @@ def test_a_replica_with_no_local_index_follows_the_server(mini_knowledge: Path, 
 
 def test_two_app_processes_share_one_server(mini_knowledge: Path, tmp_path: Path, server: ChromaServer) -> None:
     _engine(mini_knowledge, tmp_path / "writer", server).index_knowledge()
-    env = {**os.environ, "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(server.port),
-           "RAG_KNOWLEDGE_DIR": str(mini_knowledge), "RAG_BACKEND": "offline"}
+    env = {
+        **os.environ,
+        "CHROMA_HOST": "127.0.0.1",
+        "CHROMA_PORT": str(server.port),
+        "RAG_KNOWLEDGE_DIR": str(mini_knowledge),
+        "RAG_BACKEND": "offline",
+    }
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "rag.cli", "ask", "--json", QUESTION],
             env={**env, "RAG_DATA_DIR": str(tmp_path / f"replica-{i}")},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for i in range(2)
     ]

@@ -60,7 +60,9 @@ def test_citation_of_an_unretrieved_passage_is_removed_and_counted(llm: Service,
     assert answer.validation["unknown_labels_removed"] == 1
 
 
-def test_bad_quote_is_dropped_and_uncited_conditions_fall_back_to_the_catalogue(llm: Service, server: FakeOpenAI) -> None:
+def test_bad_quote_is_dropped_and_uncited_conditions_fall_back_to_the_catalogue(
+    llm: Service, server: FakeOpenAI
+) -> None:
     from rag.testing.fake_openai import careful_reply
 
     def half_good(body: dict) -> str:

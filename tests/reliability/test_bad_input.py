@@ -59,8 +59,9 @@ def test_control_characters_do_not_hide_the_question(shipped_service: Service) -
 
 
 def _rag(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], input=stdin, capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args], input=stdin, capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +79,15 @@ def test_cli_usage_errors_exit_2_without_traceback(cli_env: dict[str, str]) -> N
 
 
 def test_cli_stdin_survives_bad_lines_and_answers_in_order(cli_env: dict[str, str]) -> None:
-    lines = "\n".join([
-        json.dumps({"question": "Could rivals cooperate on compute controls?", "conversation": "a"}),
-        "{not json",
-        json.dumps({"question": "and military AI?", "conversation": "a"}),
-        json.dumps({"question": ""}),
-        "What's the weather in Paris tomorrow?",
-    ])
+    lines = "\n".join(
+        [
+            json.dumps({"question": "Could rivals cooperate on compute controls?", "conversation": "a"}),
+            "{not json",
+            json.dumps({"question": "and military AI?", "conversation": "a"}),
+            json.dumps({"question": ""}),
+            "What's the weather in Paris tomorrow?",
+        ]
+    )
     done = _rag("ask", "--json", "--stdin", stdin=lines, env=cli_env)
     assert done.returncode == 0 and "Traceback" not in done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]

@@ -11,13 +11,14 @@ import time
 from pathlib import Path
 
 from rag.engine import Engine
-from tests.conftest import KNOWLEDGE, make_settings
+from tests.conftest import KNOWLEDGE
 
 
 def _index_cmd(knowledge: Path, data: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "RAG_KNOWLEDGE_DIR": str(knowledge), "RAG_DATA_DIR": str(data), "RAG_BACKEND": "offline"}
-    return subprocess.Popen([sys.executable, "-m", "rag.cli", "index"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "index"], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def test_killed_mid_index_leaves_the_previous_index_usable_and_the_next_run_completes(
@@ -34,7 +35,8 @@ def test_killed_mid_index_leaves_the_previous_index_usable_and_the_next_run_comp
     import yaml
 
     merged = yaml.safe_load((mini_knowledge / "sources.yaml").read_text()) + yaml.safe_load(
-        (tmp_path / "shipped-sources.yaml").read_text())
+        (tmp_path / "shipped-sources.yaml").read_text()
+    )
     (mini_knowledge / "sources.yaml").write_text(yaml.safe_dump(merged))
     proc = _index_cmd(mini_knowledge, mini_engine.settings.data_dir)
     time.sleep(12)  # well into embedding hundreds of new passages

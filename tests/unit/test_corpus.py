@@ -12,7 +12,10 @@ from tests.conftest import KNOWLEDGE
 def test_parse_citations_single_multiple_and_without_locator() -> None:
     text = "A [@talk, slide 5]. B [@a, p. 3; @b]. C [@c]."
     assert parse_citations(text) == [
-        Citation("talk", "slide 5"), Citation("a", "p. 3"), Citation("b", None), Citation("c", None)
+        Citation("talk", "slide 5"),
+        Citation("a", "p. 3"),
+        Citation("b", None),
+        Citation("c", None),
     ]
 
 
@@ -34,8 +37,14 @@ def test_mini_corpus_chunks_carry_source_locator_and_url(mini_knowledge: Path) -
     sep = next(c for c in chunks if c.section == "Separability")
     assert (sep.source_id, sep.locator) == ("talk", "slide 1")
     facets = {c.facet for c in chunks if c.doc_id == "domain-compute-controls"}
-    assert facets >= {"overview", "domain_separability", "mutual_vulnerability",
-                      "verification_feasibility", "left_out", "would_change"}
+    assert facets >= {
+        "overview",
+        "domain_separability",
+        "mutual_vulnerability",
+        "verification_feasibility",
+        "left_out",
+        "would_change",
+    }
 
 
 def test_chunk_ids_are_stable_across_runs_and_unique() -> None:

@@ -14,11 +14,13 @@ def test_model_files_match_their_pinned_checksums() -> None:
 
 
 def test_paraphrases_are_closer_than_unrelated_sentences(embedder) -> None:
-    a, b, c = embedder.embed_batch([
-        "Restrictions on exporting advanced chips to China",
-        "Export controls on semiconductors sold to Beijing",
-        "A recipe for banana bread with walnuts",
-    ])
+    a, b, c = embedder.embed_batch(
+        [
+            "Restrictions on exporting advanced chips to China",
+            "Export controls on semiconductors sold to Beijing",
+            "A recipe for banana bread with walnuts",
+        ]
+    )
     assert float(a @ b) > float(a @ c) + 0.3
 
 

@@ -54,11 +54,11 @@ def test_crash_before_publishing_leaves_previous_index_usable(mini_engine: Engin
     path = mini_knowledge / "framework" / "mini.md"
     path.write_text(path.read_text() + "\n## New section\nA brand new passage on verification [@talk].\n")
 
-    class Crash(Exception):
+    class CrashError(Exception):
         pass
 
     def crash() -> None:
-        raise Crash
+        raise CrashError
 
     coll = mini_engine.knowledge
     from rag.corpus import chunks_for_file, knowledge_files
@@ -67,9 +67,11 @@ def test_crash_before_publishing_leaves_previous_index_usable(mini_engine: Engin
 
     cat = Catalogue(mini_knowledge)
     files = {p.relative_to(mini_knowledge).as_posix(): {"sha": file_sha(p)} for p in knowledge_files(mini_knowledge)}
-    chunks = {p.relative_to(mini_knowledge).as_posix(): chunks_for_file(p, mini_knowledge, cat)
-              for p in knowledge_files(mini_knowledge)}
-    with coll.locked(), pytest.raises(Crash):
+    chunks = {
+        p.relative_to(mini_knowledge).as_posix(): chunks_for_file(p, mini_knowledge, cat)
+        for p in knowledge_files(mini_knowledge)
+    }
+    with coll.locked(), pytest.raises(CrashError):
         coll.publish(files, chunks, mini_engine.embedder.embed_batch, before_switch=crash)
     # the new vector is in Chroma, but readers still see exactly the old snapshot
     fresh = Engine(mini_engine.settings)
@@ -92,7 +94,9 @@ def _hold_lock(data: str, knowledge: str, ready, release) -> None:
 def test_a_second_writer_waits_for_the_lock(mini_engine: Engine, mini_knowledge: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
-    proc = ctx.Process(target=_hold_lock, args=(str(mini_engine.settings.data_dir), str(mini_knowledge), ready, release))
+    proc = ctx.Process(
+        target=_hold_lock, args=(str(mini_engine.settings.data_dir), str(mini_knowledge), ready, release)
+    )
     proc.start()
     try:
         assert ready.wait(60)

@@ -42,12 +42,25 @@ def test_verdict_null_label_means_no_verdict_expected() -> None:
 
 
 def test_an_error_fails_every_check_that_applies_and_nothing_else() -> None:
-    lab = Labels(domains=("compute-controls",), verdict="infeasible", verdict_labelled=True,
-                 conditions={"domain_separability": "not_met"}, sources=("tabassi-competitive-cooperation",))
+    lab = Labels(
+        domains=("compute-controls",),
+        verdict="infeasible",
+        verdict_labelled=True,
+        conditions={"domain_separability": "not_met"},
+        sources=("tabassi-competitive-cooperation",),
+    )
     checks = metrics.checks(s(lab, error="BackendError: down"))
-    assert checks == {"domains": False, "verdict": False, "conditions": False, "sources": False,
-                      "citations_valid": False, "scope": False, "type": None, "retrieval_at_5": False,
-                      "answered": False}
+    assert checks == {
+        "domains": False,
+        "verdict": False,
+        "conditions": False,
+        "sources": False,
+        "citations_valid": False,
+        "scope": False,
+        "type": None,
+        "retrieval_at_5": False,
+        "answered": False,
+    }
 
 
 def test_recall_at_k_and_reciprocal_rank_use_source_ids_of_retrieved_chunks() -> None:
@@ -105,8 +118,11 @@ def test_citation_validity_is_over_every_answer() -> None:
 def test_out_of_scope_accuracy_and_false_refusals_split_on_the_label() -> None:
     oos = Labels(out_of_scope=True)
     samples = [
-        s(oos, out_of_scope=True), s(oos, out_of_scope=False),
-        s(Labels(), out_of_scope=False), s(Labels(), out_of_scope=False), s(Labels(), out_of_scope=False),
+        s(oos, out_of_scope=True),
+        s(oos, out_of_scope=False),
+        s(Labels(), out_of_scope=False),
+        s(Labels(), out_of_scope=False),
+        s(Labels(), out_of_scope=False),
         s(Labels(), out_of_scope=True),
     ]
     assert metrics.out_of_scope_accuracy(samples) == 0.5
@@ -147,26 +163,45 @@ def test_confusion_names_missing_verdicts_and_errors() -> None:
     def lab(v: str | None) -> Labels:
         return Labels(verdict=v, verdict_labelled=True)
 
-    samples = [s(lab("feasible"), verdict="feasible"), s(lab("feasible"), verdict=None),
-               s(lab("infeasible"), error="boom"), s(lab(None), verdict="mixed"), s(verdict="feasible")]
+    samples = [
+        s(lab("feasible"), verdict="feasible"),
+        s(lab("feasible"), verdict=None),
+        s(lab("infeasible"), error="boom"),
+        s(lab(None), verdict="mixed"),
+        s(verdict="feasible"),
+    ]
     assert metrics.confusion(samples) == {
-        "feasible": {"feasible": 1, "none": 1}, "infeasible": {"error": 1}, "none": {"mixed": 1},
+        "feasible": {"feasible": 1, "none": 1},
+        "infeasible": {"error": 1},
+        "none": {"mixed": 1},
     }
 
 
 # -- gate --------------------------------------------------------------------------------------
-PASSING = {"domain_accuracy": 0.95, "verdict_accuracy": 1.0, "citation_validity": 1.0,
-           "out_of_scope_accuracy": 0.9, "false_refusal_rate": 0.03, "errors": 0}
+PASSING = {
+    "domain_accuracy": 0.95,
+    "verdict_accuracy": 1.0,
+    "citation_validity": 1.0,
+    "out_of_scope_accuracy": 0.9,
+    "false_refusal_rate": 0.03,
+    "errors": 0,
+}
 
 
 def test_gate_passes_at_the_thresholds() -> None:
     assert metrics.gate(PASSING) == []
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("domain_accuracy", 0.94), ("verdict_accuracy", 0.9), ("citation_validity", 0.99),
-    ("out_of_scope_accuracy", 0.8), ("false_refusal_rate", 0.04),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("domain_accuracy", 0.94),
+        ("verdict_accuracy", 0.9),
+        ("citation_validity", 0.99),
+        ("out_of_scope_accuracy", 0.8),
+        ("false_refusal_rate", 0.04),
+    ],
+)
 def test_gate_fails_beyond_each_threshold(name: str, value: float) -> None:
     failures = metrics.gate({**PASSING, name: value})
     assert len(failures) == 1 and name in failures[0]
@@ -204,20 +239,23 @@ def test_a_good_question_file_loads_with_its_labels() -> None:
     assert cases[2].labels().verdict_labelled and not cases[1].labels().verdict_labelled
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("- id: a\n  question: x\n  colour: red\n", "unknown key 'colour'"),
-    ("- id: a\n  domains: [x]\n", "missing key 'question'"),
-    ("- id: a\n  question: [unclosed\n", "not valid YAML"),
-    ("- id: a\n  question: x\n  follow_up_of: zzz\n", "unknown question 'zzz'"),
-    ("- id: a\n  question: x\n  follow_up_of: b\n- id: b\n  question: y\n  follow_up_of: a\n", "cycle"),
-    ("- id: a\n  question: x\n- id: a\n  question: y\n", "duplicate id 'a'"),
-    ("- id: a\n  question: x\n  verdict: maybe\n", "verdict"),
-    ("- id: a\n  question: x\n  conditions: {separability: met}\n", "conditions"),
-    ("- id: a\n  question: x\n  type: trivia\n", "type"),
-    ("- just a string\n", "expected a mapping"),
-    ("id: a\nquestion: x\n", "YAML list"),
-    ("", "YAML list"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- id: a\n  question: x\n  colour: red\n", "unknown key 'colour'"),
+        ("- id: a\n  domains: [x]\n", "missing key 'question'"),
+        ("- id: a\n  question: [unclosed\n", "not valid YAML"),
+        ("- id: a\n  question: x\n  follow_up_of: zzz\n", "unknown question 'zzz'"),
+        ("- id: a\n  question: x\n  follow_up_of: b\n- id: b\n  question: y\n  follow_up_of: a\n", "cycle"),
+        ("- id: a\n  question: x\n- id: a\n  question: y\n", "duplicate id 'a'"),
+        ("- id: a\n  question: x\n  verdict: maybe\n", "verdict"),
+        ("- id: a\n  question: x\n  conditions: {separability: met}\n", "conditions"),
+        ("- id: a\n  question: x\n  type: trivia\n", "type"),
+        ("- just a string\n", "expected a mapping"),
+        ("id: a\nquestion: x\n", "YAML list"),
+        ("", "YAML list"),
+    ],
+)
 def test_a_bad_question_file_is_a_usage_error_that_says_why(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=r"questions\.yaml") as info:
         parse_cases(text, "questions.yaml")
@@ -225,17 +263,41 @@ def test_a_bad_question_file_is_a_usage_error_that_says_why(text: str, message: 
 
 
 # -- running with a stand-in ask function (the runner's boundary) ------------------------------
-def answer(question: str, *, domains: Sequence[str] = (), verdict: str | None = None,
-           out_of_scope: bool = False, qtype: str = "feasibility") -> Answer:
+def answer(
+    question: str,
+    *,
+    domains: Sequence[str] = (),
+    verdict: str | None = None,
+    out_of_scope: bool = False,
+    qtype: str = "feasibility",
+) -> Answer:
     if out_of_scope:
-        return Answer(question=question, backend="offline", out_of_scope=True, answer="no",
-                      question_type="out_of_scope", timings_ms={"total": 5.0})
-    cite = CitationOut(id="c1", source_id="tabassi-competitive-cooperation", title="t", locator="slide 9",
-                       chunk_id="k1", text="passage")
+        return Answer(
+            question=question,
+            backend="offline",
+            out_of_scope=True,
+            answer="no",
+            question_type="out_of_scope",
+            timings_ms={"total": 5.0},
+        )
+    cite = CitationOut(
+        id="c1",
+        source_id="tabassi-competitive-cooperation",
+        title="t",
+        locator="slide 9",
+        chunk_id="k1",
+        text="passage",
+    )
     return Answer(
-        question=question, backend="offline", domains=list(domains), verdict=verdict,  # type: ignore[arg-type]
+        question=question,
+        backend="offline",
+        domains=list(domains),
+        verdict=verdict,  # type: ignore[arg-type]
         conditions={"domain_separability": ConditionOut(rating="not_met", reasoning="why [c1]", citations=["c1"])},
-        answer="text [c1]", citations=[cite], retrieved=["k0", "k1"], question_type=qtype,
+        answer="text [c1]",
+        citations=[cite],
+        retrieved=["k0", "k1"],
+        question_type=qtype,
         timings_ms={"total": 12.0},
     )
 
@@ -261,8 +323,14 @@ def test_follow_ups_are_asked_after_their_parent_with_its_turn_as_history() -> N
     ticks: list[int] = []
     outcomes = ask_all(cases[1:], ask, pool=cases, tick=lambda: ticks.append(1))
     assert [q for q, _ in ask.calls] == [cases[0].question, cases[1].question, cases[2].question]
-    assert ask.calls[1][1] == [{"question": cases[0].question, "standalone": cases[0].question,
-                                "domains": ["compute-controls"], "qtype": "feasibility"}]
+    assert ask.calls[1][1] == [
+        {
+            "question": cases[0].question,
+            "standalone": cases[0].question,
+            "domains": ["compute-controls"],
+            "qtype": "feasibility",
+        }
+    ]
     assert list(outcomes) == ["q2", "q3"] and outcomes["q2"].history == ("q1",)
     assert len(ticks) == 2
 
@@ -276,8 +344,10 @@ def test_an_error_is_recorded_for_its_question_and_the_run_goes_on() -> None:
 
 
 def test_observe_maps_retrieved_chunks_to_sources_and_checks_citations() -> None:
-    o = observe(Outcome(answer("q", domains=["compute-controls"], verdict="infeasible")),
-                {"k0": "facct-2025-technical-safety-cooperation", "k1": "tabassi-competitive-cooperation"}.get)
+    o = observe(
+        Outcome(answer("q", domains=["compute-controls"], verdict="infeasible")),
+        {"k0": "facct-2025-technical-safety-cooperation", "k1": "tabassi-competitive-cooperation"}.get,
+    )
     assert o.retrieved_sources == ("facct-2025-technical-safety-cooperation", "tabassi-competitive-cooperation")
     assert o.cited_sources == ("tabassi-competitive-cooperation",)
     assert o.conditions == {"domain_separability": "not_met"} and o.citation_problems == ()

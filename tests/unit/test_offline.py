@@ -11,7 +11,7 @@ from tests import netguard
 
 
 def test_guard_blocks_outbound_connections() -> None:
-    with pytest.raises(netguard.OutboundConnectionBlocked):
+    with pytest.raises(netguard.OutboundConnectionBlockedError):
         socket.create_connection(("203.0.113.7", 443), timeout=1)
 
 
