@@ -10,13 +10,13 @@ from rag.lc import MiniLMEmbeddings, NavigatorRetriever
 
 
 @pytest.fixture(scope="module")
-def _engine(shipped_service):  # noqa: ANN001, ANN202
+def _engine(shipped_service):
     return shipped_service.engine
 
 
 class TestNavigatorRetriever(RetrieversIntegrationTests):
     @pytest.fixture(autouse=True)
-    def _bind(self, _engine) -> None:  # noqa: ANN001
+    def _bind(self, _engine) -> None:
         type(self)._bound_engine = _engine
 
     @property
