@@ -218,7 +218,7 @@ def _split_long(text: str) -> list[str]:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=MAX_CHUNK_CHARS, chunk_overlap=0, separators=["\n\n", "\n", ". ", " "]
+        chunk_size=MAX_CHUNK_CHARS, chunk_overlap=0, separators=["\n\n", "\n", ". ", " "], keep_separator="end"
     )
     return [p.strip() for p in splitter.split_text(text) if p.strip()]
 

@@ -84,7 +84,7 @@ class MiniLMEmbedder:
     name = "minilm-l6-int8"
     dimensions = 384
 
-    def __init__(self, *, batch_size: int = 8, threads: int | None = None, cache_size: int = 512):
+    def __init__(self, *, batch_size: int = 4, threads: int | None = None, cache_size: int = 512):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

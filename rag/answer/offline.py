@@ -51,7 +51,7 @@ def plain(text: str) -> str:
 
 def best_sentences(text: str, question: str, n: int = 2) -> str:
     """The ``n`` sentences of a passage that share most words with the question, in order."""
-    sentences = [s.strip() for s in _SENT_RE.split(plain(text)) if s.strip()]
+    sentences = [s.strip() for s in _SENT_RE.split(plain(text)) if len(s.strip(" .;,")) > 1]
     if len(sentences) <= n:
         return " ".join(sentences)
     q = set(tokenize(question))
