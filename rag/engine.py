@@ -15,7 +15,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.corpus import chunks_for_file, knowledge_files
-from rag.errors import KnowledgeError
+from rag.errors import KnowledgeError, RagIndexError
 from rag.framework import Catalogue
 from rag.index import IndexedCollection, IndexReport, Progress, file_sha
 from rag.retrieve import Hit, HybridRetriever, Mode
@@ -83,10 +83,9 @@ class Engine:
         coll = self.knowledge
         report = IndexReport()
         with coll.locked():
-            previous = coll.snapshot()
             if rebuild:
                 coll.reset()
-                previous = None
+            previous = coll.snapshot()
             old_files = previous.files if previous else {}
             files: dict[str, dict[str, Any]] = {}
             chunks_by_file = {}
@@ -110,11 +109,10 @@ class Engine:
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
         """Build the knowledge index when there is none (or it was damaged)."""
         with self._lock:
-            snap = None
             try:
                 snap = self.knowledge.snapshot()
-            except Exception:  # a damaged snapshot is rebuilt from knowledge/
-                snap = None
+            except RagIndexError:  # damaged snapshot files: rebuilt from knowledge/
+                return self.index_knowledge(rebuild=True, progress=progress)
             if snap is not None and self.knowledge.store.count() >= len(snap.by_id):
                 return None
             return self.index_knowledge(rebuild=snap is not None, progress=progress)
