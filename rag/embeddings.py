@@ -84,7 +84,7 @@ class MiniLMEmbedder:
     name = "minilm-l6-int8"
     dimensions = 384
 
-    def __init__(self, *, batch_size: int = 4, threads: int | None = None, cache_size: int = 512):
+    def __init__(self, *, token_budget: int = 1024, threads: int | None = None, cache_size: int = 512):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -101,7 +101,8 @@ class MiniLMEmbedder:
             str(model), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self.batch_size = batch_size
+        # Tokens per batch (texts x padded width): about 8 passages, or 120 short phrases.
+        self.token_budget = token_budget
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -126,18 +127,25 @@ class MiniLMEmbedder:
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts``, in order.
 
-        Texts are tokenized once, sorted by token count and run in small batches,
-        each padded only to its own longest text: attention cost grows with the
-        square of the padded length, so this is where the time goes.
+        Texts are tokenized once, sorted by token count and run in batches of about
+        ``token_budget`` tokens, each padded only to its own longest text: attention
+        cost grows with the square of the padded length, so this is where the time goes.
         """
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         encodings = self._tokenizer.encode_batch([t if t.strip() else " " for t in texts])
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(encodings), self.dimensions), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            part = order[start : start + self.batch_size]
-            out[part] = self._run([encodings[i] for i in part])
+        part: list[int] = []
+        for i in order:
+            # Sorted by length, so this text is the longest so far: it sets the padded width.
+            width = len(encodings[i].ids)
+            if part and (len(part) + 1) * width > self.token_budget:
+                out[part] = self._run([encodings[j] for j in part])
+                part = []
+            part.append(i)
+        if part:
+            out[part] = self._run([encodings[j] for j in part])
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

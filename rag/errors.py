@@ -8,6 +8,7 @@
     │   ├── IndexBusyError        another writer holds the lock
     │   └── StoreUnavailableError the Chroma server cannot be reached
     ├── IngestError               a user document cannot be read (per file)
+    ├── FeedbackError             the feedback store cannot be written
     ├── BackendError              the LLM endpoint failed (the engine falls back)
     └── UsageError                bad command-line or API usage
 
@@ -48,6 +49,10 @@ class StoreUnavailableError(RagIndexError):
 
 class IngestError(RagError):
     """A user document cannot be read."""
+
+
+class FeedbackError(RagError):
+    """The feedback store cannot be written."""
 
 
 class BackendError(RagError):

@@ -56,6 +56,11 @@ RISK_TEST_NAMES: dict[str, str] = {
 }
 
 
+def lower_first(name: str) -> str:
+    """A domain name inside a sentence: 'Military AI' -> 'military AI'; 'AI for science' stays."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

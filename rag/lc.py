@@ -62,10 +62,10 @@ class NavigatorRetriever(BaseRetriever):
 class MiniLMEmbeddings(Embeddings):
     """The offline all-MiniLM-L6-v2 (int8 ONNX) embedder as LangChain ``Embeddings``."""
 
-    def __init__(self, *, batch_size: int = 8) -> None:
+    def __init__(self, *, token_budget: int = 1024) -> None:
         from rag.embeddings import MiniLMEmbedder
 
-        self._model = MiniLMEmbedder(batch_size=batch_size)
+        self._model = MiniLMEmbedder(token_budget=token_budget)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._model.embed_batch(texts).tolist()

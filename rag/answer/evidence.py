@@ -54,6 +54,22 @@ def refs_sources(domain: Domain) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.source for r in refs if r.source))
 
 
+UPLOAD_MIN_SIMILARITY = 0.35  # below this, a user document is not about the question
+
+
+def uploads_search(retriever: HybridRetriever, query: str, vector: Any, *, mode: Mode, k: int = 3) -> list[Hit]:
+    """The user's own documents, searched on their own (so the curated base never crowds
+    them out) and kept only when they are actually about the question."""
+    coll = retriever.collections.get("uploads")
+    if coll is None or coll.snapshot() is None or vector is None:
+        return []
+    close = {cid for cid, sim in coll.store.query(vector, k * 3) if sim >= UPLOAD_MIN_SIMILARITY}
+    if not close:
+        return []
+    hits = retriever.search(query, k, mode=mode, where=Filter(kinds=("user",)), vector=vector)
+    return [h for h in hits if h.id in close]
+
+
 def gather(
     retriever: HybridRetriever,
     catalogue: Catalogue,
@@ -68,6 +84,8 @@ def gather(
 ) -> Evidence:
     ev = Evidence()
     search = functools.partial(retriever.search, mode=mode)
+    if vector is None and mode != "bm25":
+        vector = retriever._embed(query)
     ev.main = ev.add(search(query, k, domains=domains, boost=1.5, vector=vector))
     kinds = TYPE_KINDS.get(qtype)
     if kinds:
@@ -101,5 +119,5 @@ def gather(
         # ... and the overview of the nearest assessed domains.
         for did in nearest:
             ev.cards[did] = ev.add(search(query, 1, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector))
-    ev.uploads = [h for h in ev.main if h.collection == "uploads"]
+    ev.uploads = ev.add(uploads_search(retriever, query, vector, mode=mode))
     return ev

@@ -24,13 +24,15 @@ from rag.framework import (
     Domain,
     Ref,
     Verdict,
+    lower_first,
 )
 from rag.lexical import tokenize
 from rag.retrieve import Hit
 from rag.understand import Understanding
 
-RATING_ICONS = {"met": "✅", "partial": "◐", "not_met": "✗", "unknown": "?"}
-VERDICT_ICONS = {"feasible": "🟢", "mixed": "🟡", "infeasible": "🔴"}
+# Plain symbols (no emoji font needed), always next to words: colour is never the only signal.
+RATING_ICONS = {"met": "✔", "partial": "◐", "not_met": "✖", "unknown": "?"}
+VERDICT_ICONS = {"feasible": "✔", "mixed": "◐", "infeasible": "✖"}
 _SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
@@ -109,7 +111,7 @@ class OfflineAnalyst:
         verdict_marks = self._cite(book, [*self._support(ev, d.id, d.verdict_citations), overview])
         basis = " ".join(d.verdict_basis.split())
         sentence = (
-            f"{VERDICT_ICONS[d.verdict]} **Cooperation between rivals on {d.name.lower()} is "
+            f"{VERDICT_ICONS[d.verdict]} **Cooperation between rivals on {lower_first(d.name)} is "
             f"{VERDICT_WORDS[d.verdict]}.** {basis} {verdict_marks}"
         ).strip()
         return conditions, sentence
@@ -155,7 +157,7 @@ class OfflineAnalyst:
         if facet is None or not d.risk_tests:
             return None
         parts = [f"{k.replace('_', ' ')}: {t.level}" for k, t in d.risk_tests.items()]
-        return f"FAccT 2025 risk tests for {d.name.lower()}: {'; '.join(parts)}. {book.cite(facet.id)}"
+        return f"FAccT 2025 risk tests for {lower_first(d.name)}: {'; '.join(parts)}. {book.cite(facet.id)}"
 
     # -- answers -----------------------------------------------------------------
     def domain_answer(self, u: Understanding, ev: Evidence, book: CitationBook) -> Composed:
@@ -214,7 +216,7 @@ class OfflineAnalyst:
         sections: set[tuple[str, str]] = set()
         for h in pool:
             key = (h.chunk.doc_id, h.chunk.section)
-            if key in sections or (h.chunk.kind == "domain" and u.qtype != "fairness"):
+            if key in sections or h.collection == "uploads" or (h.chunk.kind == "domain" and u.qtype != "fairness"):
                 continue
             sections.add(key)
             chosen.append(h)
@@ -226,6 +228,7 @@ class OfflineAnalyst:
                 f"- **{h.chunk.section}** ({h.chunk.doc_title}): "
                 f"{best_sentences(h.chunk.text, u.standalone)} {book.cite(h.id)}"
             )
+        out += self._uploads(ev, book, u.standalone)
         return Composed(answer="\n".join(out))
 
     def unknown_domain_answer(self, u: Understanding, ev: Evidence, book: CitationBook) -> Composed:
@@ -250,6 +253,7 @@ class OfflineAnalyst:
             hit = hit or next((h for h in framework if key in h.chunk.text.lower()), None)
             marks = book.cite(hit.id) if hit else ""
             out.append(f"- **{name}**: {CONDITION_QUESTIONS[cid]} {marks}".rstrip())
+        out += self._uploads(ev, book, u.standalone)
         return Composed(answer="\n".join(out), unknown_domain=True)
 
     def _uploads(self, ev: Evidence, book: CitationBook, question: str) -> list[str]:

@@ -18,7 +18,7 @@ from rag.answer.evidence import Evidence, gather
 from rag.answer.offline import Composed, OfflineAnalyst
 from rag.answer.schema import REFUSAL, Answer
 from rag.engine import Engine
-from rag.framework import CONDITION_NAMES, VERDICT_WORDS
+from rag.framework import CONDITION_NAMES, VERDICT_WORDS, lower_first
 from rag.retrieve import Mode
 from rag.understand import (
     DomainDetector,
@@ -182,11 +182,14 @@ class Navigator:
         return out
 
     def _relevance(self, text: str, vector: Any) -> float:
-        """Cosine similarity of the question to its nearest knowledge passage."""
-        coll = self.engine.knowledge
+        """Cosine similarity of the question to its nearest passage (curated or uploaded)."""
         vec = vector if vector is not None else self.engine.embedder.embed_query(text)
-        found = coll.store.query(vec, 1)
-        return found[0][1] if found else 0.0
+        best = 0.0
+        for coll in (self.engine.knowledge, self.engine.uploads):
+            if coll.snapshot() is not None:
+                found = coll.store.query(vec, 1)
+                best = max(best, found[0][1] if found else 0.0)
+        return best
 
     @staticmethod
     def _qtype(best: str, intents: dict[str, float], domains: list[str], relevance: float) -> str:
@@ -303,7 +306,7 @@ class Navigator:
         cat = self.engine.catalogue
         if u is None or not u.domains:
             ranked = [s.id for s in (u.domain_scores if u else [])][:2] or list(cat.domains)[:2]
-            out = [f"Could rivals cooperate on {cat.domains[d].name.lower()}?" for d in ranked if d in cat.domains]
+            out = [f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in ranked if d in cat.domains]
             out.append("What are the conditions for feasible cooperation?")
             return out[:3]
         d = cat.domains[u.domains[0]]
@@ -313,7 +316,7 @@ class Navigator:
         )
         out = []
         if opposite:
-            out.append(f"How does {d.name.lower()} compare with {cat.domains[opposite].name.lower()}?")
+            out.append(f"How does {lower_first(d.name)} compare with {lower_first(cat.domains[opposite].name)}?")
         weakest = min(
             d.conditions, key=lambda c: ["not_met", "unknown", "partial", "met"].index(d.conditions[c].rating)
         )

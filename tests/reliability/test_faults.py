@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -28,10 +29,8 @@ def _wait_for_progress(proc: subprocess.Popen[str], at_least: int, timeout: floa
     os.set_blocking(proc.stderr.fileno(), False)
     buffer, deadline = "", time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(BlockingIOError):
             buffer += os.read(proc.stderr.fileno(), 65536).decode(errors="replace")
-        except BlockingIOError:
-            pass
         counts = [int(a) for a, b in re.findall(r"(\d+)/(\d+) \[", buffer) if int(a) < int(b)]
         if counts and max(counts) >= at_least:
             return max(counts)

@@ -1,0 +1,220 @@
+"""The app in a real browser: `streamlit run app.py` driven by Debian's Chromium through Playwright.
+
+One Streamlit server per module (fresh data folder, offline backend, cold index build);
+the browser and the server are separate processes, started with flags that keep them off
+the network. Screenshots and measured timings go to $RAG_TEST_ARTIFACTS (default
+test-artifacts/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("RAG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+START_TIMEOUT_S = 300
+ANSWER_TIMEOUT_MS = 120_000
+UPLOAD_PHRASE = "quindecim ledger"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
+TIMINGS: dict[str, float] = {}
+_STARTED: dict[str, float] = {}  # when the server process was started
+
+
+def artifacts() -> Path:
+    folder = Path(os.environ.get("RAG_TEST_ARTIFACTS", "test-artifacts"))
+    if not folder.is_absolute():
+        folder = ROOT / folder
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}; see {artifacts() / 'streamlit.log'}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("e2e-data")
+    port = free_port()
+    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_BACKEND": "offline", "ANONYMIZED_TELEMETRY": "False"}
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST"):
+        env.pop(name, None)
+    log = (artifacts() / "streamlit.log").open("wb")
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, START_TIMEOUT_S)
+        TIMINGS["server_healthy_s"] = round(time.monotonic() - started, 2)
+        _STARTED["server"] = started
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        (artifacts() / "e2e-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+        print("\ne2e timings:", json.dumps(TIMINGS))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """One page for the module: the first load measures app start to interactive (cold index build)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(ANSWER_TIMEOUT_MS)
+    pg.goto(server)
+    pg.get_by_test_id("stChatInputTextArea").wait_for(state="visible", timeout=START_TIMEOUT_S * 1000)
+    TIMINGS["app_start_to_interactive_s"] = round(time.monotonic() - _STARTED["server"], 2)
+    reload_started = time.monotonic()
+    pg.reload()
+    pg.get_by_test_id("stChatInputTextArea").wait_for(state="visible")
+    TIMINGS["warm_page_load_to_interactive_s"] = round(time.monotonic() - reload_started, 2)
+    yield pg
+    context.close()
+
+
+def shot(pg: Any, name: str, full: bool = True) -> Path:
+    """A screenshot of the whole page (the main column is scrolled into one tall image)."""
+    path = artifacts() / f"{name}.png"
+    if full:
+        height = pg.evaluate(
+            "() => Math.max(...Array.from(document.querySelectorAll('[data-testid=stMain], section.main,"
+            " [data-testid=stAppScrollToBottomContainer]')).map(e => e.scrollHeight), 1000)"
+        )
+        pg.set_viewport_size({"width": 1400, "height": min(int(height) + 200, 9000)})
+        pg.wait_for_timeout(400)
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size({"width": 1400, "height": 1000})
+    return path
+
+
+def ask(pg: Any, question: str) -> tuple[float, float]:
+    """Type a question and press Enter; seconds to the first answer text, and to the full answer."""
+    before = pg.get_by_test_id("stChatMessage").count()
+    box = pg.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    submitted = time.monotonic()
+    box.press("Enter")
+    pg.wait_for_function(  # the preview: answer text in the new assistant message
+        "n => { const m = document.querySelectorAll('[data-testid=stChatMessage]');"
+        " return m.length > n && m[n].innerText.trim().length > 80; }",
+        arg=before + 1, polling=50,
+    )
+    first = time.monotonic() - submitted
+    answer = pg.get_by_test_id("stChatMessage").nth(before + 1)
+    answer.get_by_text("Was this answer useful?").wait_for(state="visible")  # the final, fully rendered answer
+    return first, time.monotonic() - submitted
+
+
+def test_ask_shows_verdict_conditions_and_a_cited_passage(page: Any) -> None:
+    shot(page, "01-empty-state")
+    first, full = ask(page, "could rivals cooperate on compute controls?")
+    TIMINGS["submit_to_first_visible_answer_s"] = round(first, 2)
+    TIMINGS["submit_to_complete_answer_s"] = round(full, 2)
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    text = answer.inner_text()
+    assert "Not feasible" in text  # the verdict label (the prose says "not feasible")
+    for name in ("Domain separability", "Mutual vulnerability", "Verification feasibility"):
+        assert name in text and answer.get_by_text(name, exact=True).first.is_visible()
+    shot(page, "02-answer")
+    marker = answer.get_by_test_id("stPopover").first.locator("button")
+    label = marker.inner_text()
+    marker.click()
+    body = page.get_by_test_id("stPopoverBody")
+    body.wait_for(state="visible")
+    cid = label.split("·")[0].strip()
+    assert f"[{cid}]" in body.inner_text() and len(body.inner_text()) > 120
+    shot(page, "03-citation-passage", full=False)
+    page.keyboard.press("Escape")
+
+
+def test_framework_explorer(page: Any) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text("Framework explorer").click()
+    page.get_by_role("heading", name="Framework explorer").wait_for(state="visible")
+    page.get_by_test_id("stVegaLiteChart").first.wait_for(state="visible")
+    assert page.get_by_text("The three conditions", exact=True).first.is_visible()
+    shot(page, "04-framework-explorer")
+
+
+def test_upload_a_document_and_ask_about_it(page: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "zorblat-accord-notes.md"
+    doc.write_text(
+        "# The Zorblat Accord\n\n## Incident ledger\n\nThe Zorblat Accord of 2031 commits rival states to record "
+        f"every serious AI incident in a shared {UPLOAD_PHRASE}, audited by a neutral clearing house.\n"
+    )
+    page.get_by_test_id("stSidebarNav").get_by_text("Your documents").click()
+    page.get_by_role("heading", name="Your documents").wait_for(state="visible")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(doc))
+    page.get_by_test_id("stFileChip").first.wait_for(state="visible")  # (long names are shown shortened)
+    started = time.monotonic()
+    page.get_by_role("button", name="Add to my documents").click()
+    page.get_by_text(f"{doc.name}: added").wait_for(state="visible")
+    TIMINGS["upload_to_indexed_s"] = round(time.monotonic() - started, 2)
+    shot(page, "05-your-documents")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Ask").click()
+    page.get_by_test_id("stChatInputTextArea").wait_for(state="visible")
+    page.get_by_role("button", name="Start over").click()
+    page.get_by_text("Try a question").wait_for(state="visible")
+    ask(page, "What does the Zorblat Accord say?")
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    answer.get_by_text("Sources:").first.click()
+    assert answer.get_by_text(doc.name).first.is_visible(), "the uploaded document is among the sources"
+    shot(page, "06-answer-with-your-document")
+
+
+def test_uploaded_document_is_cited(page: Any) -> None:
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    cited = answer.get_by_test_id("stPopover").filter(has_text="Incident ledger")
+    assert cited.count() >= 1
