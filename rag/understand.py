@@ -40,7 +40,7 @@ W_ALIAS, W_LEXICAL, W_SUMMARY = 1.0, 0.45, 0.35
 W_CARD, CARD_FLOOR = 0.8, 0.3  # similarity to a domain's card passages, above a floor
 DOMAIN_MIN = 0.88  # a domain counts as asked about at or above this score
 SECOND_MARGIN = 0.08  # a second domain must be this close to the first ...
-EXPLICIT_COVERAGE = 0.99  # ... or be named outright by one of its aliases
+EXPLICIT_COVERAGE = 0.8  # ... or be named outright by one of its aliases
 NAMED_MARGIN = 0.3  # a named second domain must also score this far above DOMAIN_MIN
 GENERIC_QUESTIONS = (
     "Could the US and China cooperate on AI?",
@@ -163,17 +163,36 @@ class DomainDetector:
         out.sort(key=lambda d: d.score, reverse=True)
         return out
 
+    @cached_property
+    def _own_words(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """Per domain, the words of its phrases that at most one other domain uses, and
+        those that fewer than half the domains use."""
+        owners: dict[str, set[str]] = {}
+        for (did, _), toks in zip(self._phrases, self._phrase_tokens, strict=True):
+            for t in toks:
+                owners.setdefault(t, set()).add(did)
+        own: dict[str, set[str]] = {}
+        usual: dict[str, set[str]] = {}
+        for t, ids in owners.items():
+            for did in ids:
+                if len(ids) <= 2:
+                    own.setdefault(did, set()).add(t)
+                if len(ids) < len(self._ids) / 2:
+                    usual.setdefault(did, set()).add(t)
+        return own, usual
+
     def mention_order(self, text: str, domains: list[str]) -> list[str]:
         """Domains in the order the question mentions them (unmentioned ones last)."""
         tokens = tokenize(text)
 
+        own, usual = self._own_words
+
         def first(did: str) -> int:
-            best = len(tokens)
-            for (owner, _), toks in zip(self._phrases, self._phrase_tokens, strict=True):
-                if owner != did or not toks or not toks <= set(tokens):
-                    continue
-                best = min(best, min(tokens.index(t) for t in toks))
-            return best
+            for words in (own.get(did, set()), usual.get(did, set())):
+                found = next((i for i, t in enumerate(tokens) if t in words), None)
+                if found is not None:
+                    return found
+            return len(tokens)
 
         return sorted(domains, key=lambda d: (first(d), domains.index(d)))
 
