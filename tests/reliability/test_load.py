@@ -32,7 +32,7 @@ QUESTIONS = [
 pytestmark = pytest.mark.slow
 
 
-def test_twenty_concurrent_sessions(shipped_service, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_twenty_concurrent_sessions(shipped_service, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_DATA_DIR", str(shipped_service.settings.data_dir))
     monkeypatch.setenv("RAG_BACKEND", "offline")
     warm = AppTest.from_file(APP, default_timeout=300)
