@@ -239,8 +239,14 @@ def _expand(paths: Iterable[Path]) -> Iterable[tuple[str, Path | None, str]]:
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in p.relative_to(path).parts)
-                if p.is_file() and p.suffix.lower() in KINDS and not hidden:
+                if not p.is_file():
+                    continue
+                if any(part.startswith(".") for part in p.relative_to(path).parts):
+                    yield str(p), None, "hidden file"
+                elif p.suffix.lower() not in KINDS:
+                    kinds = ", ".join(sorted(k.lstrip(".") for k in KINDS))
+                    yield str(p), None, f"unsupported type {p.suffix or '(none)'} (supported: {kinds})"
+                else:
                     yield str(p), p, ""
         elif path.is_file():
             yield str(path), path, ""

@@ -188,7 +188,11 @@ def test_index_paths_reports_skipped_files_and_is_idempotent(mini_engine: Engine
     (docs / "ignored.png").write_bytes(b"\x89PNG")
     report = index_paths(mini_engine, [docs, tmp_path / "missing.md"])
     assert sorted(report.skipped) == sorted(
-        [(str(docs / "empty.txt"), "the file is empty"), (str(tmp_path / "missing.md"), "not found")]
+        [
+            (str(docs / "empty.txt"), "the file is empty"),
+            (str(docs / "ignored.png"), "unsupported type .png (supported: docx, htm, html, markdown, md, pdf, txt)"),
+            (str(tmp_path / "missing.md"), "not found"),
+        ]
     )
     assert report.files == 1 and report.chunks == 1 and "1 added" in report.summary()
     again = index_paths(mini_engine, [docs / "good.md"])
