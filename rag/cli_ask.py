@@ -50,6 +50,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     service = Service(_settings(args))
     service.navigator.engine.ensure_index(progress=_progress("building the index"))
+    service.navigator.warm()  # model, index and catalogue vectors load once, before any answer is timed
     if args.stdin:
         conversations: dict[str, list[dict[str, Any]]] = {}
         for line in sys.stdin:
