@@ -32,6 +32,7 @@ from rag.store import DenseStore
 
 Progress = Callable[[int, int], None]  # (done, total)
 SERVER_CHECK_S = 2.0  # how often a reader asks a Chroma server which snapshot is current
+POINTER_CHECK_S = 0.5  # how stale another process's publish may look to a reader
 
 
 @dataclass
@@ -88,15 +89,27 @@ class IndexedCollection:
         self._snapshot: Snapshot | None = None
         self._snapshot_name: str | None = None
         self._checked = -SERVER_CHECK_S
+        self._pointer: str | None = None
+        self._pointer_read_at = -POINTER_CHECK_S
 
     # -- reading -----------------------------------------------------------------
     def current_name(self) -> str | None:
+        """The published snapshot's name (re-read from disk at most every POINTER_CHECK_S)."""
+        now = time.monotonic()
+        if now - self._pointer_read_at < POINTER_CHECK_S:
+            return self._pointer
         pointer = self.folder / "CURRENT"
         try:
-            name = pointer.read_text(encoding="utf-8").strip()
+            name: str | None = pointer.read_text(encoding="utf-8").strip()
         except OSError:
-            return None
-        return name if name and (self.folder / name / "manifest.json").exists() else None
+            name = None
+        if name and not (self.folder / name / "manifest.json").exists():
+            name = None
+        self._pointer, self._pointer_read_at = name, now
+        return name
+
+    def _forget_pointer(self) -> None:
+        self._pointer_read_at = -POINTER_CHECK_S
 
     def snapshot(self) -> Snapshot | None:
         """The published snapshot, reloaded when another writer published a new one.
@@ -161,6 +174,7 @@ class IndexedCollection:
         pointer = self.folder / "CURRENT.tmp"
         pointer.write_text(name, encoding="utf-8")
         os.replace(pointer, self.folder / "CURRENT")
+        self._forget_pointer()
 
     # -- writing -----------------------------------------------------------------
     @contextmanager
@@ -244,5 +258,6 @@ class IndexedCollection:
     def reset(self) -> None:
         """Forget the published snapshot (used by ``--rebuild``); vectors are reused."""
         (self.folder / "CURRENT").unlink(missing_ok=True)
+        self._forget_pointer()
         self._snapshot = None
         self._snapshot_name = None

@@ -74,6 +74,17 @@ class HybridRetriever:
     def __init__(self, embedder: object, collections: dict[str, IndexedCollection]) -> None:
         self.embedder = embedder
         self.collections = collections
+        self._masks: dict[tuple[str, str, Filter], np.ndarray] = {}  # per snapshot and filter
+
+    def _mask(self, cname: str, snap: Any, where: Filter) -> np.ndarray:
+        key = (cname, snap.name, where)
+        mask = self._masks.get(key)
+        if mask is None:
+            if len(self._masks) > 256:
+                self._masks.clear()
+            mask = np.asarray([where.accepts(c) for c in snap.chunks], dtype=np.float32)
+            self._masks[key] = mask
+        return mask
 
     def _embed(self, query: str) -> object:
         embed_query = getattr(self.embedder, "embed_query", None)
@@ -112,10 +123,9 @@ class HybridRetriever:
                 continue
             mask = None
             if where is not None:
-                allowed = [where.accepts(c) for c in snap.chunks]
-                if not any(allowed):
+                mask = self._mask(cname, snap, where)
+                if not mask.any():
                     continue
-                mask = np.asarray(allowed, dtype=np.float32)
             dense: list[str] = []
             if vector is not None and mode != "bm25":
                 found = coll.store.query(vector, candidates, where.where() if where else None)
