@@ -244,6 +244,7 @@ class LLMComposer:
             refusal.validation = stats
             refusal.retrieved = prep.book.retrieved_ids
             return refusal
+        notices += navigator.reading_notices(prep.understanding)
         return navigator.finish(prep, composed, backend=self.name, notices=notices, validation=stats)
 
     def ask(self, navigator: Navigator, question: str, history: Sequence[Turn] = ()) -> Answer:

@@ -57,6 +57,7 @@ class Prepared:
 MIN_RELEVANCE = 0.30
 INJECTION_MIN = 0.55
 TYPE_MARGIN = 0.25
+CONFIDENT_DOMAIN = 1.05  # below this, and not named outright, the answer says which domain it assumed
 KIND_TYPES = {"precedent": "precedent", "case": "deepseek", "research": "research", "framework": "concept"}
 KIND_WEIGHT, KIND_EVIDENCE_K = 0.2, 5
 CARD_CANDIDATES = 40
@@ -298,7 +299,18 @@ class Navigator:
         if isinstance(prep, Answer):
             return prep
         composed = self.analyst.compose(prep.understanding, prep.evidence, prep.book)
-        return self.finish(prep, composed, notices=notices)
+        return self.finish(prep, composed, notices=[*notices, *self.reading_notices(prep.understanding)])
+
+    def reading_notices(self, u: Understanding) -> list[str]:
+        """Say so when the question was matched to a domain on weak evidence."""
+        if not u.domains or u.is_followup:
+            return []
+        top = next((s for s in u.domain_scores if s.id == u.domains[0]), None)
+        if top is None or top.explicit or top.score >= CONFIDENT_DOMAIN:
+            return []
+        name = self.engine.catalogue.domains[top.id].name
+        return [f"Your question names no catalogued area; I read it as about {lower_first(name)}, the closest one. "
+                "If you meant something else, the catalogue may not assess it."]
 
     # -- suggestions ---------------------------------------------------------------
     def suggestions(self, u: Understanding | None) -> list[str]:

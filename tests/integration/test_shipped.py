@@ -68,3 +68,22 @@ def test_editing_a_domain_file_changes_the_answer(mini_knowledge: Path, tmp_path
     assert after.verdict == "mixed"
     assert after.conditions and after.conditions["domain_separability"].rating == "partial"
     assert "narrow slice on non-state actors" in after.conditions["domain_separability"].reasoning
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Could the US and China cooperate on governing the combination of AI and quantum computing?",
+        "Is cooperation between rival states possible on AI-powered brain-computer interfaces?",
+        "Could rivals cooperate on regulating AI in professional football refereeing?",
+    ],
+)
+def test_an_area_the_catalogue_does_not_assess_never_gets_an_unhedged_verdict(
+    shipped_service: Service, question: str
+) -> None:
+    answer = shipped_service.ask(question)
+    assert_sound(answer)
+    if answer.verdict is not None:
+        assert any("names no catalogued area" in n for n in answer.notices), answer.domains
+    else:
+        assert answer.unknown_domain or answer.out_of_scope
