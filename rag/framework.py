@@ -6,7 +6,6 @@ what shape that data has and loads it, rejecting unknown keys and values.
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -211,15 +210,6 @@ class Catalogue:
         self.knowledge_dir = knowledge_dir
         self.sources = load_sources(knowledge_dir)
         self.domains = load_domains(knowledge_dir)
-
-    @cached_property
-    def by_alias(self) -> dict[str, str]:
-        """Lower-cased name or alias -> domain id."""
-        table: dict[str, str] = {}
-        for d in self.domains.values():
-            for a in [d.name, *d.aliases]:
-                table[a.lower()] = d.id
-        return table
 
     def source_title(self, source_id: str) -> str:
         s = self.sources.get(source_id)

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from rag.corpus import CITATION_RE, parse_citations, read_markdown
+from rag.corpus import parse_citations, read_markdown
 from rag.errors import KnowledgeError
 from rag.framework import CONDITIONS, Domain, Ref, Source, load_sources
 
@@ -176,6 +176,3 @@ def check_knowledge(kdir: Path) -> list[str]:
         problems += check_markdown(path, kdir, sources, domain_files)
     return problems
 
-
-def strip_citations(text: str) -> str:
-    return CITATION_RE.sub("", text)

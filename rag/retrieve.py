@@ -99,7 +99,6 @@ class HybridRetriever:
         *,
         mode: Mode = "hybrid",
         domains: Sequence[str] = (),
-        restrict: bool = False,
         boost: float = 1.0,
         where: Filter | None = None,
         candidates: int = 60,
@@ -107,9 +106,8 @@ class HybridRetriever:
     ) -> list[Hit]:
         """The ``k`` best hits.
 
-        ``where`` restricts both searches to matching chunks. ``domains`` with ``restrict``
-        keeps only chunks tagged with one of them (and untagged passages); without it,
-        chunks tagged with a domain gain ``boost`` times the score of a first-place rank.
+        ``where`` restricts both searches to matching chunks; chunks tagged with one of
+        ``domains`` gain ``boost`` times the score of a first-place rank.
         """
         if not query.strip():
             return []
@@ -139,8 +137,6 @@ class HybridRetriever:
             for cid, score in fused.items():
                 chunk = snap.by_id[cid]
                 tagged = wanted.intersection(chunk.domains)
-                if wanted and restrict and chunk.domains and not tagged:
-                    continue
                 if tagged:
                     score += boost / (RRF_K + 1)
                 hits.append(Hit(chunk, score, dense_rank.get(cid), lex_rank.get(cid), cname))
