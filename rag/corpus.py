@@ -9,6 +9,7 @@ its source, locator and a stable id: the hash of source, locator and text.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,7 @@ from rag.framework import (
 CITATION_RE = re.compile(r"\[(@[^\]]+)\]")
 _LOCATOR_ATTR_RE = re.compile(r"\s*\{locator=\"([^\"]+)\"\}\s*$")
 MAX_CHUNK_CHARS = 700
+MIN_CHUNK_CHARS = 250  # shorter parts of a long section join a neighbour
 
 
 @dataclass(frozen=True)
@@ -213,14 +215,27 @@ def chunk_provenance(
 
 
 def _split_long(text: str) -> list[str]:
+    """A long section in balanced parts at sentence ends (800 chars -> 2 x 400, not 700 + 100),
+    so no part is a stray tail sentence that makes no sense alone."""
     if len(text) <= MAX_CHUNK_CHARS:
         return [text]
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+    parts = math.ceil(len(text) / MAX_CHUNK_CHARS)
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=MAX_CHUNK_CHARS, chunk_overlap=0, separators=["\n\n", "\n", ". ", " "], keep_separator="end"
+        chunk_size=min(MAX_CHUNK_CHARS, math.ceil(len(text) / parts * 1.15)),
+        chunk_overlap=0,
+        separators=["\n\n", "\n", ". ", " "],
+        keep_separator="end",
     )
-    return [p.strip() for p in splitter.split_text(text) if p.strip()]
+    pieces = [p.strip() for p in splitter.split_text(text) if p.strip()]
+    merged: list[str] = []
+    for piece in pieces:  # a short closing paragraph joins the part before it
+        if merged and (len(piece) < MIN_CHUNK_CHARS or len(merged[-1]) < MIN_CHUNK_CHARS):
+            merged[-1] = f"{merged[-1]}\n\n{piece}"
+        else:
+            merged.append(piece)
+    return merged
 
 
 def _as_tuple(value: object) -> tuple[str, ...]:

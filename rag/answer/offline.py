@@ -33,6 +33,11 @@ from rag.understand import Understanding
 # Plain symbols (no emoji font needed), always next to words: colour is never the only signal.
 RATING_ICONS = {"met": "✔", "partial": "◐", "not_met": "✖", "unknown": "?"}
 VERDICT_ICONS = {"feasible": "✔", "mixed": "◐", "infeasible": "✖"}
+_LEANS_BACK_RE = re.compile(
+    r"^(?:this|these|that|those|it|its|they|their|such|thus|hence|so|also|but|however|the (?:case|report|"
+    r"paper|talk|study|article) (?:thus|also|therefore))\b",
+    re.IGNORECASE,
+)
 _SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
@@ -51,20 +56,31 @@ def plain(text: str) -> str:
     return " ".join(CITATION_RE.sub("", text).split()).replace(" .", ".").replace(" ,", ",")
 
 
+def leans_back(sentence: str) -> bool:
+    """Does the sentence lean on an earlier one ("This shows...", "The case thus...")?"""
+    return bool(_LEANS_BACK_RE.match(sentence))
+
+
 def best_sentences(text: str, question: str, n: int = 2) -> str:
-    """The ``n`` sentences of a passage that share most words with the question, in order."""
+    """The ``n`` sentences of a passage that share most words with the question, in order.
+
+    The passage's first sentence usually names its subject and is kept; an excerpt never
+    opens with a sentence that leans on one left out.
+    """
     sentences = [s.strip() for s in _SENT_RE.split(plain(text)) if len(s.strip(" .;,")) > 1]
     if len(sentences) <= n:
         return " ".join(sentences)
     q = set(tokenize(question))
     scored = sorted(
         range(len(sentences)),
-        key=lambda i: (len(q & set(tokenize(sentences[i]))), -i),
+        key=lambda i: (len(q & set(tokenize(sentences[i]))) - (2 if leans_back(sentences[i]) else 0), -i),
         reverse=True,
     )
     keep = sorted(scored[:n]) if q else list(range(n))
     if 0 not in keep and len(keep) == n:  # the first sentence names the subject: keep it
         keep = sorted([0, *keep[: n - 1]])
+    while keep and keep[0] > 0 and leans_back(sentences[keep[0]]):
+        keep = sorted({keep[0] - 1, *keep[:-1]}) if len(keep) > 1 else [keep[0] - 1]
     return " ".join(sentences[i] for i in keep)
 
 
