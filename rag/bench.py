@@ -155,9 +155,7 @@ def scale_part(settings: Settings, engine: Any, queries: Sequence[str], log: Log
     if snap is None or len(snap.chunks) != SCALE_CHUNKS or not record.exists():
         log(f"scale: building the {SCALE_CHUNKS:,}-chunk store once (minutes on 2 cores; reused afterwards)")
         base = engine.all_chunks()
-        _ids, _, _ = engine.knowledge.store.get_records([c.id for c in base])
-        vecs = engine.knowledge.store._collection.get(ids=[c.id for c in base], include=["embeddings"])
-        by_id = dict(zip(vecs["ids"], np.asarray(vecs["embeddings"], dtype=np.float32), strict=True))
+        by_id = engine.knowledge.store.vectors([c.id for c in base])
         rng = np.random.default_rng(7)
         chunks, lookup = [], {}
         for i in range(SCALE_CHUNKS):

@@ -38,6 +38,7 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.RLock()
+        self._verified: str | None = None  # the snapshot ensure_index() last found complete
 
     # -- parts -------------------------------------------------------------------
     @cached_property
@@ -107,15 +108,26 @@ class Engine:
         return report
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
-        """Build the knowledge index when there is none (or it was damaged)."""
+        """Build the knowledge index when there is none (or it was damaged).
+
+        Runs before every answer, so a snapshot already checked against the store is not
+        checked again (that would cost a Chroma round trip per question).
+        """
         with self._lock:
             try:
                 snap = self.knowledge.snapshot()
             except RagIndexError:  # damaged snapshot files: rebuilt from knowledge/
-                return self.index_knowledge(rebuild=True, progress=progress)
-            if snap is not None and self.knowledge.store.count() >= len(snap.by_id):
-                return None
-            return self.index_knowledge(rebuild=snap is not None, progress=progress)
+                report = self.index_knowledge(rebuild=True, progress=progress)
+            else:
+                if snap is not None and snap.name == self._verified:
+                    return None
+                if snap is not None and self.knowledge.store.count() >= len(snap.by_id):
+                    self._verified = snap.name
+                    return None
+                report = self.index_knowledge(rebuild=snap is not None, progress=progress)
+            current = self.knowledge.snapshot()
+            self._verified = current.name if current else None
+            return report
 
     # -- reading -----------------------------------------------------------------
     def search(self, query: str, k: int = 8, *, mode: Mode = "hybrid", **kw: Any) -> list[Hit]:

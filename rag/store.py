@@ -80,6 +80,11 @@ class DenseStore:
     def set_version(self, name: str) -> None:
         self._call("modify", self._collection.modify, metadata={VERSION_KEY: name})
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids`` (those that exist)."""
+        got = self._call("get", self._collection.get, ids=list(ids), include=["embeddings"])
+        return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+
     def count(self) -> int:
         return int(self._call("count", self._collection.count))
 
