@@ -1,9 +1,17 @@
-"""Assertions shared by tests: every answer any test produces must have sound citations."""
+"""Assertions and small utilities shared by tests: every answer any test produces must have sound citations."""
 
 from __future__ import annotations
 
+import socket
+
 from rag.answer.citations import check_answer, markers_in
 from rag.answer.schema import Answer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def assert_sound(answer: Answer) -> None:

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.streamlit_server import StreamlitServer, artifacts
+
 CHROMIUM = os.environ.get("RAG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -37,62 +34,16 @@ TIMINGS: dict[str, float] = {}
 _STARTED: dict[str, float] = {}  # when the server process was started
 
 
-def artifacts() -> Path:
-    folder = Path(os.environ.get("RAG_TEST_ARTIFACTS", "test-artifacts"))
-    if not folder.is_absolute():
-        folder = ROOT / folder
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}; see {artifacts() / 'streamlit.log'}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError("streamlit did not become healthy")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("e2e-data")
-    port = free_port()
-    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_BACKEND": "offline", "ANONYMIZED_TELEMETRY": "False"}
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST"):
-        env.pop(name, None)
-    log = (artifacts() / "streamlit.log").open("wb")
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    st = StreamlitServer(tmp_path_factory.mktemp("e2e-data"), artifacts() / "streamlit.log")
     try:
-        wait_healthy(url, proc, START_TIMEOUT_S)
-        TIMINGS["server_healthy_s"] = round(time.monotonic() - started, 2)
-        _STARTED["server"] = started
-        yield url
+        st.start(START_TIMEOUT_S)
+        TIMINGS["server_healthy_s"] = round(time.monotonic() - st.started_at, 2)
+        _STARTED["server"] = st.started_at
+        yield st.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        st.stop()
         (artifacts() / "e2e-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
         print("\ne2e timings:", json.dumps(TIMINGS))
 
