@@ -112,8 +112,10 @@ class Chunk:
         )
 
 
-def chunk_id(source_id: str, locator: str, text: str) -> str:
-    digest = hashlib.sha256(f"{source_id}\x1f{locator}\x1f{text}".encode()).hexdigest()
+def chunk_id(source_id: str, locator: str, text: str, heading: str = "") -> str:
+    """Stable id of a passage: it changes with anything that is embedded (the heading context too),
+    so a renamed section is embedded again rather than searched under its old heading."""
+    digest = hashlib.sha256(f"{source_id}\x1f{locator}\x1f{heading}\x1f{text}".encode()).hexdigest()
     return digest[:20]
 
 
@@ -260,7 +262,7 @@ def markdown_chunks(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> li
             source = catalogue.sources.get(source_id)
             chunks.append(
                 Chunk(
-                    id=chunk_id(source_id, locator, part),
+                    id=chunk_id(source_id, locator, part, f"{doc.title} - {heading}"),
                     text=part,
                     source_id=source_id,
                     locator=locator,
@@ -338,14 +340,15 @@ def domain_chunks(domain: Domain, catalogue: Catalogue) -> list[Chunk]:
         first = refs[0] if refs else Ref(source="", locator=None)
         locator = first.locator or heading
         source = catalogue.sources.get(first.source)
+        doc_title = f"Domain catalogue: {domain.name}"
         chunks.append(
             Chunk(
-                id=chunk_id(first.source, locator, body),
+                id=chunk_id(first.source, locator, body, f"{doc_title} - {heading}"),
                 text=body,
                 source_id=first.source,
                 locator=locator,
                 doc_id=f"domain-{domain.id}",
-                doc_title=f"Domain catalogue: {domain.name}",
+                doc_title=doc_title,
                 section=heading,
                 kind="domain",
                 path=f"domains/{domain.id}.yaml",

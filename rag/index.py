@@ -228,8 +228,12 @@ class IndexedCollection:
                     seen.add(c.id)
                     chunks.append(c)
             manifest[key] = {**info, "ids": ids}
-        present = self.store.existing([c.id for c in chunks])
-        missing = [c for c in chunks if c.id not in present]
+        stored = self.store.metadatas([c.id for c in chunks])
+        missing = [c for c in chunks if c.id not in stored]
+        # Metadata can change while the embedded text does not (a document's domains, a source's
+        # url): filters run on the stored copy, so bring it up to date without re-embedding.
+        drifted = [c for c in chunks if c.id in stored and stored[c.id] != c.metadata()]
+        self.store.update_metadata([c.id for c in drifted], [c.metadata() for c in drifted])
         done = 0
         if progress:
             progress(0, len(missing))
@@ -240,9 +244,10 @@ class IndexedCollection:
             done += len(part)
             if progress:
                 progress(done, len(missing))
-        name = (
-            f"snap-{time.strftime('%Y%m%d-%H%M%S')}-{hashlib.sha256(''.join(sorted(seen)).encode()).hexdigest()[:10]}"
-        )
+        # Unique per publish: readers cache a snapshot (and its filter masks) by name, so a
+        # republished index must never reuse one, even with the same ids in the same second.
+        digest = hashlib.sha256(f"{time.time_ns()}\x1f{os.getpid()}\x1f{sorted(seen)}".encode()).hexdigest()[:12]
+        name = f"snap-{time.strftime('%Y%m%d-%H%M%S')}-{digest}"
         if before_switch:
             before_switch()
         self._write_snapshot(name, chunks, manifest)

@@ -88,13 +88,19 @@ class DenseStore:
     def count(self) -> int:
         return int(self._call("count", self._collection.count))
 
-    def existing(self, ids: Sequence[str]) -> set[str]:
-        """Which of ``ids`` are already stored."""
-        found: set[str] = set()
+    def metadatas(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored metadata of those of ``ids`` that exist."""
+        found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), _PAGE):
-            got = self._call("get", self._collection.get, ids=list(ids[start : start + _PAGE]), include=[])
-            found.update(got["ids"])
+            got = self._call("get", self._collection.get, ids=list(ids[start : start + _PAGE]), include=["metadatas"])
+            found.update({i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)})
         return found
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Replace the metadata of stored records, keeping their vectors."""
+        for start in range(0, len(ids), _PAGE):
+            self._call("update", self._collection.update, ids=list(ids[start : start + _PAGE]),
+                       metadatas=list(metadatas[start : start + _PAGE]))
 
     def all_ids(self) -> Iterator[str]:
         total = self.count()

@@ -110,7 +110,8 @@ def document_chunks(key: str, doc: Document, title: str | None = None) -> list[C
     shown = title or doc.name
     return [
         Chunk(
-            id=chunk_id(sid, s.locator, s.text), text=s.text, source_id=sid, locator=s.locator,
+            id=chunk_id(sid, s.locator, s.text, f"{shown} - {s.heading}"), text=s.text, source_id=sid,
+            locator=s.locator,
             doc_id=sid, doc_title=shown, section=s.heading, kind="user", path=f"uploads/{key}", title=shown,
         )
         for s in doc.sections

@@ -10,6 +10,7 @@ import pytest
 
 from rag.engine import Engine
 from rag.errors import IndexBusyError
+from rag.retrieve import Filter
 from tests.conftest import make_settings
 
 
@@ -31,6 +32,27 @@ def test_editing_one_file_reembeds_only_its_changed_chunks(mini_engine: Engine, 
     assert report.deleted == len(removed) == 1
     assert after[next(iter(added))].section == "Incident sharing"
     assert mini_engine.knowledge.store.count() == len(after)
+
+
+def test_renamed_heading_is_embedded_again(mini_engine: Engine, mini_knowledge: Path) -> None:
+    """The heading is part of what is embedded, so a renamed section gets a new vector."""
+    path = mini_knowledge / "precedents" / "hotline.md"
+    path.write_text(path.read_text().replace("## What happened", "## How the link came about"))
+    report = mini_engine.index_knowledge()
+    assert report.embedded == 1 and report.deleted == 1
+    sections = {c.section for c in mini_engine.all_chunks() if c.doc_id == "hotline"}
+    assert sections == {"How the link came about"}
+
+
+def test_changed_front_matter_reaches_the_stored_metadata(mini_engine: Engine, mini_knowledge: Path) -> None:
+    """A document renamed in its front matter keeps its vectors, and dense filters find it by the new id."""
+    path = mini_knowledge / "precedents" / "hotline.md"
+    path.write_text(path.read_text().replace("id: hotline", "id: moscow-washington-link"))
+    report = mini_engine.index_knowledge()
+    assert report.embedded == 0 and report.files_changed == 1
+    for doc_id, expected in (("moscow-washington-link", 1), ("hotline", 0)):
+        hits = mini_engine.search("direct link for crises", 5, mode="dense", where=Filter(doc_ids=(doc_id,)))
+        assert len(hits) == expected
 
 
 def test_deleted_file_disappears_from_both_searches(mini_engine: Engine, mini_knowledge: Path) -> None:
