@@ -58,7 +58,8 @@ class Chunk:
     title: str = ""  # the source's title
     domains: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
-    facet: str = ""  # for domain cards: overview | a condition id | risk_tests | left_out | would_change
+    facet: str = ""  # domain cards: overview | a condition id | risk_tests | left_out | would_change;
+    # documents: "lead" for the sections their front matter names as the summary of the whole
     cited_sources: tuple[str, ...] = ()
     date: str | None = None
 
@@ -240,7 +241,7 @@ def _split_long(text: str) -> list[str]:
     return merged
 
 
-def _as_tuple(value: object) -> tuple[str, ...]:
+def as_tuple(value: object) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
     return (str(value),) if value else ()
@@ -250,9 +251,10 @@ def markdown_chunks(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> li
     doc = read_markdown(path)
     kind = str(doc.meta.get("kind") or path.parent.name)
     default_source = str(doc.meta.get("source_id") or "")
-    domains = _as_tuple(doc.meta.get("domains"))
-    conditions = _as_tuple(doc.meta.get("conditions"))
+    domains = as_tuple(doc.meta.get("domains"))
+    conditions = as_tuple(doc.meta.get("conditions"))
     date = str(doc.meta["date"]) if doc.meta.get("date") else None
+    lead = set(as_tuple(doc.meta.get("lead")))
     rel = path.relative_to(knowledge_dir).as_posix()
     chunks: list[Chunk] = []
     for heading, section_locator, body in doc.sections:
@@ -277,6 +279,7 @@ def markdown_chunks(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> li
                     conditions=conditions,
                     cited_sources=tuple(dict.fromkeys(c.source for c in cites)),
                     date=date,
+                    facet="lead" if heading in lead else "",
                 )
             )
     return chunks

@@ -32,6 +32,12 @@ CONDITION_NAMES: dict[str, str] = {
     "mutual_vulnerability": "Mutual vulnerability",
     "verification_feasibility": "Verification feasibility",
 }
+# How the conditions are named in questions: their names, and the talk's own wording of the third.
+CONDITION_PHRASES: dict[str, tuple[str, ...]] = {
+    "domain_separability": ("domain separability",),
+    "mutual_vulnerability": ("mutual vulnerability",),
+    "verification_feasibility": ("verification feasibility", "verification and evaluation feasibility"),
+}
 CONDITION_QUESTIONS: dict[str, str] = {
     "domain_separability": "Does cooperating here hand the rival a strategic edge?",
     "mutual_vulnerability": "Would both sides suffer if this goes wrong?",

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from rag.corpus import parse_citations, read_markdown
+from rag.corpus import as_tuple, parse_citations, read_markdown
 from rag.errors import KnowledgeError
 from rag.framework import CONDITIONS, Domain, Ref, Source, load_sources
 
@@ -74,6 +74,10 @@ def check_markdown(path: Path, kdir: Path, sources: dict[str, Source], domain_id
     for d in tagged if isinstance(tagged, list) else [tagged]:
         if d not in domain_ids:
             problems.append(f"{rel}: tagged with unknown domain {d!r}")
+    headings = {heading for heading, _, _ in doc.sections}
+    for name in as_tuple(doc.meta.get("lead")):
+        if name not in headings:
+            problems.append(f"{rel}: lead names {name!r}, which is not a ## heading of the document")
     if kind == "precedent":
         for key in ("date", "domains", "conditions"):
             if not doc.meta.get(key):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from rag.framework import Catalogue
+from rag.framework import CONDITION_PHRASES, Catalogue
 from rag.lexical import tokenize
 
 INTENTS_FILE = Path(__file__).resolve().parent / "data" / "intents.yaml"
@@ -47,6 +47,27 @@ GENERIC_QUESTIONS = (
     "Can rival countries work together on artificial intelligence governance?",
 )
 GENERIC_FLOOR, GENERIC_PENALTY = 0.35, 0.6
+
+
+_CONDITION_RE = re.compile(
+    r"\b(?:" + "|".join(re.escape(p) for ps in CONDITION_PHRASES.values() for p in ps) + r")\b", re.IGNORECASE
+)
+
+
+def without_condition_names(text: str) -> str:
+    """The question with the framework's condition names taken out, for finding its domains.
+
+    "What does verification feasibility mean?" asks about a condition, not about the
+    verification-mechanisms domain whose aliases share a word with it.
+    """
+    return " ".join(_CONDITION_RE.sub(" ", text).split())
+
+
+def named_conditions(text: str) -> list[str]:
+    """Ids of the conditions a text names ("domain separability", ...), in the order named."""
+    found = [(m.start(), cid) for cid, phrases in CONDITION_PHRASES.items() for p in phrases
+             for m in re.finditer(rf"\b{re.escape(p)}\b", text, re.IGNORECASE)]
+    return list(dict.fromkeys(cid for _, cid in sorted(found)))
 
 
 def clean_question(text: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.framework import Catalogue, Domain
+from rag.framework import CONDITION_NAMES, Catalogue, Domain
 from rag.retrieve import Filter, Hit, HybridRetriever, Mode
 
 TEXT_KINDS = ("framework", "case", "research", "precedent")
@@ -81,6 +81,7 @@ def gather(
     k: int = 8,
     mode: Mode = "hybrid",
     nearest: Sequence[str] = (),
+    conditions: Sequence[str] = (),
 ) -> Evidence:
     ev = Evidence()
     search = functools.partial(retriever.search, mode=mode)
@@ -112,6 +113,10 @@ def gather(
                     vector=vector,
                 )
             )
+    for cid in conditions:  # a condition named in the question: the framework's section on it
+        ev.typed += ev.add(
+            search(f"{CONDITION_NAMES[cid]} condition {query}", 2, where=Filter(kinds=("framework",)), vector=None)
+        )
     if qtype == "unknown_domain":
         # The walk-through cites the framework's definition of each condition ...
         for name in ("domain separability", "mutual vulnerability", "verification feasibility"):

@@ -16,6 +16,7 @@ from rag.answer.schema import ConditionOut, DomainAssessmentOut
 from rag.corpus import CITATION_RE
 from rag.framework import (
     CONDITION_NAMES,
+    CONDITION_PHRASES,
     CONDITION_QUESTIONS,
     CONDITIONS,
     RATING_WORDS,
@@ -28,7 +29,7 @@ from rag.framework import (
 )
 from rag.lexical import tokenize
 from rag.retrieve import Hit
-from rag.understand import Understanding
+from rag.understand import Understanding, named_conditions
 
 # Plain symbols (no emoji font needed), always next to words: colour is never the only signal.
 RATING_ICONS = {"met": "✔", "partial": "◐", "not_met": "✖", "unknown": "?"}
@@ -82,6 +83,37 @@ def best_sentences(text: str, question: str, n: int = 2) -> str:
     while keep and keep[0] > 0 and leans_back(sentences[keep[0]]):
         keep = sorted({keep[0] - 1, *keep[:-1]}) if len(keep) > 1 else [keep[0] - 1]
     return " ".join(sentences[i] for i in keep)
+
+
+def defining_first(hits: list[Hit], conditions: list[str]) -> list[Hit]:
+    """``hits`` with the sections titled by a condition the question names moved to the front.
+
+    "What does domain separability mean?" opens with the passage headed by that condition,
+    not with a domain that merely discusses it.
+    """
+    def named(h: Hit) -> int | None:  # which named condition the section is titled by
+        if h.chunk.kind == "domain":
+            return None
+        section = h.chunk.section.lower()
+        return next((i for i, cid in enumerate(conditions) if any(p in section for p in CONDITION_PHRASES[cid])), None)
+
+    order = {h.id: named(h) for h in hits}
+    defining = sorted((h for h in hits if order[h.id] is not None), key=lambda h: order[h.id] or 0)
+    return defining + [h for h in hits if order[h.id] is None]
+
+
+def lead_first(hits: list[Hit]) -> list[Hit]:
+    """``hits`` with the retrieved lead sections of the best hit's document moved to the front.
+
+    A document's front matter names the sections that sum it up (``lead``); when the answer
+    draws mainly on that document, its summary opens the answer and the details follow in
+    retrieval order.
+    """
+    if not hits or hits[0].chunk.kind == "domain":
+        return hits
+    doc = hits[0].chunk.doc_id
+    leads = [h for h in hits if h.chunk.doc_id == doc and h.chunk.facet == "lead"]
+    return leads + [h for h in hits if h not in leads]
 
 
 def _matches(hit: Hit, refs: list[Ref]) -> bool:
@@ -227,7 +259,7 @@ class OfflineAnalyst:
 
     def passages_answer(self, u: Understanding, ev: Evidence, book: CitationBook, lead: str = "") -> Composed:
         """Explanations (concepts, the case, the research, fairness): the best passages, cited."""
-        pool = ev.typed + ev.main if ev.typed else ev.main
+        pool = defining_first(lead_first(ev.typed + ev.main if ev.typed else ev.main), named_conditions(u.question))
         chosen: list[Hit] = []
         sections: set[tuple[str, str]] = set()
         for h in pool:

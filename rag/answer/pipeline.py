@@ -26,6 +26,8 @@ from rag.understand import (
     Understanding,
     clean_question,
     looks_like_followup,
+    named_conditions,
+    without_condition_names,
 )
 
 Turn = dict[str, Any]
@@ -98,7 +100,9 @@ class Navigator:
         q = clean_question(question)
         vector = self.engine.embedder.embed_query(q)
         intents = self.intents.scores(vector, q)
-        scores = self.detector.score(q, vector, self._card_similarity(vector))
+        subject = without_condition_names(q)  # domains are found in what is left
+        subject_vector = vector if subject == q else self.engine.embedder.embed_query(subject or ".")
+        scores = self.detector.score(subject, subject_vector, self._card_similarity(subject_vector))
         best_intent = max(intents, key=lambda k: intents[k])
         domains = self.detector.select(scores, comparison=best_intent == "comparison")
         if len(domains) > 1:
@@ -246,6 +250,7 @@ class Navigator:
             domains=u.domains,
             mode=self.mode,
             nearest=[d.id for d in u.domain_scores[:3]] if u.qtype == "unknown_domain" else (),
+            conditions=named_conditions(u.question),
         )
         if not ev.hits:
             return self.refusal(question, backend, started, notices)

@@ -13,6 +13,7 @@ import yaml
 
 from rag.answer.pipeline import Navigator
 from rag.engine import Engine
+from rag.framework import CONDITION_NAMES
 from rag.knowledge_check import FIXED_DOMAINS
 from rag.service import Service
 from tests.conftest import make_settings
@@ -87,3 +88,37 @@ def test_an_area_the_catalogue_does_not_assess_never_gets_an_unhedged_verdict(
         assert any("names no catalogued area" in n for n in answer.notices), answer.domains
     else:
         assert answer.unknown_domain or answer.out_of_scope
+
+
+@pytest.mark.parametrize("condition", sorted(CONDITION_NAMES))
+def test_asking_what_a_condition_means_explains_the_condition(shipped_service: Service, condition: str) -> None:
+    """A condition's name never reads as a domain, and the framework's section on it comes first."""
+    name = CONDITION_NAMES[condition].lower()
+    answer = shipped_service.ask(f"What does {name} mean?")
+    assert_sound(answer)
+    assert answer.domains == [] and answer.verdict is None
+    first = answer.citations[0]
+    assert first.source_id == "tabassi-competitive-cooperation" and first.locator == "slide 5"
+    assert name.split()[-1] in answer.answer.splitlines()[0].lower()
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "opens_with_lead"),
+    [
+        ("What does the DeepSeek case show?", "case-deepseek-2025", True),
+        ("what's the deal with deepseek", "case-deepseek-2025", True),
+        ("Tell me about the FAccT research", "research-facct-2025-technical-safety-cooperation", True),
+        ("What did the FAccT paper find?", "research-facct-2025-technical-safety-cooperation", True),
+        ("What licence did DeepSeek R1 use?", "case-deepseek-2025", False),
+    ],
+)
+def test_a_broad_question_about_a_document_opens_with_its_lead_section(
+    shipped_service: Service, question: str, doc_id: str, opens_with_lead: bool
+) -> None:
+    """The sections a document's front matter names as its lead open broad questions, not specific ones."""
+    chunks = {c.id: c for c in shipped_service.navigator.engine.all_chunks()}
+    answer = shipped_service.ask(question)
+    assert_sound(answer)
+    first = chunks[answer.citations[0].chunk_id]
+    assert first.doc_id == doc_id
+    assert (first.facet == "lead") is opens_with_lead, first.section

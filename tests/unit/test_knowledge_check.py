@@ -76,3 +76,9 @@ def test_section_without_citation_is_reported(kb: Path) -> None:
 def test_s3_fact_without_unconfirmed_flag_is_reported(mini_knowledge: Path) -> None:
     _edit(mini_knowledge / "framework" / "mini.md", "which is unconfirmed", "which is certain")
     assert any("without marking it unconfirmed" in p for p in check_knowledge(mini_knowledge))
+
+
+def test_lead_naming_no_heading_is_reported(kb: Path) -> None:
+    path = kb / "cases" / "deepseek-2025.md"
+    _edit(path, "\n---\n", '\nlead: ["A section that does not exist"]\n---\n')
+    assert any("lead names 'A section that does not exist'" in p for p in check_knowledge(kb))
