@@ -9,6 +9,7 @@ nothing is ever downloaded.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -83,6 +84,7 @@ class MiniLMEmbedder:
 
     name = "minilm-l6-int8"
     dimensions = 384
+    fingerprint = f"{MODEL_SHA256[:16]}-{TOKENIZER_SHA256[:16]}-{MAX_TOKENS}"  # what fixes its vectors
 
     def __init__(self, *, token_budget: int = 1024, threads: int | None = None, cache_size: int = 512):
         import onnxruntime as ort
@@ -191,6 +193,52 @@ class OpenAIEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_batch([text])[0]
+
+
+class StoredVectors:
+    """Vectors of fixed texts (catalogue phrases, intent exemplars) kept on disk between processes.
+
+    They are recomputed only when the texts or the model change, which takes a few seconds
+    off every cold start (the CLI, each app replica). A file is keyed by a hash of the
+    model's fingerprint and the texts, written atomically, and ignored if it cannot be read.
+    """
+
+    KEEP = 24  # files kept in the folder; older ones belong to earlier catalogues
+
+    def __init__(self, embedder: Any, folder: Path | None) -> None:
+        self.embedder = embedder
+        self.folder = folder
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if self.folder is None:
+            return np.asarray(self.embedder.embed_batch(texts), dtype=np.float32)
+        key = hashlib.sha256(
+            "\x1f".join([self.embedder.name, str(getattr(self.embedder, "fingerprint", "")), *texts]).encode()
+        ).hexdigest()[:24]
+        path = self.folder / f"{self.embedder.name}-{key}.npy"
+        try:
+            stored = np.load(path, allow_pickle=False)
+            if stored.shape == (len(texts), self.embedder.dimensions) and stored.dtype == np.float32:
+                return stored
+        except (OSError, ValueError, EOFError):
+            pass  # absent or damaged: recompute
+        vectors = np.asarray(self.embedder.embed_batch(texts), dtype=np.float32)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with tmp.open("wb") as f:
+                np.save(f, vectors)
+            os.replace(tmp, path)
+            self._prune()
+        except OSError:
+            pass  # a read-only data folder only costs start-up time
+        return vectors
+
+    def _prune(self) -> None:
+        assert self.folder is not None
+        files = sorted(self.folder.glob("*.npy"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[self.KEEP :]:
+            old.unlink(missing_ok=True)
 
 
 _LOCAL: dict[str, MiniLMEmbedder] = {}

@@ -17,6 +17,7 @@ from rag.answer.citations import CitationBook, CitationIntegrityError, check_ans
 from rag.answer.evidence import Evidence, gather
 from rag.answer.offline import Composed, OfflineAnalyst
 from rag.answer.schema import REFUSAL, Answer
+from rag.embeddings import StoredVectors
 from rag.engine import Engine
 from rag.framework import CONDITION_NAMES, VERDICT_WORDS, lower_first
 from rag.retrieve import Mode
@@ -79,11 +80,15 @@ class Navigator:
     @cached_property
     def detector(self) -> DomainDetector:
         texts = [c.embedding_content() for c in self.engine.all_chunks()]
-        return DomainDetector(self.engine.catalogue, self.engine.embedder, texts)
+        return DomainDetector(self.engine.catalogue, self._stored_vectors, texts)
 
     @cached_property
     def intents(self) -> IntentClassifier:
-        return IntentClassifier(self.engine.embedder)
+        return IntentClassifier(self._stored_vectors)
+
+    @cached_property
+    def _stored_vectors(self) -> StoredVectors:
+        return StoredVectors(self.engine.embedder, self.engine.settings.data_dir / "cache" / "vectors")
 
     @cached_property
     def analyst(self) -> OfflineAnalyst:

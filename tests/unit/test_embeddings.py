@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embeddings import MODEL_SHA256, TOKENIZER_SHA256, _sha256, model_path, tokenizer_path
+from rag.embeddings import MODEL_SHA256, TOKENIZER_SHA256, StoredVectors, _sha256, model_path, tokenizer_path
 
 
 def test_model_files_match_their_pinned_checksums() -> None:
@@ -57,3 +57,26 @@ def test_a_tampered_model_file_is_refused(tmp_path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(embeddings, "model_path", lambda: fake)
     with pytest.raises(EmbeddingError, match="sha256"):
         embeddings.verify_model_files()
+
+
+def test_stored_vectors_survive_the_process_and_follow_the_texts(embedder, tmp_path) -> None:
+    folder = tmp_path / "vectors"
+    texts = ["compute controls", "incident reporting", "military AI"]
+    first = StoredVectors(embedder, folder).embed_batch(texts)
+    assert np.allclose(first, embedder.embed_batch(texts), atol=1e-6)
+    (stored,) = folder.glob("*.npy")
+    written = stored.stat().st_mtime_ns
+    again = StoredVectors(embedder, folder).embed_batch(texts)  # a new process would do the same
+    assert np.array_equal(again, first) and stored.stat().st_mtime_ns == written
+    changed = StoredVectors(embedder, folder).embed_batch([*texts, "technical standards"])
+    assert changed.shape == (4, 384) and len(list(folder.glob("*.npy"))) == 2
+
+
+def test_a_damaged_vector_file_is_recomputed(embedder, tmp_path) -> None:
+    folder = tmp_path / "vectors"
+    texts = ["verification mechanisms", "shared protocols"]
+    expected = StoredVectors(embedder, folder).embed_batch(texts)
+    (stored,) = folder.glob("*.npy")
+    stored.write_bytes(b"\x93NUMPY not really")
+    assert np.array_equal(StoredVectors(embedder, folder).embed_batch(texts), expected)
+    assert np.array_equal(np.load(stored), expected)
