@@ -52,9 +52,12 @@ class Composed:
     unknown_domain: bool = False
 
 
+_SPACE_BEFORE_PUNCT_RE = re.compile(r" ([.,;:?!])(?=\s|$)")  # left where a citation stood: "secrets [@x]?"
+
+
 def plain(text: str) -> str:
     """Passage text without its inline source citations, on one line."""
-    return " ".join(CITATION_RE.sub("", text).split()).replace(" .", ".").replace(" ,", ",")
+    return _SPACE_BEFORE_PUNCT_RE.sub(r"\1", " ".join(CITATION_RE.sub("", text).split()))
 
 
 def leans_back(sentence: str) -> bool:
