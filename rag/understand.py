@@ -49,6 +49,7 @@ GENERIC_QUESTIONS = (
 GENERIC_FLOOR, GENERIC_PENALTY = 0.35, 0.6
 
 
+_PHRASE_CONDITION = {p: cid for cid, phrases in CONDITION_PHRASES.items() for p in phrases}
 _CONDITION_RE = re.compile(
     r"\b(?:" + "|".join(re.escape(p) for ps in CONDITION_PHRASES.values() for p in ps) + r")\b", re.IGNORECASE
 )
@@ -65,9 +66,7 @@ def without_condition_names(text: str) -> str:
 
 def named_conditions(text: str) -> list[str]:
     """Ids of the conditions a text names ("domain separability", ...), in the order named."""
-    found = [(m.start(), cid) for cid, phrases in CONDITION_PHRASES.items() for p in phrases
-             for m in re.finditer(rf"\b{re.escape(p)}\b", text, re.IGNORECASE)]
-    return list(dict.fromkeys(cid for _, cid in sorted(found)))
+    return list(dict.fromkeys(_PHRASE_CONDITION[m.group(0).lower()] for m in _CONDITION_RE.finditer(text)))
 
 
 def clean_question(text: str) -> str:
@@ -101,6 +100,7 @@ class Understanding:
     intents: dict[str, float]
     is_followup: bool = False
     notes: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)  # the conditions the question names
 
 
 class DomainDetector:

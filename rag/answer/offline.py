@@ -29,7 +29,7 @@ from rag.framework import (
 )
 from rag.lexical import tokenize
 from rag.retrieve import Hit
-from rag.understand import Understanding, named_conditions
+from rag.understand import Understanding
 
 # Plain symbols (no emoji font needed), always next to words: colour is never the only signal.
 RATING_ICONS = {"met": "✔", "partial": "◐", "not_met": "✖", "unknown": "?"}
@@ -262,7 +262,7 @@ class OfflineAnalyst:
 
     def passages_answer(self, u: Understanding, ev: Evidence, book: CitationBook, lead: str = "") -> Composed:
         """Explanations (concepts, the case, the research, fairness): the best passages, cited."""
-        pool = defining_first(lead_first(ev.typed + ev.main if ev.typed else ev.main), named_conditions(u.question))
+        pool = defining_first(lead_first(ev.typed + ev.main if ev.typed else ev.main), u.conditions)
         chosen: list[Hit] = []
         sections: set[tuple[str, str]] = set()
         for h in pool:

@@ -159,6 +159,7 @@ class Navigator:
             domain_scores=scores,
             intents=intents,
             is_followup=followup and prev is not None,
+            conditions=named_conditions(q),
         )
         return u, (vector if standalone == q else None), relevance
 
@@ -255,7 +256,7 @@ class Navigator:
             domains=u.domains,
             mode=self.mode,
             nearest=[d.id for d in u.domain_scores[:3]] if u.qtype == "unknown_domain" else (),
-            conditions=named_conditions(u.question),
+            conditions=u.conditions,
         )
         if not ev.hits:
             return self.refusal(question, backend, started, notices)
