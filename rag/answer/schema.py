@@ -24,6 +24,10 @@ class CitationOut(BaseModel):
     chunk_id: str
     text: str
     url: str | None = None
+    # Beyond the fixed contract: what kind of source this is, and for the project's own
+    # writing (notes, assessments) the external sources its sentences cite.
+    source_kind: str = ""
+    based_on: list[str] = Field(default_factory=list)
 
 
 class ConditionOut(BaseModel):
@@ -43,6 +47,18 @@ class DomainAssessmentOut(BaseModel):
     name: str
     verdict: Verdict
     conditions: dict[ConditionId, ConditionOut]
+    origin: str = ""  # talk | paper | project: who first named the area
+
+
+class AnalogyOut(BaseModel):
+    """A catalogued domain offered as an analogy for an area the catalogue does not assess."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    domain: str
+    name: str
+    verdict: Verdict
+    similarity: float
 
 
 class Answer(BaseModel):
@@ -66,6 +82,9 @@ class Answer(BaseModel):
     notices: list[str] = Field(default_factory=list)
     unknown_domain: bool = False
     validation: dict[str, object] = Field(default_factory=dict)
+    language: str = "en"
+    overview: list[DomainAssessmentOut] = Field(default_factory=list)
+    analogies: list[AnalogyOut] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict[str, object]:
         return self.model_dump(mode="json")
@@ -74,11 +93,19 @@ class Answer(BaseModel):
 QuestionType = Literal[
     "feasibility",
     "comparison",
+    "overview",
+    "apply_framework",
     "concept",
     "deepseek",
     "research",
     "fairness",
     "precedent",
+    "documents",
+    "off_topic",
+    "injection",
+    "harmful",
+    # legacy names, until the trained router replaces the threshold tower
     "unknown_domain",
     "out_of_scope",
 ]
+REFUSED_TYPES: tuple[str, ...] = ("off_topic", "injection", "harmful")
