@@ -28,17 +28,13 @@ from rag.framework import (
     Domain,
     Ref,
 )
+from rag.refs import CITATION_RE, Citation, parse_citations
 
-CITATION_RE = re.compile(r"\[(@[^\]]+)\]")
+__all__ = ["CITATION_RE", "Chunk", "Citation", "load_corpus", "parse_citations"]
+
 _LOCATOR_ATTR_RE = re.compile(r"\s*\{locator=\"([^\"]+)\"\}\s*$")
 MAX_CHUNK_CHARS = 700
 MIN_CHUNK_CHARS = 250  # shorter parts of a long section join a neighbour
-
-
-@dataclass(frozen=True)
-class Citation:
-    source: str
-    locator: str | None
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ class Chunk:
     doc_id: str
     doc_title: str
     section: str
-    kind: str  # framework | case | research | precedent | domain | user
+    kind: str  # framework | case | research | precedent | quotation | domain | user
     path: str
     url: str | None = None
     title: str = ""  # the source's title
@@ -62,6 +58,8 @@ class Chunk:
     # documents: "lead" for the sections their front matter names as the summary of the whole
     cited_sources: tuple[str, ...] = ()
     date: str | None = None
+    source_kind: str = ""  # the kind of the source it is shown under: talk, paper, ..., note, assessment, user
+    based_on: tuple[str, ...] = ()  # the project's writing: the external sources its sentences cite
 
     def embedding_content(self) -> str:
         """What is embedded and BM25-indexed: heading context plus text, citations removed."""
@@ -85,6 +83,8 @@ class Chunk:
             "facet": self.facet,
             "cited_sources": ",".join(self.cited_sources),
             "date": self.date or "",
+            "source_kind": self.source_kind,
+            "based_on": ",".join(self.based_on),
         }
 
     @classmethod
@@ -110,6 +110,8 @@ class Chunk:
             facet=str(meta.get("facet", "")),
             cited_sources=split("cited_sources"),
             date=str(meta.get("date") or "") or None,
+            source_kind=str(meta.get("source_kind", "")),
+            based_on=split("based_on"),
         )
 
 
@@ -118,19 +120,6 @@ def chunk_id(source_id: str, locator: str, text: str, heading: str = "") -> str:
     so a renamed section is embedded again rather than searched under its old heading."""
     digest = hashlib.sha256(f"{source_id}\x1f{locator}\x1f{heading}\x1f{text}".encode()).hexdigest()
     return digest[:20]
-
-
-def parse_citations(text: str) -> list[Citation]:
-    """All ``[@id, locator; @id2]`` citations in ``text``, in order."""
-    found: list[Citation] = []
-    for group in CITATION_RE.findall(text):
-        for part in group.split(";"):
-            part = part.strip()
-            if not part.startswith("@"):
-                continue
-            sid, _, loc = part[1:].partition(",")
-            found.append(Citation(sid.strip(), loc.strip() or None))
-    return found
 
 
 @dataclass
@@ -192,29 +181,42 @@ def read_markdown(path: Path) -> MarkdownDoc:
     return doc
 
 
-def chunk_provenance(
-    cites: list[Citation], main_source: str, section_locator: str | None, heading: str
-) -> tuple[str, str]:
-    """The (source, locator) a passage is shown under.
+@dataclass(frozen=True)
+class Provenance:
+    """Whom a passage is shown under: a source, where in it, and what that writing rests on."""
 
-    The document's main source when the passage cites it, else the source it cites
-    most (first on a tie); the locator of that source's first located citation, else
-    the section's locator attribute (main source only), else the section heading.
+    source_id: str
+    locator: str
+    based_on: tuple[str, ...] = ()
+
+
+def chunk_provenance(
+    cites: list[Citation], own_source: str, section_locator: str | None, heading: str, catalogue: Catalogue
+) -> Provenance:
+    """The source a passage is shown under (DESIGN.md, "Attribution").
+
+    A passage whose every reference is to one external source, and which carries none of
+    the project's own readings, is shown under that source, at its cited locators. Any
+    other passage (several sources, or the project's reading of one) is the project's
+    writing: it is shown under the note it belongs to, ``based_on`` the external sources
+    it cites. Without a note source (a knowledge folder written before notes were
+    sources), the most cited source is used as before.
     """
+    external = list(dict.fromkeys(c.source for c in cites if not catalogue.is_own(c.source)))
+    readings = any(catalogue.is_own(c.source) for c in cites)
+    if len(external) == 1 and not readings:
+        sid = external[0]
+        located = list(dict.fromkeys(c.locator for c in cites if c.source == sid and c.locator))
+        return Provenance(sid, ", ".join(located) or section_locator or heading)
+    if own_source and catalogue.is_own(own_source):
+        return Provenance(own_source, heading, tuple(external))
     if not cites:
-        return main_source, section_locator or heading
+        return Provenance(own_source, section_locator or heading)
     counts = Counter(c.source for c in cites)
-    if main_source in counts:
-        source_id = main_source
-    else:
-        top = max(counts.values())
-        source_id = next(c.source for c in cites if counts[c.source] == top)
-    located = next((c.locator for c in cites if c.source == source_id and c.locator), None)
-    if located:
-        return source_id, located
-    if source_id == main_source and section_locator:
-        return source_id, section_locator
-    return source_id, heading
+    top = max(counts.values())
+    sid = own_source if own_source in counts else next(c.source for c in cites if counts[c.source] == top)
+    located = next((c.locator for c in cites if c.source == sid and c.locator), None)
+    return Provenance(sid, located or section_locator or heading)
 
 
 def _split_long(text: str) -> list[str]:
@@ -250,7 +252,7 @@ def as_tuple(value: object) -> tuple[str, ...]:
 def markdown_chunks(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> list[Chunk]:
     doc = read_markdown(path)
     kind = str(doc.meta.get("kind") or path.parent.name)
-    default_source = str(doc.meta.get("source_id") or "")
+    own_source = str(doc.meta.get("source_id") or "")
     domains = as_tuple(doc.meta.get("domains"))
     conditions = as_tuple(doc.meta.get("conditions"))
     date = str(doc.meta["date"]) if doc.meta.get("date") else None
@@ -260,7 +262,8 @@ def markdown_chunks(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> li
     for heading, section_locator, body in doc.sections:
         for part in _split_long(body):
             cites = parse_citations(part)
-            source_id, locator = chunk_provenance(cites, default_source, section_locator, heading)
+            prov = chunk_provenance(cites, own_source, section_locator, heading, catalogue)
+            source_id, locator = prov.source_id, prov.locator
             source = catalogue.sources.get(source_id)
             chunks.append(
                 Chunk(
@@ -268,6 +271,8 @@ def markdown_chunks(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> li
                     text=part,
                     source_id=source_id,
                     locator=locator,
+                    source_kind=source.kind if source else "",
+                    based_on=prov.based_on,
                     doc_id=doc.id,
                     doc_title=doc.title,
                     section=heading,
@@ -290,79 +295,121 @@ def _cite_text(refs: Iterable[Ref]) -> str:
     return f" [{'; '.join(parts)}]" if parts else ""
 
 
-def domain_facets(domain: Domain) -> Iterator[tuple[str, str, str, list[Ref]]]:
-    """(facet, section heading, text, citations) for each passage of a domain card."""
+def _referenced(text: str, refs: Iterable[Ref]) -> str:
+    """Catalogue text with its references: inline when it has them, else the list appended."""
+    text = " ".join(text.split())
+    return text if CITATION_RE.search(text) else text + _cite_text(refs)
+
+
+RISK_TESTS_HEADING = "The project's application of the FAccT paper's three risk tests"
+
+
+def domain_facets(domain: Domain) -> Iterator[tuple[str, str, str]]:
+    """(facet, section heading, text with its references) for each passage of a domain card."""
     aliases = ", ".join(domain.aliases[:8])
     yield (
         "overview",
         "Overview and verdict",
-        f"{domain.name} (also called: {aliases}). {domain.summary.strip()} "
+        f"{domain.name} (also called: {aliases}). {' '.join(domain.summary.split())} "
         f"Overall verdict on cooperation between rivals: {VERDICT_WORDS[domain.verdict]}. "
-        f"{domain.verdict_basis.strip()}",
-        list(domain.verdict_citations),
+        + _referenced(domain.verdict_basis, domain.verdict_citations),
     )
     for cid, assessment in domain.conditions.items():
         yield (
             cid,
             CONDITION_NAMES[cid],
             f"{domain.name}, {CONDITION_NAMES[cid].lower()}: {RATING_WORDS[assessment.rating]}. "
-            f"{assessment.reasoning.strip()}",
-            list(assessment.citations),
+            + _referenced(assessment.reasoning, assessment.citations),
         )
     if domain.risk_tests:
-        lines = [f"{RISK_TEST_NAMES[tid]}: {t.level} risk. {t.note.strip()}" for tid, t in domain.risk_tests.items()]
-        refs = [r for t in domain.risk_tests.values() for r in t.citations]
-        yield (
-            "risk_tests",
-            "Risk tests from the FAccT 2025 paper",
-            f"{domain.name}, risk tests for cooperation: " + " ".join(lines),
-            refs,
-        )
+        lines = [
+            f"{RISK_TEST_NAMES[tid]}: {t.level} risk. {_referenced(t.note, t.citations)}"
+            for tid, t in domain.risk_tests.items()
+        ]
+        yield ("risk_tests", RISK_TESTS_HEADING, f"{domain.name}, {RISK_TESTS_HEADING.lower()}: " + " ".join(lines))
     if domain.left_out:
         yield (
             "left_out",
             "Feasible is not fair: who is left out",
-            f"{domain.name}, who may be left out: {domain.left_out.text.strip()}",
-            list(domain.left_out.citations),
+            f"{domain.name}, who may be left out: " + _referenced(domain.left_out.text, domain.left_out.citations),
         )
     if domain.would_change:
-        refs = [r for w in domain.would_change for r in w.citations]
         yield (
             "would_change",
             "What would change the assessment",
             f"{domain.name}, what would change the assessment: "
-            + " ".join(w.text.strip() for w in domain.would_change),
-            refs,
+            + " ".join(_referenced(w.text, w.citations) for w in domain.would_change),
         )
 
 
 def domain_chunks(domain: Domain, catalogue: Catalogue) -> list[Chunk]:
+    """One passage per facet of a domain card, shown under the project's assessment of the domain."""
     chunks: list[Chunk] = []
-    for facet, heading, text, refs in domain_facets(domain):
-        body = text + _cite_text(refs)
-        first = refs[0] if refs else Ref(source="", locator=None)
-        locator = first.locator or heading
-        source = catalogue.sources.get(first.source)
+    own = catalogue.sources.get(domain.assessment_source)
+    for facet, heading, body in domain_facets(domain):
+        cites = parse_citations(body)
+        if own is not None:
+            prov = Provenance(
+                own.id, heading, tuple(dict.fromkeys(c.source for c in cites if not catalogue.is_own(c.source)))
+            )
+        else:  # a catalogue written before assessments were sources
+            first = cites[0] if cites else Citation("", None)
+            prov = Provenance(first.source, first.locator or heading)
+        source = catalogue.sources.get(prov.source_id)
         doc_title = f"Domain catalogue: {domain.name}"
         chunks.append(
             Chunk(
-                id=chunk_id(first.source, locator, body, f"{doc_title} - {heading}"),
+                id=chunk_id(prov.source_id, prov.locator, body, f"{doc_title} - {heading}"),
                 text=body,
-                source_id=first.source,
-                locator=locator,
+                source_id=prov.source_id,
+                locator=prov.locator,
                 doc_id=f"domain-{domain.id}",
                 doc_title=doc_title,
                 section=heading,
                 kind="domain",
                 path=f"domains/{domain.id}.yaml",
                 url=source.link if source else None,
-                title=source.title if source else first.source,
+                title=source.title if source else prov.source_id,
                 domains=(domain.id,),
                 conditions=(facet,) if facet in CONDITION_NAMES else (),
                 facet=facet,
-                cited_sources=tuple(dict.fromkeys(r.source for r in refs)),
+                cited_sources=tuple(dict.fromkeys(c.source for c in cites)),
+                source_kind=source.kind if source else "",
+                based_on=prov.based_on,
             )
         )
+    return chunks
+
+
+def quotation_chunks(catalogue: Catalogue) -> list[Chunk]:
+    """The sources' own words kept in ``sources.yaml`` (the talk's slides), one passage per locator.
+
+    The text is shown in quotation marks: it is the source speaking, so "slide 5" opens slide 5.
+    """
+    chunks: list[Chunk] = []
+    for source in catalogue.sources.values():
+        for locator, words in source.quotations.items():
+            lines = [line.strip() for line in words.strip().splitlines() if line.strip()]
+            if not lines:
+                continue
+            body = "“" + " / ".join(lines) + "”"
+            heading = f"{locator[:1].upper()}{locator[1:]}: {lines[0]}"
+            chunks.append(
+                Chunk(
+                    id=chunk_id(source.id, locator, body, f"{source.title} - {heading}"),
+                    text=body,
+                    source_id=source.id,
+                    locator=locator,
+                    doc_id=f"quotations-{source.id}",
+                    doc_title=source.title,
+                    section=heading,
+                    kind="quotation",
+                    path="sources.yaml",
+                    url=source.link,
+                    title=source.title,
+                    source_kind=source.kind,
+                )
+            )
     return chunks
 
 
@@ -370,10 +417,13 @@ def knowledge_files(knowledge_dir: Path) -> list[Path]:
     """Every file of the knowledge base that becomes chunks, sorted."""
     files = sorted(p for p in knowledge_dir.rglob("*.md") if not p.name.startswith("_"))
     files += sorted((knowledge_dir / "domains").glob("*.yaml"))
+    files += [knowledge_dir / "sources.yaml"]  # its quotations (the talk's slides) are passages too
     return [p for p in files if p.name.upper() not in {"README.MD"}]
 
 
 def chunks_for_file(path: Path, knowledge_dir: Path, catalogue: Catalogue) -> list[Chunk]:
+    if path.name == "sources.yaml" and path.parent == knowledge_dir:
+        return quotation_chunks(catalogue)
     if path.suffix == ".yaml":
         domain = catalogue.domains.get(path.stem)
         if domain is None:

@@ -10,17 +10,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rag.errors import KnowledgeError
+from rag.refs import parse_citations
 
 ConditionId = Literal["domain_separability", "mutual_vulnerability", "verification_feasibility"]
 Rating = Literal["met", "partial", "not_met", "unknown"]
 Verdict = Literal["feasible", "mixed", "infeasible"]
 RiskLevel = Literal["high", "medium", "low", "unknown"]
-RiskTestId = Literal[
-    "advancing_dangerous_capabilities", "sharing_sensitive_information", "opportunities_for_harm"
-]
+RiskTestId = Literal["advancing_dangerous_capabilities", "sharing_sensitive_information", "opportunities_for_harm"]
 
 CONDITIONS: tuple[ConditionId, ...] = (
     "domain_separability",
@@ -54,6 +53,7 @@ VERDICT_WORDS: dict[str, str] = {
     "mixed": "mixed",
     "infeasible": "not feasible",
 }
+OWN_KINDS = ("note", "assessment")  # the project's own writing, as sources
 RISK_TEST_NAMES: dict[str, str] = {
     "advancing_dangerous_capabilities": "Advancing dangerous capabilities",
     "sharing_sensitive_information": "Sharing sensitive information",
@@ -77,10 +77,27 @@ class Ref(_Strict):
     locator: str | None = None
 
 
+def _inline_refs(data: object, text_key: str, refs_key: str = "citations") -> object:
+    """Fill ``refs_key`` from the inline ``[@source, locator]`` references of ``text_key``.
+
+    Catalogue texts cite sentence by sentence, inline; the list of references is derived
+    from them (a file may still give the list itself, which is then kept).
+    """
+    if isinstance(data, dict) and not data.get(refs_key) and isinstance(data.get(text_key), str):
+        refs = [{"source": c.source, "locator": c.locator} for c in parse_citations(data[text_key])]
+        return {**data, refs_key: refs}
+    return data
+
+
 class ConditionAssessment(_Strict):
     rating: Rating
     reasoning: str
     citations: list[Ref] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refs(cls, data: object) -> object:
+        return _inline_refs(data, "reasoning")
 
 
 class RiskTest(_Strict):
@@ -88,10 +105,20 @@ class RiskTest(_Strict):
     note: str
     citations: list[Ref] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refs(cls, data: object) -> object:
+        return _inline_refs(data, "note")
+
 
 class CitedText(_Strict):
     text: str
     citations: list[Ref] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refs(cls, data: object) -> object:
+        return _inline_refs(data, "text")
 
 
 class Domain(_Strict):
@@ -111,11 +138,19 @@ class Domain(_Strict):
     left_out: CitedText | None = None
     would_change: list[CitedText] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refs(cls, data: object) -> object:
+        return _inline_refs(data, "verdict_basis", "verdict_citations")
+
+    @property
+    def assessment_source(self) -> str:
+        """The id of the project's own assessment of this domain in ``sources.yaml``."""
+        return f"assessment-{self.id}"
+
     @field_validator("conditions")
     @classmethod
-    def _all_three(
-        cls, v: dict[ConditionId, ConditionAssessment]
-    ) -> dict[ConditionId, ConditionAssessment]:
+    def _all_three(cls, v: dict[ConditionId, ConditionAssessment]) -> dict[ConditionId, ConditionAssessment]:
         missing = [c for c in CONDITIONS if c not in v]
         if missing:
             raise ValueError(f"missing condition(s): {', '.join(missing)}")
@@ -133,11 +168,18 @@ class Source(_Strict):
     date: str | None = None
     url: str | None = None
     doi: str | None = None
-    kind: Literal["talk", "article", "paper", "official document", "dataset", "news"]
+    kind: Literal["talk", "article", "paper", "official document", "dataset", "news", "note", "assessment"]
     confidence: Literal["S1", "S2", "S3"] | None = None
     locators: list[str] | None = None
     findings: dict[str, Verdict] = Field(default_factory=dict)
     note: str | None = None
+    # The source's own words, by locator (the talk's slides): short, marked quotations.
+    quotations: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def own(self) -> bool:
+        """Is this the project's own writing (a knowledge note or a domain assessment)?"""
+        return self.kind in OWN_KINDS
 
     @field_validator("date", mode="before")
     @classmethod
@@ -170,9 +212,7 @@ def _load_yaml(path: Path) -> object:
 
 
 def _one_line(e: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
-    )
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
 
 
 def load_sources(knowledge_dir: Path) -> dict[str, Source]:
@@ -220,3 +260,12 @@ class Catalogue:
     def source_title(self, source_id: str) -> str:
         s = self.sources.get(source_id)
         return s.title if s else source_id
+
+    def kind_of(self, source_id: str) -> str:
+        """The source's kind (talk, paper, note, assessment, ...), or "" when it is not catalogued."""
+        s = self.sources.get(source_id)
+        return s.kind if s else ""
+
+    def is_own(self, source_id: str) -> bool:
+        """Is ``source_id`` the project's own writing rather than an external source?"""
+        return self.kind_of(source_id) in OWN_KINDS

