@@ -15,7 +15,7 @@ from typing import Any
 
 from rag.answer.schema import Answer
 from rag.framework import CONDITION_NAMES, CONDITIONS, RATING_WORDS, RISK_TEST_NAMES, VERDICT_WORDS, Catalogue
-from rag.ui.text import phrase
+from rag.text import phrase
 
 ChunkLookup = Callable[[str], Any]  # chunk id -> Chunk | None (engine.chunk)
 _STRENGTH = {"met": 3, "partial": 2, "unknown": 1, "not_met": 0}

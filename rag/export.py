@@ -15,8 +15,8 @@ from datetime import datetime
 
 from rag.answer.schema import Answer
 from rag.framework import CONDITION_NAMES, CONDITIONS, RATING_WORDS, VERDICT_WORDS, Catalogue
-from rag.ui.classroom import ChunkLookup, discussion_questions, other_side
-from rag.ui.text import layout, neutralise, passage_text
+from rag.classroom import ChunkLookup, discussion_questions, other_side
+from rag.text import layout, neutralise, passage_text
 
 TITLE = "Competitive Cooperation Navigator"
 VERDICT_MARKS = {"feasible": "✔", "mixed": "◐", "infeasible": "✖"}

@@ -1,5 +1,5 @@
-"""The Streamlit app's pages and components.
+"""The Streamlit app's pages and components; imported only by ``app.py`` (they all import Streamlit).
 
-``text`` and ``classroom`` are plain Python (the exporter uses them too); every other
-module here imports Streamlit and is only imported by ``app.py``.
+The plain-Python helpers they share with the exporter live in the engine: ``rag.text`` and
+``rag.classroom``.
 """

@@ -13,7 +13,7 @@ from rag.answer.schema import Answer
 from rag.errors import RagError
 from rag.framework import Catalogue
 from rag.ui import state
-from rag.ui.classroom import discussion_questions, other_side
+from rag.classroom import discussion_questions, other_side
 from rag.ui.components import (
     citation_popovers,
     scorecard,
@@ -22,7 +22,7 @@ from rag.ui.components import (
     verdict_badge,
     verdict_banner,
 )
-from rag.ui.text import answer_markdown, escape_md
+from rag.text import answer_markdown, escape_md
 
 log = logging.getLogger(__name__)
 

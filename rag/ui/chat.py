@@ -14,7 +14,7 @@ from rag.export import conversation_html, conversation_markdown
 from rag.framework import CONDITION_NAMES, CONDITION_QUESTIONS, CONDITIONS
 from rag.ui import state
 from rag.ui.answer_view import render_answer
-from rag.ui.text import answer_markdown, escape_md
+from rag.text import answer_markdown, escape_md
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Small pieces every page uses: verdict and rating badges, passages, citation popovers, source lists.
 
 Colour is never the only signal: every badge has an icon of its own shape and words.
-Document and passage text is always escaped (rag.ui.text); links are only drawn for
+Document and passage text is always escaped (rag.text); links are only drawn for
 http(s) addresses that come from the curated catalogue.
 """
 
@@ -14,7 +14,7 @@ import streamlit as st
 
 from rag.answer.schema import Answer, CitationOut
 from rag.framework import CONDITION_NAMES, CONDITION_QUESTIONS, CONDITIONS, Catalogue
-from rag.ui.text import escape_md, passage_text, phrase, short
+from rag.text import escape_md, passage_text, phrase, short
 
 # (Streamlit colour, Material icon, words)
 VERDICT_STYLE: dict[str, tuple[str, str, str]] = {

@@ -10,7 +10,7 @@ import streamlit as st
 from rag.errors import RagError
 from rag.ingest import ACCEPTED, MAX_FILE_BYTES, MAX_FILES
 from rag.ui import state
-from rag.ui.text import escape_md
+from rag.text import escape_md
 from rag.uploads import add_documents, list_uploads, remove_upload
 
 KIND_ICONS = {"markdown": ":material/description:", "text": ":material/notes:", "pdf": ":material/picture_as_pdf:",

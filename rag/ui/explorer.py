@@ -22,7 +22,8 @@ from rag.framework import (
 )
 from rag.ui import state
 from rag.ui.components import rating_badge, verdict_badge
-from rag.ui.text import escape_md, phrase
+from rag.ui.nav import chat_page
+from rag.text import escape_md, phrase
 
 # Light fills so black text stays readable; the words and symbols carry the meaning.
 LEVEL_FILL = {"good": "#a8dcc1", "middle": "#fbd98d", "bad": "#f4b4a8", "unknown": "#dddddd"}
@@ -137,8 +138,6 @@ def domain_card(d: Domain, catalogue: Catalogue) -> None:
     st.markdown("**Why this verdict.** " + escape_md(d.verdict_basis.strip()))
     _sources_caption(d.verdict_citations, catalogue)
     if st.button(f"Ask the Navigator about {phrase(d.name)}", key=f"ask-{d.id}", icon=":material/chat:"):
-        from rag.ui.pages import chat_page
-
         state.queue_question(f"Could rivals cooperate on {phrase(d.name)}?")
         st.switch_page(chat_page())
     st.subheader("The three conditions", anchor=False)

@@ -1,19 +1,14 @@
-"""The app's pages as st.Page objects (built on demand, so a page can switch to another)."""
+"""The app's pages as st.Page objects, in the order of the sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-
-def chat_page() -> st.Page:
-    from rag.ui import chat
-
-    return st.Page(chat.page, title="Ask", icon=":material/forum:", url_path="ask", default=True)
+from rag.ui import documents, evaluation, explorer, sources
+from rag.ui.nav import chat_page
 
 
 def all_pages() -> list[st.Page]:
-    from rag.ui import documents, evaluation, explorer, sources
-
     return [
         chat_page(),
         st.Page(explorer.page, title="Framework explorer", icon=":material/grid_view:", url_path="explorer"),

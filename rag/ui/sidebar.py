@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from rag.ui.text import escape_md
+from rag.text import escape_md
 
 HOW_TO_READ = """\
 1. **Verdict**: can rivals cooperate in this area? *Feasible*, *mixed* or *not feasible*.

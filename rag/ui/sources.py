@@ -10,7 +10,7 @@ import streamlit as st
 from rag.framework import Catalogue, Source
 from rag.ui import state
 from rag.ui.components import KIND_WORDS, passage_body, safe_link
-from rag.ui.text import escape_md
+from rag.text import escape_md
 
 CONFIDENCE_WORDS = {"S1": "S1 · confirmed", "S2": "S2 · secondary", "S3": "⚠ S3 · unconfirmed"}
 PER_PAGE = 10

@@ -11,8 +11,8 @@ from typing import Any
 
 import streamlit as st
 
+from rag.answer.pipeline import turn_of
 from rag.answer.schema import Answer
-from rag.cli_ask import turn_of
 from rag.config import Settings
 from rag.errors import RagError
 from rag.feedback import FeedbackStore
@@ -94,7 +94,7 @@ def answers() -> list[Answer]:
 
 
 def history() -> list[dict[str, Any]]:
-    """The earlier turns, in the format the engine expects (rag.cli_ask.turn_of)."""
+    """The earlier turns, in the format the engine expects (rag.answer.pipeline.turn_of)."""
     return [turn_of(a) for a in answers() if not a.out_of_scope]
 
 

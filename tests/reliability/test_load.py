@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from rag.answer.schema import REFUSAL, Answer
-from rag.cli_ask import turn_of
+from rag.answer.pipeline import turn_of
 from rag.ui.components import verdict_badge
 from tests.streamlit_server import StreamlitServer, artifacts
 

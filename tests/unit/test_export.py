@@ -10,7 +10,7 @@ import pytest
 from rag.answer.schema import Answer, CitationOut, ConditionOut
 from rag.export import conversation_html, conversation_markdown
 from rag.framework import Catalogue
-from rag.ui.classroom import discussion_questions, other_side
+from rag.classroom import discussion_questions, other_side
 
 SCRIPT = "<script>alert('x')</script>"
 
