@@ -58,11 +58,16 @@ class LanguageDetector:
     """
 
     def __init__(
-        self, languages: Sequence[str] = SUPPORTED_LANGUAGES, *, min_confidence: float = MIN_CONFIDENCE
+        self,
+        languages: Sequence[str] = SUPPORTED_LANGUAGES,
+        *,
+        min_confidence: float = MIN_CONFIDENCE,
+        identifier: Any | None = None,
     ) -> None:
+        """``identifier`` replaces py3langid (anything with ``classify`` and ``rank``), for tests."""
         self.languages = tuple(languages)
         self.min_confidence = min_confidence
-        self._identifier: Any = None
+        self._identifier: Any = identifier
         self._lock = threading.Lock()
 
     def _load(self) -> Any:
@@ -145,9 +150,10 @@ class MultilingualEncoder:
     name = "use-m3"
     dimensions = 512
 
-    def __init__(self, *, threads: int = 1, cache_size: int = 512) -> None:
+    def __init__(self, *, threads: int = 1, cache_size: int = 512, model: Any | None = None) -> None:
+        """``model`` replaces the USE model (anything with ``encode(list[str])``), for tests."""
         self.threads = threads
-        self._model: Any = None
+        self._model: Any = model
         self._fingerprint: str | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
