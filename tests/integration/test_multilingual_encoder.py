@@ -57,7 +57,8 @@ def test_chinese_questions_find_their_domain_card_in_the_shipped_corpus(encoder:
         ("中美能在芯片出口管制上合作吗？", "compute-controls"),
         ("中美能否合作，防止人工智能被用来制造生物武器？", "biosecurity"),
         ("中美能否在人工智能生成内容的水印和标识上开展合作？", "content-provenance"),
-        ("美中能在人工智慧事故通報上合作嗎？", "incident-reporting"),
+        ("美中兩國有可能在晶片出口管制上合作嗎？", "compute-controls"),
+        ("中美能否承诺永远不让人工智能来决定是否发射核武器？", "nuclear-command-and-control"),
     ]:
         top = np.argsort(-(vectors @ encoder.embed_query(question)))[:3]
         assert domain in {d for i in top for d in cards[i].domains}, question
