@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from rag.answer.schema import Answer, CitationOut, ConditionOut
+from rag.classroom import discussion_questions, other_side
 from rag.export import conversation_html, conversation_markdown
 from rag.framework import Catalogue
-from rag.classroom import discussion_questions, other_side
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -33,6 +33,7 @@ def an_answer(question: str = "could rivals cooperate on compute controls?") -> 
         CitationOut(
             id="c2",
             source_id="upload-evil-md",
+            source_kind="user",
             title=f"evil{SCRIPT}.md",
             locator="Intro",
             chunk_id="k2",
@@ -94,3 +95,115 @@ def test_other_side_only_uses_the_answers_markers(catalogue: Catalogue) -> None:
     assert "[c1]" in text and "partly met" in text  # the strongest condition, with its own marker
     markers = {m for p in side.points for m in re.findall(r"\[(c\d+)\]", p)}
     assert markers <= {"c1", "c2"}
+
+
+def attributed_answer() -> Answer:
+    return Answer(
+        question="هل يمكن للدول المتنافسة التعاون؟",
+        backend="offline",
+        answer="Shared incidents help. [c1][c2]",
+        language="ar",
+        notices=["أُجيب عن السؤال بالإنجليزية من قاعدة المعرفة الإنجليزية."],
+        citations=[
+            CitationOut(
+                id="c1",
+                source_id="note-hotline",
+                title="Project note: the hotline",
+                locator="The hotline",
+                chunk_id="k1",
+                text="Agreed in 1963 [@talk, slide 3; @note-hotline].",
+                source_kind="note",
+                based_on=["talk", "chips-rule"],
+            ),
+            CitationOut(
+                id="c2",
+                source_id="assessment-incident-reporting",
+                title="Project assessment: incident reporting",
+                locator="incident reporting",
+                chunk_id="k2",
+                text="Feasible [@assessment-incident-reporting].",
+                source_kind="assessment",
+            ),
+        ],
+        retrieved=["k1", "k2"],
+    )
+
+
+def test_exports_say_what_each_passage_is_and_what_it_is_based_on(catalogue: Catalogue) -> None:
+    md = conversation_markdown([attributed_answer()], catalogue, no_chunks)
+    assert "- **[c1]** Project note: the hotline, The hotline" in md
+    assert "  Based on: A talk about cooperation; A rule on chip exports <https://example.org/chips>" in md
+    assert "> Agreed in 1963 (A talk about cooperation, slide 3; the project's reading)." in md
+    assert "- **[c2]** Project assessment: incident reporting, incident reporting" in md
+    assert "> Feasible (the project's reading)." in md
+    html = conversation_html([attributed_answer()], catalogue, no_chunks)
+    assert "<strong>[c1]</strong> Project note: the hotline, The hotline" in html
+    based = "Based on: A talk about cooperation; A rule on chip exports &lt;https://example.org/chips&gt;"
+    assert f'<p class="based">{based}' in html
+    assert "Agreed in 1963 (A talk about cooperation, slide 3; the project&#x27;s reading)." in html
+
+
+def test_exports_keep_the_notice_in_the_users_language_and_its_direction(catalogue: Catalogue) -> None:
+    a = attributed_answer()
+    md = conversation_markdown([a], catalogue, no_chunks)
+    assert f"> Note: {a.notices[0]}" in md and f"## 1. {a.question}" in md
+    html = conversation_html([a], catalogue, no_chunks)
+    assert f'<p class="notice" dir="auto">Note: {a.notices[0]}</p>' in html
+    assert f'<h2 dir="auto" lang="ar">1. {a.question}</h2>' in html
+    assert '<p dir="auto">Shared incidents help.' in html
+
+
+def test_exports_of_an_uploaded_passage_never_rewrite_or_link_it(catalogue: Catalogue) -> None:
+    md = conversation_markdown([an_answer()], catalogue, no_chunks)
+    assert "- **[c2]** Your document: evil" in md and "evil.example" not in md
+
+
+def test_exports_of_an_overview_and_of_an_unassessed_area(catalogue: Catalogue) -> None:
+    from rag.answer.schema import AnalogyOut, DomainAssessmentOut
+
+    conds = {
+        c: ConditionOut(rating="unknown", reasoning="Evidence. [c1]", citations=["c1"])
+        for c in ("domain_separability", "mutual_vulnerability", "verification_feasibility")
+    }
+    overview = Answer(
+        question="Where should rivals start?",
+        backend="offline",
+        answer="Start here. [c1]",
+        citations=an_answer().citations[:1],
+        question_type="overview",
+        overview=[
+            DomainAssessmentOut(
+                domain="x", name="Project area", verdict="feasible", conditions=conds, origin="project"
+            ),
+            DomainAssessmentOut(
+                domain="i", name="Incident reporting", verdict="feasible", conditions=conds, origin="talk"
+            ),
+            DomainAssessmentOut(
+                domain="c", name="Compute controls", verdict="infeasible", conditions=conds, origin="talk"
+            ),
+        ],
+    )
+    applied = Answer(
+        question="Could rivals cooperate on air-traffic control?",
+        backend="offline",
+        answer="Evidence. [c1]",
+        citations=an_answer().citations[:1],
+        conditions=conds,
+        question_type="apply_framework",
+        unknown_domain=True,
+        analogies=[AnalogyOut(domain="i", name="Incident reporting", verdict="feasible", similarity=0.61)],
+    )
+    md = conversation_markdown([overview, applied], catalogue, no_chunks)
+    assert "**✔ Feasible:** Incident reporting (named in the talk); Project area (the project's reading)" in md
+    assert "**✖ Not feasible:** Compute controls (named in the talk)" in md
+    assert "**No verdict:**" in md and "| Domain separability | ? not assessed |" in md
+    assert "**Nearest assessed areas (analogies only):** Incident reporting (feasible, similarity 0.61)" in md
+    html = conversation_html([overview, applied], catalogue, no_chunks)
+    assert "<h3>Nearest assessed areas (analogies only)</h3>" in html and "? not assessed" in html
+
+
+def test_inline_references_left_in_an_answer_are_readable_in_exports(catalogue: Catalogue) -> None:
+    a = attributed_answer()
+    a.answer = "Shared risk [@note-hotline; @talk, slide 2]. [c1]"
+    md = conversation_markdown([a], catalogue, no_chunks)
+    assert "Shared risk (the project's reading; A talk about cooperation, slide 2)." in md and "@note" not in md
