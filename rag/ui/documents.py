@@ -9,12 +9,17 @@ import streamlit as st
 
 from rag.errors import RagError
 from rag.ingest import ACCEPTED, MAX_FILE_BYTES, MAX_FILES
-from rag.ui import state
 from rag.text import escape_md
+from rag.ui import state
 from rag.uploads import add_documents, list_uploads, remove_upload
 
-KIND_ICONS = {"markdown": ":material/description:", "text": ":material/notes:", "pdf": ":material/picture_as_pdf:",
-              "html": ":material/language:", "docx": ":material/article:"}
+KIND_ICONS = {
+    "markdown": ":material/description:",
+    "text": ":material/notes:",
+    "pdf": ":material/picture_as_pdf:",
+    "html": ":material/language:",
+    "docx": ":material/article:",
+}
 
 
 def page() -> None:
@@ -27,13 +32,20 @@ def page() -> None:
         "curated knowledge base, and cited under **From your documents** when they are relevant. "
         "They never change the curated knowledge base."
     )
-    st.caption(f"Accepted: {ACCEPTED}. Up to {MAX_FILE_BYTES // (1024 * 1024)} MB per file and "
-               f"{MAX_FILES} documents. Web pages are read as text and never displayed.")
+    st.caption(
+        f"Accepted: {ACCEPTED}. Up to {MAX_FILE_BYTES // (1024 * 1024)} MB per file and "
+        f"{MAX_FILES} documents. Web pages are read as text and never displayed."
+    )
     nonce = st.session_state[state.UPLOADER_NONCE]
-    files = st.file_uploader("Choose files", accept_multiple_files=True, key=f"uploader-{nonce}",
-                             max_upload_size=MAX_FILE_BYTES // (1024 * 1024))
-    if st.button("Add to my documents", key="add_documents", type="primary", icon=":material/upload:",
-                 disabled=not files):
+    files = st.file_uploader(
+        "Choose files",
+        accept_multiple_files=True,
+        key=f"uploader-{nonce}",
+        max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
+    )
+    if st.button(
+        "Add to my documents", key="add_documents", type="primary", icon=":material/upload:", disabled=not files
+    ):
         _add(engine, list(files or []))
     for ok, text in st.session_state[state.UPLOAD_RESULTS]:
         (st.success if ok else st.error)(text, icon=":material/check_circle:" if ok else ":material/error:")
@@ -85,7 +97,15 @@ def _listing(engine: Any) -> None:
             added = time.strftime("%Y-%m-%d %H:%M", time.localtime(u.added))
             size = f"{u.size / 1024:.0f} KB" if u.size >= 1024 else f"{u.size} bytes"
             passages = f"{u.chunks} passage{'s' if u.chunks != 1 else ''}"
-            left.markdown(f"{KIND_ICONS.get(u.kind, '')} **{escape_md(u.title)}**  \n"
-                          f"{u.kind} · {size} · {passages} · added {added}")
-            right.button("Remove", key=f"remove-{u.key}", on_click=_remove, args=(engine, u.key),
-                         icon=":material/delete:", help=f"Remove {u.title} and its passages")
+            left.markdown(
+                f"{KIND_ICONS.get(u.kind, '')} **{escape_md(u.title)}**  \n"
+                f"{u.kind} · {size} · {passages} · added {added}"
+            )
+            right.button(
+                "Remove",
+                key=f"remove-{u.key}",
+                on_click=_remove,
+                args=(engine, u.key),
+                icon=":material/delete:",
+                help=f"Remove {u.title} and its passages",
+            )

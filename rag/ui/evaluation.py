@@ -60,37 +60,61 @@ def fmt(value: Any, unit: str) -> str:
 def metrics_frame(report: Mapping[str, Any]) -> pd.DataFrame:
     given = report.get("support")
     support: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
-    return pd.DataFrame([
-        {"Metric": label, "Value": fmt(report.get(key), unit), "Scored over": support.get(key)}
-        for key, label, unit in METRICS if key in report
-    ])
+    return pd.DataFrame(
+        [
+            {"Metric": label, "Value": fmt(report.get(key), unit), "Scored over": support.get(key)}
+            for key, label, unit in METRICS
+            if key in report
+        ]
+    )
 
 
 def per_domain_frame(report: Mapping[str, Any]) -> pd.DataFrame:
     """Long table: domain, metric, value (0..1), label; from the report's ``per_domain``."""
     rows = []
     per_domain = report.get("per_domain")
-    for domain, values in (per_domain.items() if isinstance(per_domain, Mapping) else []):
+    for domain, values in per_domain.items() if isinstance(per_domain, Mapping) else []:
         if not isinstance(values, Mapping):
             continue
         n = values.get("n")
         for key in DOMAIN_METRICS:
             number = _number(values.get(key))
-            rows.append({"domain": f"{domain} ({n})" if n else str(domain), "metric": LABELS[key],
-                         "value": number, "label": fmt(number, "ratio")})
+            rows.append(
+                {
+                    "domain": f"{domain} ({n})" if n else str(domain),
+                    "metric": LABELS[key],
+                    "value": number,
+                    "label": fmt(number, "ratio"),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def per_domain_chart(frame: pd.DataFrame) -> alt.LayerChart:
     base = alt.Chart(frame).encode(
-        x=alt.X("metric:N", sort=[LABELS[k] for k in DOMAIN_METRICS], title=None,
-                axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=13, labelColor="#111", labelOverlap=False,
-                              labelExpr="split(datum.label, ' ')", labelBaseline="bottom", labelLineHeight=16)),
+        x=alt.X(
+            "metric:N",
+            sort=[LABELS[k] for k in DOMAIN_METRICS],
+            title=None,
+            axis=alt.Axis(
+                orient="top",
+                labelAngle=0,
+                labelFontSize=13,
+                labelColor="#111",
+                labelOverlap=False,
+                labelExpr="split(datum.label, ' ')",
+                labelBaseline="bottom",
+                labelLineHeight=16,
+            ),
+        ),
         y=alt.Y("domain:N", title=None, axis=alt.Axis(labelFontSize=13, labelLimit=320, labelColor="#111")),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], range=["#f4b4a8", "#fbd98d", "#a8dcc1"]),
-                        legend=alt.Legend(title="Share correct", format="%")),
+        color=alt.Color(
+            "value:Q",
+            scale=alt.Scale(domain=[0, 1], range=["#f4b4a8", "#fbd98d", "#a8dcc1"]),
+            legend=alt.Legend(title="Share correct", format="%"),
+        ),
         tooltip=[alt.Tooltip("domain:N"), alt.Tooltip("metric:N"), alt.Tooltip("label:N", title="score")],
     )
     text = base.mark_text(fontSize=13, color="black").encode(text="label:N")
@@ -106,8 +130,9 @@ def failed_frame(report: Mapping[str, Any]) -> pd.DataFrame:
         checks: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         failed = [name for name, ok in checks.items() if ok is False]
         if failed or q.get("error"):
-            rows.append({"Question": q.get("question"), "Failed checks": ", ".join(failed) or "error",
-                         "Id": q.get("id")})
+            rows.append(
+                {"Question": q.get("question"), "Failed checks": ", ".join(failed) or "error", "Id": q.get("id")}
+            )
     return pd.DataFrame(rows)
 
 
@@ -116,15 +141,19 @@ def page() -> None:
     data_dir = state.settings().data_dir
     report = load_report(data_dir)
     if report is None:
-        st.info("No evaluation report yet. Run the canned questions once; this page then shows the scores.",
-                icon=":material/analytics:")
+        st.info(
+            "No evaluation report yet. Run the canned questions once; this page then shows the scores.",
+            icon=":material/analytics:",
+        )
         st.code("rag eval", language="bash")
         st.caption(f"The report is read from {data_dir / 'eval' / 'latest.json'}.")
         return
     n = report.get("n", "?")
     when = str(report.get("started_at") or "")[:16].replace("T", " ")
-    st.markdown(f"Latest `rag eval` report: **{n} questions**, answered by the **{report.get('backend', '?')}** "
-                f"backend{f', run {when} UTC' if when else ''}.")
+    st.markdown(
+        f"Latest `rag eval` report: **{n} questions**, answered by the **{report.get('backend', '?')}** "
+        f"backend{f', run {when} UTC' if when else ''}."
+    )
     if isinstance(report.get("gate_passed"), bool):
         if report["gate_passed"]:
             st.success("The quality gate passed.", icon=":material/check_circle:")

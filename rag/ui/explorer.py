@@ -20,23 +20,36 @@ from rag.framework import (
     Domain,
     Ref,
 )
+from rag.text import escape_md, phrase
 from rag.ui import state
 from rag.ui.components import rating_badge, verdict_badge
 from rag.ui.nav import chat_page
-from rag.text import escape_md, phrase
 
 # Light fills so black text stays readable; the words and symbols carry the meaning.
 LEVEL_FILL = {"good": "#a8dcc1", "middle": "#fbd98d", "bad": "#f4b4a8", "unknown": "#dddddd"}
-LEVEL = {"met": "good", "feasible": "good", "partial": "middle", "mixed": "middle", "not_met": "bad",
-         "infeasible": "bad", "unknown": "unknown"}
+LEVEL = {
+    "met": "good",
+    "feasible": "good",
+    "partial": "middle",
+    "mixed": "middle",
+    "not_met": "bad",
+    "infeasible": "bad",
+    "unknown": "unknown",
+}
 SYMBOL = {"good": "✔", "middle": "◐", "bad": "✖", "unknown": "?"}
 VERDICT_ORDER = {"feasible": 0, "mixed": 1, "infeasible": 2}
 VERDICT_COLUMN = "Verdict"
 # Short column heads so they fit the matrix; the full names are in the tooltips and the cards.
-SHORT = {"domain_separability": "Separability", "mutual_vulnerability": "Vulnerability",
-         "verification_feasibility": "Verification"}
-ORIGIN_WORDS = {"talk": "the competitive cooperation talk", "paper": "the FAccT 2025 paper",
-                "project": "this project's reading of the sources"}
+SHORT = {
+    "domain_separability": "Separability",
+    "mutual_vulnerability": "Vulnerability",
+    "verification_feasibility": "Verification",
+}
+ORIGIN_WORDS = {
+    "talk": "the competitive cooperation talk",
+    "paper": "the FAccT 2025 paper",
+    "project": "this project's reading of the sources",
+}
 RISK_WORDS = {"high": "▲ high", "medium": "◆ medium", "low": "▼ low", "unknown": "? unknown"}
 
 
@@ -49,11 +62,26 @@ def matrix_frame(domains: Sequence[Domain]) -> pd.DataFrame:
     for d in domains:
         for cid in CONDITIONS:
             r = d.conditions[cid].rating
-            rows.append({"domain_id": d.id, "domain": d.name, "column": SHORT[cid], "condition": CONDITION_NAMES[cid],
-                         "level": LEVEL[r], "label": f"{SYMBOL[LEVEL[r]]} {RATING_WORDS[r]}"})
-        rows.append({"domain_id": d.id, "domain": d.name, "column": VERDICT_COLUMN, "condition": "Overall verdict",
-                     "level": LEVEL[d.verdict],
-                     "label": f"{SYMBOL[LEVEL[d.verdict]]} {VERDICT_WORDS[d.verdict]}"})
+            rows.append(
+                {
+                    "domain_id": d.id,
+                    "domain": d.name,
+                    "column": SHORT[cid],
+                    "condition": CONDITION_NAMES[cid],
+                    "level": LEVEL[r],
+                    "label": f"{SYMBOL[LEVEL[r]]} {RATING_WORDS[r]}",
+                }
+            )
+        rows.append(
+            {
+                "domain_id": d.id,
+                "domain": d.name,
+                "column": VERDICT_COLUMN,
+                "condition": "Overall verdict",
+                "level": LEVEL[d.verdict],
+                "label": f"{SYMBOL[LEVEL[d.verdict]]} {VERDICT_WORDS[d.verdict]}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -62,19 +90,43 @@ def matrix_chart(domains: Sequence[Domain]) -> alt.LayerChart:
     columns = [SHORT[c] for c in CONDITIONS] + [VERDICT_COLUMN]
     pick = alt.selection_point(fields=["domain_id"], name="pick", on="click", clear=False)
     base = alt.Chart(frame).encode(
-        x=alt.X("column:N", sort=columns, title=None,
-                axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=14, labelFontWeight="bold", ticks=False,
-                              labelColor="#111", domain=False, labelOverlap=False, labelPadding=8)),
-        y=alt.Y("domain:N", sort=[d.name for d in domains], title=None,
-                axis=alt.Axis(labelFontSize=14, labelLimit=320, ticks=False, labelColor="#111", domain=False)),
+        x=alt.X(
+            "column:N",
+            sort=columns,
+            title=None,
+            axis=alt.Axis(
+                orient="top",
+                labelAngle=0,
+                labelFontSize=14,
+                labelFontWeight="bold",
+                ticks=False,
+                labelColor="#111",
+                domain=False,
+                labelOverlap=False,
+                labelPadding=8,
+            ),
+        ),
+        y=alt.Y(
+            "domain:N",
+            sort=[d.name for d in domains],
+            title=None,
+            axis=alt.Axis(labelFontSize=14, labelLimit=320, ticks=False, labelColor="#111", domain=False),
+        ),
     )
     fills = alt.Scale(domain=list(LEVEL_FILL), range=list(LEVEL_FILL.values()))
-    cells = base.mark_rect(stroke="white", strokeWidth=3, cornerRadius=4).encode(
-        color=alt.Color("level:N", scale=fills, legend=None),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
-        tooltip=[alt.Tooltip("domain:N", title="Domain"), alt.Tooltip("condition:N", title="Condition"),
-                 alt.Tooltip("label:N", title="Rating")],
-    ).add_params(pick)
+    cells = (
+        base.mark_rect(stroke="white", strokeWidth=3, cornerRadius=4)
+        .encode(
+            color=alt.Color("level:N", scale=fills, legend=None),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.55)),
+            tooltip=[
+                alt.Tooltip("domain:N", title="Domain"),
+                alt.Tooltip("condition:N", title="Condition"),
+                alt.Tooltip("label:N", title="Rating"),
+            ],
+        )
+        .add_params(pick)
+    )
     labels = base.mark_text(fontSize=14, color="black").encode(text="label:N")
     return (cells + labels).properties(height=36 * len(domains) + 30)
 
@@ -84,12 +136,20 @@ def page() -> None:
     catalogue: Catalogue = service.engine.catalogue
     domains = ordered_domains(catalogue)
     st.title("Framework explorer")
-    st.markdown("Every domain in the catalogue, rated on the three conditions, with its overall verdict. "
-                "Select a row, or choose a domain below, to read its full card with reasons and sources.")
-    st.caption("Columns: domain separability, mutual vulnerability, verification feasibility, overall verdict. "
-               "Key: ✔ met / feasible · ◐ partly met / mixed · ✖ not met / not feasible · ? unknown")
+    st.markdown(
+        "Every domain in the catalogue, rated on the three conditions, with its overall verdict. "
+        "Select a row, or choose a domain below, to read its full card with reasons and sources."
+    )
+    st.caption(
+        "Columns: domain separability, mutual vulnerability, verification feasibility, overall verdict. "
+        "Key: ✔ met / feasible · ◐ partly met / mixed · ✖ not met / not feasible · ? unknown"
+    )
     event: Any = st.altair_chart(
-        matrix_chart(domains), key="heatmap", on_select="rerun", selection_mode="pick", width="stretch",
+        matrix_chart(domains),
+        key="heatmap",
+        on_select="rerun",
+        selection_mode="pick",
+        width="stretch",
         alt="A table of every domain against the three conditions and the overall verdict.",
     )
     picked = _picked(event)
@@ -168,8 +228,12 @@ def domain_card(d: Domain, catalogue: Catalogue) -> None:
             st.caption("Nothing recorded.")
     if d.risk_tests:
         st.subheader("Risk tests (FAccT 2025)", anchor=False)
-        frame = pd.DataFrame([{"Test": RISK_TEST_NAMES[t], "Risk": RISK_WORDS[r.level], "Note": r.note.strip()}
-                              for t, r in d.risk_tests.items()])
+        frame = pd.DataFrame(
+            [
+                {"Test": RISK_TEST_NAMES[t], "Risk": RISK_WORDS[r.level], "Note": r.note.strip()}
+                for t, r in d.risk_tests.items()
+            ]
+        )
         st.dataframe(frame, hide_index=True, width="stretch")
 
 

@@ -31,8 +31,10 @@ def render(service: Any) -> None:
             status = None
         if status is not None and status.built:
             uploads = f", {status.uploads} of your documents" if status.uploads else ""
-            st.caption(f"Knowledge base: {status.chunks} passages from {status.files} files{uploads}. "
-                       f"Embeddings: {status.embedder}.")
+            st.caption(
+                f"Knowledge base: {status.chunks} passages from {status.files} files{uploads}. "
+                f"Embeddings: {status.embedder}."
+            )
         else:
             st.caption("Knowledge base: not indexed yet.")
         st.markdown("### How to read an answer")
