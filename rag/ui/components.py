@@ -2,7 +2,8 @@
 
 Colour is never the only signal: every badge has an icon of its own shape and words.
 Document and passage text is always escaped (rag.text); links are only drawn for
-http(s) addresses that come from the curated catalogue.
+http(s) addresses that come from the curated catalogue. Popovers and expanders whose
+content is long are lazy: their content is built only while they are open.
 """
 
 from __future__ import annotations
@@ -14,7 +15,22 @@ import streamlit as st
 
 from rag.answer.schema import Answer, CitationOut
 from rag.framework import CONDITION_NAMES, CONDITION_QUESTIONS, CONDITIONS, Catalogue
-from rag.text import escape_md, passage_text, phrase, short
+from rag.text import escape_md, phrase, readable_refs, safe_link, short
+from rag.ui.view import AnswerView, text_block
+
+__all__ = [
+    "KIND_WORDS",
+    "citation_chips",
+    "citation_detail",
+    "passage_body",
+    "rating_badge",
+    "safe_link",
+    "scorecard",
+    "sources_list",
+    "suggestion_buttons",
+    "verdict_badge",
+    "verdict_banner",
+]
 
 # (Streamlit colour, Material icon, words)
 VERDICT_STYLE: dict[str, tuple[str, str, str]] = {
@@ -28,9 +44,15 @@ RATING_STYLE: dict[str, tuple[str, str, str]] = {
     "not_met": ("red", ":material/cancel:", "Not met"),
     "unknown": ("gray", ":material/help:", "Unknown"),
 }
+NOT_ASSESSED = ("gray", ":material/help:", "Not assessed")
 KIND_WORDS = {
-    "framework": "framework", "case": "case study", "research": "research", "precedent": "precedent",
-    "domain": "domain catalogue", "user": "your document",
+    "framework": "framework",
+    "case": "case study",
+    "research": "research",
+    "precedent": "precedent",
+    "domain": "domain catalogue",
+    "user": "your document",
+    "quotation": "quotation",
 }
 
 
@@ -40,18 +62,13 @@ def verdict_badge(verdict: str) -> str:
     return f":{colour}-background[{icon} {words}]"
 
 
-def rating_badge(rating: str) -> str:
-    """Markdown for a rating label: colour, an icon of its own shape, and words."""
-    colour, icon, words = RATING_STYLE[rating]
+def rating_badge(rating: str, *, not_assessed: bool = False) -> str:
+    """Markdown for a rating label: colour, an icon of its own shape, and words.
+
+    ``not_assessed``: an area the catalogue does not assess, whose "unknown" reads "Not assessed".
+    """
+    colour, icon, words = NOT_ASSESSED if not_assessed and rating == "unknown" else RATING_STYLE[rating]
     return f"**:{colour}-background[{icon} {words}]**"
-
-
-def title_lookup(catalogue: Catalogue) -> Any:
-    return lambda sid: catalogue.sources[sid].title if sid in catalogue.sources else None
-
-
-def safe_link(url: str | None) -> str | None:
-    return url if url and url.startswith(("https://", "http://")) and " " not in url else None
 
 
 def verdict_banner(answer: Answer, catalogue: Catalogue) -> None:
@@ -60,112 +77,130 @@ def verdict_banner(answer: Answer, catalogue: Catalogue) -> None:
         return
     domain = catalogue.domains.get(answer.domains[0])
     name = domain.name if domain else answer.domains[0]
-    with st.container(border=True):
-        left, right = st.columns([2, 5], vertical_alignment="center")
-        left.markdown(f"### {verdict_badge(answer.verdict)}")
-        right.markdown(f"**Verdict on cooperation between rivals: {escape_md(phrase(name))}**  \n"
-                       "Reached condition by condition from the cited passages, below.")
+    with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
+        st.markdown(f"### {verdict_badge(answer.verdict)}", width="content")
+        st.markdown(
+            f"**Verdict on cooperation between rivals: {escape_md(phrase(name))}**  \n"
+            "Reached condition by condition from the cited passages, below."
+        )
 
 
-def scorecard(conditions: Mapping[Any, Any], *, compact: bool = False) -> None:
+def not_assessed_banner() -> None:
+    """The banner of an area the catalogue does not assess: no verdict, evidence per condition."""
+    with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
+        st.markdown(f"### :gray-background[{NOT_ASSESSED[1]} No verdict]", width="content")
+        st.markdown(
+            "**The catalogue does not assess this area.**  \nEach condition below lays out the evidence "
+            "found for it; no verdict is given, and no other area's ratings are borrowed."
+        )
+
+
+def scorecard(conditions: Mapping[Any, Any], *, compact: bool = False, not_assessed: bool = False) -> None:
     """The three conditions: rating (colour, icon, words) and the question each asks."""
     if compact:
-        for cid in CONDITIONS:
-            if cid in conditions:
-                st.markdown(f"{CONDITION_NAMES[cid]}: {rating_badge(conditions[cid].rating)}")
+        lines = [
+            f"{CONDITION_NAMES[c]}: {rating_badge(conditions[c].rating, not_assessed=not_assessed)}"
+            for c in CONDITIONS
+            if c in conditions
+        ]
+        st.markdown("  \n".join(lines))
         return
-    cols = st.columns(len(CONDITIONS))
-    for col, cid in zip(cols, CONDITIONS, strict=True):
-        cond = conditions.get(cid)
-        if cond is None:
-            continue
-        with col.container(border=True, height="stretch"):
-            st.markdown(f"**{CONDITION_NAMES[cid]}**")
-            st.markdown(rating_badge(cond.rating))
+    with st.container(horizontal=True, gap="small"):
+        for cid in CONDITIONS:
+            cond = conditions.get(cid)
+            if cond is None:
+                continue
             marks = " ".join(f":blue-badge[{m}]" for m in cond.citations)
-            st.caption(CONDITION_QUESTIONS[cid] + (f"  \nEvidence: {marks}" if marks else ""))
+            evidence = f"  \n:small[:gray[Evidence:]] {marks}" if marks else ""
+            with st.container(border=True, height="stretch"):
+                st.markdown(
+                    f"**{CONDITION_NAMES[cid]}**  \n{rating_badge(cond.rating, not_assessed=not_assessed)}  \n"
+                    f":small[:gray[{CONDITION_QUESTIONS[cid]}]]{evidence}"
+                )
 
 
-def passage_body(text: str, source_id: str, catalogue: Catalogue) -> None:
-    """A passage, escaped; inline citations of the curated base shown as (title, locator)."""
-    shown = passage_text(text, title_lookup(catalogue), from_user=source_id.startswith("upload-"))
+def passage_body(text: str, catalogue: Catalogue, *, from_user: bool) -> None:
+    """A passage, escaped; inline citations of the curated base shown as (title, locator), the
+    project's own writing as "the project's reading"; right-to-left text in its own direction."""
+    body, align = text_block(text if from_user else readable_refs(text, catalogue.sources))
     with st.container(border=True):
-        st.markdown(escape_md(shown).replace("\n", "  \n"))
+        st.markdown(body, text_alignment=align)
 
 
-def citation_popovers(answer: Answer, catalogue: Catalogue, key: str, lookup: Any = None) -> None:
-    """One popover per citation: click a marker to read the passage it stands for."""
-    if not answer.citations:
+def citation_chips(view: AnswerView, key: str) -> None:
+    """The cited passages grouped by source, one popover per citation; a popover's passage is
+    built only while it is open (it reruns just this answer's fragment)."""
+    if not view.answer.citations:
         return
     st.markdown("**Cited passages** · select a marker to read the exact passage")
-    groups: dict[str, list[CitationOut]] = {}
-    for c in answer.citations:
-        groups.setdefault(c.source_id, []).append(c)
     with st.container(border=True, gap="small"):
-        for cites in groups.values():
-            title, chips = st.columns([2, 5], vertical_alignment="center")
-            mine = " · *your document*" if cites[0].source_id.startswith("upload-") else ""
-            title.markdown(f"{escape_md(short(cites[0].title, 60))}{mine}")
-            with chips.container(horizontal=True, gap="small"):
-                for c in cites:
-                    with st.popover(f"{c.id} · {short(c.locator, 28)}", key=f"pop-{key}-{c.id}"):
-                        citation_detail(c, catalogue, lookup(c.chunk_id) if lookup else None)
+        for group in view.groups:
+            with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+                st.markdown(group.header, width="content")
+                for c in group.citations:
+                    with st.popover(
+                        f"{c.id} · {short(c.locator, 28)}", key=f"pop-{key}-{c.id}", on_change="rerun"
+                    ) as pop:
+                        if pop.open:
+                            citation_detail(view, c)
 
 
-def citation_detail(c: CitationOut, catalogue: Catalogue, chunk: Any = None) -> None:
-    """The cited passage in full: source, where in it, the text, and a link to the source when known."""
-    from_user = c.source_id.startswith("upload-")
-    st.markdown(f"**[{c.id}] {escape_md(c.title)}**")
+def citation_detail(view: AnswerView, c: CitationOut) -> None:
+    """The cited passage in full: what it is (an external source, the project's note or assessment,
+    your document), what it is based on, where in it, the text, and a link to the source when known."""
+    att = view.attributions[c.id]
+    st.markdown(f"**[{c.id}] {escape_md(att.header)}**")
+    if att.based_on:
+        st.markdown(based_on_line(view, c))
+    chunk = view.chunk(c)
     if chunk is not None and chunk.doc_title:
         st.caption(escape_md(f"In: {chunk.doc_title} › {chunk.section}"))
-    source = catalogue.sources.get(c.source_id)
+    source = view.catalogue.sources.get(c.source_id)
     where = [escape_md(c.locator)]
-    if from_user:
+    if att.from_user:
         where.append("from your documents")
+    elif att.own:
+        where.append("the project's own writing" if att.kind == "note" else "the project's own assessment")
     elif source is not None:
         where.append(escape_md(source.kind))
         if source.confidence == "S3":
             where.append(":orange-badge[unconfirmed source]")
     st.caption(" · ".join(where))
-    passage_body(c.text, c.source_id, catalogue)
-    link = safe_link(c.url) if not from_user else None
+    body, align = view.passage(c)
+    with st.container(border=True):
+        st.markdown(body, text_alignment=align)
+    link = None if att.from_user else safe_link(c.url)
     if link:
         st.markdown(f"[Open the source]({link})")
 
 
-def sources_list(answer: Answer, engine: Any, key: str) -> None:
-    """Everything the answer retrieved: what it cited, then what it also retrieved but did not use."""
+def based_on_line(view: AnswerView, c: CitationOut) -> str:
+    from rag.text import based_on_markdown
+
+    return ":small[" + based_on_markdown(view.attributions[c.id]) + "]"
+
+
+def sources_list(view: AnswerView, key: str) -> None:
+    """Everything the answer retrieved: what it cited, then what it also retrieved but did not use
+    (the list is built when the expander is first opened, and kept)."""
+    answer = view.answer
     cited_ids = {c.chunk_id for c in answer.citations}
-    also = [engine.chunk(i) for i in answer.retrieved if i not in cited_ids]
-    also = [c for c in also if c is not None]
-    label = f"Sources: {len(answer.citations)} cited, {len(also)} also retrieved"
-    with st.expander(label, icon=":material/menu_book:"):
-        if answer.citations:
-            st.markdown("**Cited in this answer**")
-            st.markdown("\n".join(_source_line(f"[{c.id}]", c.title, c.locator, c.url, c.source_id)
-                                  for c in answer.citations))
+    also_n = len([i for i in answer.retrieved if i not in cited_ids])
+    label = f"Sources: {len(answer.citations)} cited, {also_n} also retrieved"
+    with st.expander(label, icon=":material/menu_book:", key=f"src-{key}", on_change="rerun") as box:
+        if not box.open:
+            return
+        cited, also = view.sources_lines
+        if cited:
+            st.markdown("**Cited in this answer**\n\n" + "\n".join(cited))
         if also:
-            st.markdown("**Also retrieved, not cited**")
-            st.markdown("\n".join(_source_line("", c.title or c.source_id, c.locator, c.url, c.source_id,
-                                               section=c.section) for c in also))
-
-
-def _source_line(mark: str, title: str, locator: str, url: str | None, source_id: str, section: str = "") -> str:
-    head = f"{escape_md(mark)} **{escape_md(title)}**" if mark else f"**{escape_md(title)}**"
-    parts = [f"- {head}", escape_md(locator)]
-    if section and section != locator:
-        parts.append(escape_md(section))
-    if source_id.startswith("upload-"):
-        parts.append("your document")
-    line = ", ".join(parts)
-    link = safe_link(url) if not source_id.startswith("upload-") else None
-    return line + (f" · [link]({link})" if link else "")
+            st.markdown("**Also retrieved, not cited**\n\n" + "\n".join(also))
 
 
 def suggestion_buttons(suggestions: Sequence[str], key: str, on_pick: Any, label: str = "Ask next") -> None:
     if not suggestions:
         return
-    st.markdown(f"**{label}**")
-    with st.container(horizontal=True, gap="small"):
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.markdown(f"**{label}**", width="content")
         for i, s in enumerate(suggestions):
             st.button(s, key=f"sug-{key}-{i}", on_click=on_pick, args=(s,), icon=":material/arrow_forward:")

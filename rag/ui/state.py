@@ -1,7 +1,13 @@
-"""Process and session state: the cached Service, the feedback store, session keys, the password gate."""
+"""Process and session state: the cached Service, the feedback store, session keys, the password gate.
+
+A session keeps its conversation as a list of messages ``{"id", "question", "answer", "view"}``:
+the Answer and its AnswerView (the strings the page shows, derived once). The list is bounded
+(MAX_EXCHANGES); the oldest exchange and its widget state go when a new one would exceed it.
+"""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import logging
@@ -10,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from rag.answer.pipeline import turn_of
 from rag.answer.schema import Answer
@@ -17,15 +24,21 @@ from rag.config import Settings
 from rag.errors import RagError
 from rag.feedback import FeedbackStore
 from rag.service import Service
+from rag.ui.view import AnswerView
 
 log = logging.getLogger(__name__)
 
 # Session keys, initialised once per session (see init_session).
-MESSAGES = "messages"  # list of {"id", "question", "answer": Answer}
-QUEUED = "queued_question"  # a question chosen by a button, answered on the next run
+MESSAGES = "messages"  # list of {"id", "question", "answer": Answer, "view": AnswerView}
+QUEUED = "queued_question"  # a question chosen by a button or typed, answered on the next run
 AUTHENTICATED = "authenticated"
 UPLOAD_RESULTS = "upload_results"  # messages about the last batch of uploads
 UPLOADER_NONCE = "uploader_nonce"  # changes to empty the file uploader after a batch
+SLOTS_END = "chat_slots_end"  # the chat page's free answer slots (chat.py) end before this index
+CHAT_INPUT = "chat_input"
+MAX_EXCHANGES = 40  # a session keeps (and shows) at most this many exchanges
+# Widget keys that belong to one message: prefix + message id (+ "-" + citation id for popovers).
+MESSAGE_KEY_PREFIXES = ("fb-", "fbc-", "fbform-", "pop-", "src-", "class-", "sug-")
 
 
 def secrets() -> dict[str, Any]:
@@ -46,6 +59,11 @@ def _fingerprint(settings: Settings) -> str:
 def _service(fingerprint: str, _settings: Settings) -> Service:
     service = Service(_settings)
     service.navigator.warm()
+    # Streamlit runs a full garbage collection after every script run (runner.postScriptGC).
+    # The model, the index and the catalogue live as long as the process: freezing them moves
+    # them out of the collector's reach, so that collection costs milliseconds, not ~100 ms.
+    gc.collect()
+    gc.freeze()
     return service
 
 
@@ -77,14 +95,21 @@ def feedback_store() -> FeedbackStore:
 
 def init_session() -> None:
     """Session keys get their first value once; widgets then own their own keys."""
-    defaults: dict[str, Any] = {MESSAGES: [], QUEUED: None, AUTHENTICATED: False, UPLOAD_RESULTS: [],
-                                UPLOADER_NONCE: 0}
+    defaults: dict[str, Any] = {
+        MESSAGES: [],
+        QUEUED: None,
+        AUTHENTICATED: False,
+        UPLOAD_RESULTS: [],
+        UPLOADER_NONCE: 0,
+        SLOTS_END: 0,
+    }
     for key, value in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = value
 
 
 def messages() -> list[dict[str, Any]]:
+    """The conversation; the same list object for the whole session (changed in place)."""
     init_session()
     return st.session_state[MESSAGES]  # type: ignore[no-any-return]
 
@@ -98,10 +123,26 @@ def history() -> list[dict[str, Any]]:
     return [turn_of(a) for a in answers() if not a.out_of_scope]
 
 
-def add_exchange(question: str, answer: Answer) -> str:
-    message_id = uuid.uuid4().hex
-    messages().append({"id": message_id, "question": question, "answer": answer})
-    return message_id
+def add_exchange(question: str, answer: Answer, service: Any) -> dict[str, Any]:
+    """Store an answered question (dropping the oldest beyond MAX_EXCHANGES) and return its message."""
+    engine = service.engine
+    message = {
+        "id": uuid.uuid4().hex,
+        "question": question,
+        "answer": answer,
+        "view": AnswerView(answer, engine.catalogue, engine.chunk),
+    }
+    kept = messages()
+    kept.append(message)
+    while len(kept) > MAX_EXCHANGES:
+        _forget_widgets(kept.pop(0)["id"])
+    return message
+
+
+def _forget_widgets(message_id: str) -> None:
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(MESSAGE_KEY_PREFIXES)]:
+        if message_id in key:
+            st.session_state.pop(key, None)
 
 
 def find_message(message_id: str) -> dict[str, Any] | None:
@@ -109,8 +150,37 @@ def find_message(message_id: str) -> dict[str, Any] | None:
 
 
 def queue_question(question: str) -> None:
-    """Button callback: ask ``question`` on this run."""
+    """Ask ``question`` on the chat page's next run (from a page body, e.g. before switch_page)."""
     st.session_state[QUEUED] = question
+
+
+def ask(question: str) -> None:
+    """Widget callback: ask ``question``, rerunning only the chat page's next free answer slot
+    when there is one (chat.py), so the answers already on the page are not rebuilt."""
+    st.session_state[QUEUED] = question
+    n = len(messages())
+    if n >= MAX_EXCHANGES or n >= st.session_state.get(SLOTS_END, 0):
+        return  # no free slot: the whole page reruns
+    try:
+        st.rerun([slot_key(n)] + ([INTRO_KEY, TOOLBAR_KEY] if n == 0 else []))
+    except StreamlitAPIException:  # a slot this session never rendered: the whole page reruns
+        log.debug("no answer slot %d; full rerun", n)
+
+
+def submit_chat() -> None:
+    """The chat input's on_submit callback."""
+    value = st.session_state.get(CHAT_INPUT)
+    text = value if isinstance(value, str) else getattr(value, "text", None)
+    if text and text.strip():
+        ask(text.strip())
+
+
+def slot_key(n: int) -> str:
+    return f"chat-slot-{n}"
+
+
+INTRO_KEY = "chat-intro"
+TOOLBAR_KEY = "chat-toolbar"
 
 
 def take_queued() -> str | None:
@@ -120,12 +190,13 @@ def take_queued() -> str | None:
 
 
 def start_over() -> None:
-    """Button callback: forget the conversation (feedback already given stays stored)."""
+    """Button callback: forget the conversation (feedback already given stays stored) and lay the
+    whole page out again, so every answer slot is emptied."""
     for m in messages():
-        for prefix in ("fb-", "fbc-"):
-            st.session_state.pop(f"{prefix}{m['id']}", None)
-    st.session_state[MESSAGES] = []
+        _forget_widgets(m["id"])
+    messages().clear()
     st.session_state[QUEUED] = None
+    st.rerun()
 
 
 def require_password(config: Mapping[str, Any]) -> bool:

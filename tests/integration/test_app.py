@@ -63,7 +63,14 @@ def page_app(name: str) -> AppTest:
 
 
 def ask(at: AppTest, question: str) -> AppTest:
+    """Submit a question, then run the whole page once more.
+
+    The chat input reruns only the next answer slot (a fragment, see rag/ui/chat.py), and AppTest
+    keeps only what the last run drew; the plain run afterwards shows the whole page again.
+    """
     at.chat_input(key="chat_input").set_value(question).run()
+    assert not at.exception, at.exception
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -82,6 +89,7 @@ def test_empty_state_offers_example_questions(app: AppTest) -> None:
     examples = [b for b in app.button if b.key and b.key.startswith("example-")]
     assert len(examples) == 6
     examples[0].click().run()
+    assert not app.exception, app.exception
     [message] = app.session_state["messages"]
     assert message["question"] == examples[0].label
     assert message["answer"].verdict == "infeasible"
@@ -109,6 +117,19 @@ def test_ask_then_follow_up_passes_history(app: AppTest) -> None:
 
     app.button(key="start_over").click().run()
     assert app.session_state["messages"] == []
+    app.run()
+    assert [b for b in app.button if b.key and b.key.startswith("example-")], "the empty state is back"
+
+
+def test_a_new_question_reruns_only_its_answer_slot(app: AppTest) -> None:
+    ask(app, "could rivals cooperate on compute controls?")
+    app.chat_input(key="chat_input").set_value("Is incident reporting between rival states feasible?").run()
+    assert not app.exception, app.exception
+    # This run drew the new exchange only: the first answer was left as it was on the page.
+    assert [m.name for m in app.chat_message] == ["user", "assistant"]
+    assert len(app.session_state["messages"]) == 2
+    app.run()  # a full run lays out both
+    assert [m.name for m in app.chat_message] == ["user", "assistant", "user", "assistant"]
 
 
 def test_feedback_is_stored_in_sqlite(app: AppTest, env: Path) -> None:
@@ -174,6 +195,7 @@ def test_explorer_shows_every_domain_and_a_card(env: Path) -> None:
 def test_sources_page_searches_passages(env: Path) -> None:
     at = page_app("sources")
     assert at.title[0].value == "Sources"
+    assert {"External sources", "The project's own writing"} <= {s.value for s in at.subheader}
     at.text_input(key="sources_query").set_value("hotline crisis communication").run()
     assert not at.exception, at.exception
     assert len(at.expander) >= 3
@@ -185,12 +207,22 @@ def test_evaluation_page_empty_then_with_a_report(env: Path) -> None:
     at = page_app("evaluation")
     assert any(c.value == "rag eval" for c in at.code)
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps({
-        "n": 2, "backend": "offline", "verdict_accuracy": 1.0, "condition_accuracy": 0.5, "citation_validity": 1.0,
-        "latency_ms_p50": 12.0, "false_refusal_rate": None, "gate_passed": True,
-        "per_domain": {"compute-controls": {"n": 1, "verdict_accuracy": 1.0}},
-        "questions": [{"id": "q1", "question": "q?", "checks": {"verdict": False}}],
-    }))
+    report.write_text(
+        json.dumps(
+            {
+                "n": 2,
+                "backend": "offline",
+                "verdict_accuracy": 1.0,
+                "condition_accuracy": 0.5,
+                "citation_validity": 1.0,
+                "latency_ms_p50": 12.0,
+                "false_refusal_rate": None,
+                "gate_passed": True,
+                "per_domain": {"compute-controls": {"n": 1, "verdict_accuracy": 1.0}},
+                "questions": [{"id": "q1", "question": "q?", "checks": {"verdict": False}}],
+            }
+        )
+    )
     at = page_app("evaluation")
     assert [m.value for m in at.metric][:2] == ["100%", "50%"]
     assert len(at.dataframe) == 2
