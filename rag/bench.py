@@ -9,7 +9,8 @@ Parts (all keys of DESIGN.md "Benchmark JSON"):
 - peak resident memory;
 - scale: 100,000 chunks (real BM25 text, synthetic vectors near real ones). Chroma's
   HNSW build of 100k vectors takes minutes on 2 cores, so the scale store is built
-  once under RAG_DATA_DIR/bench/ and reused; its build time is the one measured then.
+  once under RAG_DATA_DIR/bench/ and reused; its build time is the one measured then;
+- app_load: a classroom on one real `streamlit run app.py` server (rag/bench_app.py).
 """
 
 from __future__ import annotations
@@ -262,6 +263,9 @@ def run_bench(settings: Settings, *, quick: bool = False, log: Log = lambda _m: 
         log(f"retrieval p50 {result['retrieve_ms_p50']} ms, answer p50 {result['answer_ms_p50']} ms")
         if not quick:
             result["scale"] = scale_part(settings, engine, texts[:100], log)
+            from rag.bench_app import app_load
+
+            result["app_load"] = app_load(settings, work / "app", log=log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["total_s"] = round(time.perf_counter() - started, 1)
@@ -290,5 +294,16 @@ def render_table(r: dict[str, Any]) -> str:
         )
         lines.append(f"{'scale: hybrid retrieval p50 / p95':<44} {s['retrieve_ms_p50']} / {s['retrieve_ms_p95']} ms")
         lines.append(f"{'scale: peak memory':<44} {s['rss_mb']} MB")
+    if "app_load" in r:
+        a = r["app_load"]
+        lines.append(
+            f"{'app: ' + str(a['sessions']) + ' sessions x ' + str(a['questions_each']) + ' questions':<44} "
+            f"p50 {a['p50_s']} s / p95 {a['p95_s']} s per answer, {a['answers_per_s']} answers/s, "
+            f"{a['errors']} errors"
+        )
+        lines.append(
+            f"{'app: server CPU, answer 1 / answer 10':<44} {a['rerun_cpu_ms_first']} / "
+            f"{a['rerun_cpu_ms_tenth']} ms; memory after the class {a['rss_mb']} MB"
+        )
     lines.append(f"{'bench wall time':<44} {r['total_s']} s")
     return "\n".join(lines)

@@ -9,25 +9,23 @@ trip over each other.
 
 Every answer is checked against the same question answered in this process, with the same
 history: a session must show its own questions, in order, and the answers they deserve.
-The latency distribution goes to $RAG_TEST_ARTIFACTS/load.json.
+The latency distribution goes to $RAG_TEST_ARTIFACTS/load.json for information only: speed is
+measured by `rag bench` (rag/bench_app.py), not asserted here.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from rag.answer.schema import REFUSAL, Answer
 from rag.answer.pipeline import turn_of
+from rag.answer.schema import REFUSAL, Answer
+from rag.bench_app import AgentSession, chat, nodes, text_of
 from rag.ui.components import verdict_badge
 from tests.streamlit_server import StreamlitServer, artifacts
 
@@ -40,57 +38,7 @@ QUESTIONS = [
     "and who is left out?",
     "What's the weather in Paris tomorrow?",
 ]
-CALL_TIMEOUT_S = 600
-
 pytestmark = pytest.mark.slow
-
-
-class AgentSession:
-    """One app session, driven through the agent API; `snapshot` is the app as last rendered."""
-
-    def __init__(self, url: str) -> None:
-        self.endpoint = f"{url}/_stcore/agent/interact"
-        self.snapshot = self._call({})
-        self.id = self.snapshot["session_id"]
-
-    def ask(self, question: str) -> dict[str, Any]:
-        """Submit the chat input and wait for the run to finish."""
-        self.snapshot = self._call({"session_id": self.id, "trigger": {"key": "chat_input", "value": question}})
-        return self.snapshot
-
-    def _call(self, body: dict[str, Any]) -> dict[str, Any]:
-        deadline = time.monotonic() + CALL_TIMEOUT_S
-        while True:
-            request = urllib.request.Request(self.endpoint, data=json.dumps(body).encode(),
-                                             headers={"content-type": "application/json"})
-            try:
-                with urllib.request.urlopen(request, timeout=CALL_TIMEOUT_S) as r:
-                    reply = json.load(r)
-                    if r.status != 202:  # 202 is `wait_timed_out`: the run goes on, collect it
-                        return dict(reply)
-            except urllib.error.HTTPError as e:
-                raise AssertionError(f"agent API answered {e.code}: {e.read()[:500]!r}") from None
-            if time.monotonic() > deadline:
-                raise TimeoutError("the run did not finish")
-            body = {"session_id": reply.get("session_id", body.get("session_id"))}
-
-
-def nodes(tree: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(tree, dict):
-        yield tree
-        for child in tree.get("children", ()):
-            yield from nodes(child)
-
-
-def text_of(node: dict[str, Any]) -> str:
-    """The Markdown shown in a node, with the app's escaping of user and document text undone."""
-    bodies = (str((n.get("props") or {}).get("body", "")) for n in nodes(node))
-    return re.sub(r"\\(.)", r"\1", "\n".join(bodies))
-
-
-def chat(snapshot: dict[str, Any], role: str) -> list[dict[str, Any]]:
-    return [n for n in nodes(snapshot["tree"])
-            if n.get("type") == "chat_message" and (n.get("props") or {}).get("name") == role]
 
 
 def opening(answer: Answer) -> str:
@@ -131,8 +79,7 @@ def test_twenty_concurrent_sessions(shipped_service: Any) -> None:
         for i in range(1, QUESTIONS_EACH + 1):
             oracle(conversation[:i])
 
-    server = StreamlitServer(shipped_service.settings.data_dir, artifacts() / "load-streamlit.log",
-                             ["--server.enableAgentApi", "true", "--server.agentWaitTimeout", str(CALL_TIMEOUT_S)])
+    server = StreamlitServer(shipped_service.settings.data_dir, artifacts() / "load-streamlit.log", agent_api=True)
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -161,12 +108,18 @@ def test_twenty_concurrent_sessions(shipped_service: Any) -> None:
         for t in threads:
             t.start()
         for t in threads:
-            t.join(CALL_TIMEOUT_S)
+            t.join(600)
         wall = time.perf_counter() - started
     assert errors == []
     assert len(latencies) == SESSIONS * QUESTIONS_EACH
     qs = statistics.quantiles(latencies, n=20)
-    report = {"sessions": SESSIONS, "answers": len(latencies), "wall_s": round(wall, 1),
-              "p50_ms": round(statistics.median(latencies)), "p95_ms": round(qs[18]), "max_ms": round(max(latencies))}
+    report = {
+        "sessions": SESSIONS,
+        "answers": len(latencies),
+        "wall_s": round(wall, 1),
+        "p50_ms": round(statistics.median(latencies)),
+        "p95_ms": round(qs[18]),
+        "max_ms": round(max(latencies)),
+    }
     print("load:", report)
     (artifacts() / "load.json").write_text(json.dumps(report, indent=2) + "\n")
