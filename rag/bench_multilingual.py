@@ -60,9 +60,9 @@ def recall_at_k(rankings: Sequence[Sequence[Any]], questions: Sequence[Mapping[s
 
 
 def language_group(question: Mapping[str, Any]) -> str:
-    """The language code of a question, "zh-Hant" for Traditional Chinese ones."""
+    """The language code of a question, "zh-Hant" for Traditional Chinese ones (ids starting "zht-")."""
     language = str(question.get("language") or "en")
-    return f"{language}-Hant" if language == "zh" and question.get("script") == "Hant" else language
+    return "zh-Hant" if language == "zh" and str(question.get("id", "")).startswith("zht-") else language
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@ the multilingual canned set and the bench's scoring functions."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -265,7 +266,7 @@ def test_canned_set_size_and_language_mix(canned: list[dict]) -> None:
     languages = Counter(q["language"] for q in canned)
     assert len(canned) >= 70 and len(languages) >= 9
     assert languages["zh"] * 2 >= len(canned)
-    assert sum(q.get("script") == "Hant" for q in canned) >= 8
+    assert sum(q["id"].startswith("zht-") and q["language"] == "zh" for q in canned) >= 8
     assert set(languages) <= set(ml.SUPPORTED_LANGUAGES) - {"en"}
     assert len({q["id"] for q in canned}) == len(canned)
 
@@ -291,7 +292,17 @@ def test_canned_labels_follow_the_contract_and_the_domain_cards(canned: list[dic
             assert q["out_of_scope"] is False and not q.get("domains"), q["id"]
         refused = kind in ("off_topic", "injection", "harmful")
         assert bool(q.get("out_of_scope")) is refused, q["id"]
-        assert (q.get("harm") in HARMS) if kind == "harmful" else ("harm" not in q), q["id"]
+        assert set(q) <= {
+            "id",
+            "question",
+            "type",
+            "language",
+            "domains",
+            "verdict",
+            "conditions",
+            "sources",
+            "out_of_scope",
+        }, q["id"]
 
 
 def test_canned_set_covers_every_refusal_kind_and_harm(canned: list[dict]) -> None:
@@ -299,7 +310,11 @@ def test_canned_set_covers_every_refusal_kind_and_harm(canned: list[dict]) -> No
     assert kinds["feasibility"] > len(canned) / 2
     assert kinds["comparison"] >= 5 and kinds["overview"] >= 3 and kinds["apply_framework"] >= 4
     assert kinds["off_topic"] and kinds["injection"] and kinds["harmful"]
-    assert {q["harm"] for q in canned if q["type"] == "harmful"} == HARMS
+    # a harmful question's category is the "# harm: <category>" comment just above it
+    pairs = re.findall(r"^# harm: (\w+)\n- id: (\S+)$", CANNED.read_text(encoding="utf-8"), re.M)
+    by_id = {qid: harm for harm, qid in pairs}
+    harmful = {q["id"] for q in canned if q["type"] == "harmful"}
+    assert set(by_id) == harmful and set(by_id.values()) == HARMS
 
 
 # --- the bench's scoring functions ------------------------------------------------------------------
@@ -340,7 +355,8 @@ def test_labelled_keeps_answerable_first_turns_of_one_language() -> None:
     ]
     assert [q["id"] for q in labelled(qs)] == ["a", "d"]
     assert [q["id"] for q in labelled(qs, language="en")] == ["a"]
-    assert language_group({"language": "zh", "script": "Hant"}) == "zh-Hant"
+    assert language_group({"id": "zht-x", "language": "zh"}) == "zh-Hant"
+    assert language_group({"id": "zh-x", "language": "zh"}) == "zh"
     assert language_group({}) == "en"
 
 
@@ -367,7 +383,7 @@ def test_bench_reports_both_encoders_side_by_side(monkeypatch: pytest.MonkeyPatc
     en = [{"id": "e1", "question": "chip export controls?", "domains": ["compute-controls"]}]
     translated = [
         {"id": "z1", "question": "military weapons", "language": "zh", "domains": ["military-ai"]},
-        {"id": "z2", "question": "military weapons", "language": "zh", "script": "Hant", "domains": ["military-ai"]},
+        {"id": "zht-2", "question": "military weapons", "language": "zh", "domains": ["military-ai"]},
     ]
     result = bench_multilingual(
         Path("unused"),
