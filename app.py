@@ -7,6 +7,7 @@ import streamlit as st
 
 from rag.ui import pages, sidebar, state
 
+state.keep_gc_cheap()
 st.set_page_config(page_title="Competitive Cooperation Navigator", page_icon=":material/explore:", layout="wide")
 if state.require_password(state.secrets()):
     navigation = st.navigation(pages.all_pages())

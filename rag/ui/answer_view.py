@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 @st.fragment
 def answer_fragment(message_id: str) -> None:
     """The answer of message ``message_id`` (nothing when the conversation no longer holds it)."""
+    state.keep_gc_cheap()
     message = state.find_message(message_id)
     if message is None:
         return

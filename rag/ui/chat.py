@@ -104,6 +104,7 @@ def _slot(n: int) -> None:
 
 def _fill_slot(n: int) -> None:
     """Show exchange ``n`` if it exists; if it is the next one and a question waits, answer it here."""
+    state.keep_gc_cheap()
     exchanges = state.messages()
     if n < len(exchanges):
         _exchange(exchanges[n])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import hmac
+import itertools
 import logging
 import uuid
 from collections.abc import Mapping
@@ -55,15 +56,32 @@ def _fingerprint(settings: Settings) -> str:
     return repr(settings) + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
+FULL_GC_EVERY = 200  # runs between two full garbage collections (see keep_gc_cheap)
+_runs = itertools.count(1)
+
+
+def keep_gc_cheap() -> None:
+    """Called at the start of every run and answer fragment: keep Streamlit's collection after the run
+    (runner.postScriptGC, a full gc.collect) to the objects this run creates.
+
+    Measured on the classroom benchmark, that collection cost more than the rest of an answer:
+    it walks every object alive in the process (all sessions' answers, Streamlit's state), so it
+    grows with the class. Objects that already survived a run are frozen out of its reach; every
+    FULL_GC_EVERY runs nothing is frozen, so that run's collection is a full one and reclaims any
+    reference cycles that became garbage meanwhile.
+    """
+    if next(_runs) % FULL_GC_EVERY == 0:
+        gc.unfreeze()
+    else:
+        gc.freeze()
+
+
 @st.cache_resource(show_spinner="Preparing the knowledge base (the first start builds the index; about a minute)…")
 def _service(fingerprint: str, _settings: Settings) -> Service:
     service = Service(_settings)
     service.navigator.warm()
-    # Streamlit runs a full garbage collection after every script run (runner.postScriptGC).
-    # The model, the index and the catalogue live as long as the process: freezing them moves
-    # them out of the collector's reach, so that collection costs milliseconds, not ~100 ms.
-    gc.collect()
-    gc.freeze()
+    gc.collect()  # the model, the index and the catalogue live as long as the process: no need to
+    gc.freeze()  # walk them in every collection (see keep_gc_cheap)
     return service
 
 
