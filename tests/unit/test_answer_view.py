@@ -6,6 +6,8 @@ AppTest runs the answer's fragment alone against the small fixture catalogue; no
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,15 @@ from rag.answer.schema import AnalogyOut, Answer, CitationOut, ConditionOut, Dom
 
 ARABIC = "هل يمكن للدول المتنافسة التعاون في ضوابط الحوسبة؟"
 NOTICE = "تمت الإجابة باللغة الإنجليزية من قاعدة المعرفة الإنجليزية."
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module() -> Iterator[None]:
+    """A Streamlit run installs the script as ``__main__``; put the real one back, or a later test
+    that starts a process with multiprocessing's spawn would run this test's script in it."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def script(knowledge: str, answer_json: str) -> None:
