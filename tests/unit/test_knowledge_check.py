@@ -12,8 +12,7 @@ from tests.conftest import KNOWLEDGE
 
 
 def test_shipped_knowledge_is_valid() -> None:
-    # Sentence-level attribution is checked on the shipped notes once they are re-cut (issue 11).
-    assert check_knowledge(KNOWLEDGE, attribution=False) == []
+    assert check_knowledge(KNOWLEDGE) == []
 
 
 MINI_ONLY = ("fixed domain", "fixed source")  # the mini knowledge base lacks the fixed ids on purpose
