@@ -422,6 +422,7 @@ def app_load(
         warm = AgentSession(server.url)  # the first visitor builds the server's index and cached Service
         warm.ask(CLASSROOM_QUESTIONS[0])
         ready_s = time.perf_counter() - t0
+        warm_memory = server.rss_mb()
         log(f"app load: server ready in {ready_s:.1f} s; {sessions} sessions x {questions_each} questions")
         latencies, errors, wall = classroom(server.url, sessions, questions_each)
         memory = server.rss_mb()
@@ -453,6 +454,7 @@ def app_load(
         "server_cpu_ms": server_ms,
         "page_rerun_cpu_ms": cpu["page_rerun_cpu_ms"],
         "rss_mb": memory[0] if memory else None,
+        "rss_mb_before_class": warm_memory[0] if warm_memory else None,
         "peak_rss_mb": memory[1] if memory else None,
         "server_ready_s": round(ready_s, 1),
         "load_avg_1m": round(os.getloadavg()[0], 2),
