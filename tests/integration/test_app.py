@@ -6,7 +6,9 @@ settings), and every test reuses it. Offline backend; the network guard is on.
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,16 @@ APP = str(ROOT / "app.py")
 FIRST_RUN_S = 300  # the first run builds the index of knowledge/
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def leave_the_process_as_found() -> Iterator[None]:
+    """Undo what a Streamlit run leaves in the test process: its script as ``__main__``, and
+    objects frozen out of the garbage collector's reach (rag.ui.state.keep_gc_cheap)."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="module")

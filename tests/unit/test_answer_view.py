@@ -6,6 +6,7 @@ AppTest runs the answer's fragment alone against the small fixture catalogue; no
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,12 +22,14 @@ NOTICE = "تمت الإجابة باللغة الإنجليزية من قاعد�
 
 
 @pytest.fixture(autouse=True)
-def keep_main_module() -> Iterator[None]:
-    """A Streamlit run installs the script as ``__main__``; put the real one back, or a later test
-    that starts a process with multiprocessing's spawn would run this test's script in it."""
+def leave_the_process_as_found() -> Iterator[None]:
+    """A Streamlit run installs the script as ``__main__`` (a later test that spawns a process would
+    run this test's script in it) and the app freezes objects out of the garbage collector's reach
+    (state.keep_gc_cheap); undo both."""
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+    gc.unfreeze()
 
 
 def script(knowledge: str, answer_json: str) -> None:
