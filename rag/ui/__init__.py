@@ -1,5 +1,5 @@
-"""The Streamlit app's pages and components; imported only by ``app.py`` (they all import Streamlit).
+"""The Streamlit app's pages and components, imported only by ``app.py`` and each other.
 
-The plain-Python helpers they share with the exporter live in the engine: ``rag.text`` and
-``rag.classroom``.
+``view.py`` is plain Python (what one answer shows, derived once); the helpers the exporter
+shares with the app live in the engine: ``rag.text`` and ``rag.classroom``.
 """
