@@ -144,11 +144,11 @@ def scale_part(settings: Settings, engine: Any, queries: Sequence[str], log: Log
     from rag.corpus import Chunk
     from rag.index import IndexedCollection
     from rag.retrieve import HybridRetriever
-    from rag.store import DenseStore, make_client
+    from rag.store import ChromaStore, make_client
 
     folder = settings.data_dir / "bench" / f"scale-{SCALE_CHUNKS}"
     client = make_client(settings.with_(data_dir=folder, chroma_host=None))
-    coll = IndexedCollection(DenseStore(client, f"scale-{SCALE_CHUNKS}"), folder / "index")
+    coll = IndexedCollection(ChromaStore(client, f"scale-{SCALE_CHUNKS}"), folder / "index")
     record = folder / "build.json"
     t0 = time.perf_counter()
     snap = coll.snapshot()

@@ -88,12 +88,25 @@ def cmd_search(args: argparse.Namespace) -> int:
     engine.ensure_index(progress=_progress("building the index"))
     hits = engine.search(args.query, args.k, mode=args.mode)
     if args.json:
-        print(json.dumps([
-            {"chunk_id": h.id, "score": round(h.score, 5), "source_id": h.chunk.source_id,
-             "locator": h.chunk.locator, "title": h.chunk.title, "section": h.chunk.section,
-             "path": h.chunk.path, "text": h.chunk.text}
-            for h in hits
-        ], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "chunk_id": h.id,
+                        "score": round(h.score, 5),
+                        "source_id": h.chunk.source_id,
+                        "locator": h.chunk.locator,
+                        "title": h.chunk.title,
+                        "section": h.chunk.section,
+                        "path": h.chunk.path,
+                        "text": h.chunk.text,
+                    }
+                    for h in hits
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     if not hits:
         print("no passages matched")
@@ -121,8 +134,19 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent.parent / "app.py"
-    argv = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    argv = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover
 
@@ -144,16 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rag {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("index", help="index knowledge/ (incrementally) and, with PATHs, your documents",
-                       description="Index knowledge/ incrementally. With PATHs, also add your documents "
-                       "(md, txt, pdf, html, docx; folders are searched) to a separate collection. "
-                       "Exit 0: all indexed; 1: some files skipped (listed on stderr); 2: usage error.")
+    p = sub.add_parser(
+        "index",
+        help="index knowledge/ (incrementally) and, with PATHs, your documents",
+        description="Index knowledge/ incrementally. With PATHs, also add your documents "
+        "(md, txt, pdf, html, docx; folders are searched) to a separate collection. "
+        "Exit 0: all indexed; 1: some files skipped (listed on stderr); 2: usage error.",
+    )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders of your own documents")
     p.add_argument("--rebuild", action="store_true", help="republish the whole index (vectors are reused)")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("search", help="show the passages retrieved for a query",
-                       description="Hybrid retrieval (dense + BM25, reciprocal rank fusion).")
+    p = sub.add_parser(
+        "search",
+        help="show the passages retrieved for a query",
+        description="Hybrid retrieval (dense + BM25, reciprocal rank fusion).",
+    )
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")

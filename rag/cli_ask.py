@@ -27,8 +27,6 @@ def render_text(answer: Any) -> str:
     return "\n".join(lines)
 
 
-
-
 def _parse_line(line: str) -> tuple[str, list[dict[str, Any]] | None, str | None]:
     """(question, explicit history, conversation id) of one stdin line."""
     text = line.strip()
@@ -79,7 +77,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "ask", help="answer a question, condition by condition, with citations",
+        "ask",
+        help="answer a question, condition by condition, with citations",
         description="Answer a question from the knowledge base. Builds the index first if there is none. "
         "With --stdin, reads one question per line (plain text, or JSON objects "
         '{"question": ..., "conversation": "id"} to chain follow-ups) and prints one JSON answer per line.',

@@ -64,7 +64,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "eval", help="run canned questions and score the answers",
+        "eval",
+        help="run canned questions and score the answers",
         description="Ask every question of a question file (YAML; the shipped set by default), score the "
         "answers (domains, verdicts, conditions, cited sources, citation validity, refusals, retrieval "
         "recall@5 and MRR, latency) and print a table, or one JSON object with --json. Without --json, "
@@ -74,11 +75,17 @@ def register(sub: Any) -> None:
     p.add_argument("--questions", metavar="FILE", help="question file (default: the shipped canned set)")
     p.add_argument("--json", action="store_true", help="print one JSON object (no report files unless --out)")
     p.add_argument("--backend", choices=["offline", "openai", "auto"], help="override RAG_BACKEND")
-    p.add_argument("--baselines", action="store_true",
-                   help="also score the offline analyst on BM25-only, dense-only and hybrid retrieval")
+    p.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also score the offline analyst on BM25-only, dense-only and hybrid retrieval",
+    )
     p.add_argument("--out", metavar="DIR", help="where to write the reports (default <RAG_DATA_DIR>/eval/)")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
-    p.add_argument("--gate", action="store_true",
-                   help="exit 1 unless domain and verdict accuracy >= 0.95, citation validity = 1, "
-                   "out-of-scope accuracy >= 0.9 and false refusals <= 0.03")
+    p.add_argument(
+        "--gate",
+        action="store_true",
+        help="exit 1 unless domain and verdict accuracy >= 0.95, citation validity = 1, "
+        "out-of-scope accuracy >= 0.9 and false refusals <= 0.03",
+    )
     p.set_defaults(func=cmd_eval)

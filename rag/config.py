@@ -33,6 +33,7 @@ _NAMES = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
     "RAG_EMBEDDING_MODEL",
+    "RAG_CACHE_DIR",
 )
 
 
@@ -59,6 +60,12 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     llm_timeout_s: float = 30.0
+    cache_dir: Path | None = None  # vectors of fixed texts and trained routers; default RAG_DATA_DIR/cache
+
+    @property
+    def cache_folder(self) -> Path:
+        """Where derived data lives (safe to delete: it is rebuilt); shareable between data folders."""
+        return self.cache_dir or self.data_dir / "cache"
 
     @classmethod
     def from_env(
@@ -101,9 +108,7 @@ class Settings:
         return cls(
             data_dir=Path(m["RAG_DATA_DIR"]).expanduser() if "RAG_DATA_DIR" in m else defaults.data_dir,
             knowledge_dir=(
-                Path(m["RAG_KNOWLEDGE_DIR"]).expanduser()
-                if "RAG_KNOWLEDGE_DIR" in m
-                else defaults.knowledge_dir
+                Path(m["RAG_KNOWLEDGE_DIR"]).expanduser() if "RAG_KNOWLEDGE_DIR" in m else defaults.knowledge_dir
             ),
             chroma_host=m.get("CHROMA_HOST"),
             chroma_port=port,
@@ -117,6 +122,7 @@ class Settings:
             openai_api_key=m.get("OPENAI_API_KEY"),
             openai_base_url=m.get("OPENAI_BASE_URL"),
             llm_timeout_s=timeout,
+            cache_dir=Path(m["RAG_CACHE_DIR"]).expanduser() if "RAG_CACHE_DIR" in m else None,
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -32,12 +32,20 @@ MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained with 256-token inputs
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into unit vectors. ``name`` keys the Chroma collection."""
+    """Turns texts into unit vectors.
+
+    ``name`` keys the vector collections; ``fingerprint`` changes whenever the vectors
+    would (weights, tokenizer, truncation), so stored vectors and trained routers made with
+    another model are never reused. Another embedder is one new module implementing this,
+    handed to the engine as ``Engine(settings, embedder=...)``.
+    """
 
     name: str
     dimensions: int
+    fingerprint: str
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed_query(self, text: str) -> np.ndarray: ...
 
 
 def model_path() -> Path:
@@ -99,9 +107,7 @@ class MiniLMEmbedder:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
         options.enable_mem_pattern = False  # shapes vary batch to batch: planning per shape costs more than it saves
-        self._session = ort.InferenceSession(
-            str(model), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         # Tokens per batch (texts x padded width): about 8 passages, or 120 short phrases.
         self.token_budget = token_budget
@@ -175,6 +181,7 @@ class OpenAIEmbedder:
             raise ConfigError("RAG_EMBEDDINGS=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
         self.name = f"openai-{settings.embedding_model}"
         self.dimensions = 1536 if "small" in settings.embedding_model else 3072
+        self.fingerprint = f"{settings.openai_base_url or 'api.openai.com'}|{settings.embedding_model}"
         self._client = OpenAIEmbeddings(
             model=settings.embedding_model,
             api_key=settings.openai_api_key or "not-needed",  # type: ignore[arg-type]
@@ -205,16 +212,22 @@ class StoredVectors:
 
     KEEP = 24  # files kept in the folder; older ones belong to earlier catalogues
 
-    def __init__(self, embedder: Any, folder: Path | None) -> None:
+    def __init__(self, embedder: Embedder, folder: Path | None) -> None:
         self.embedder = embedder
         self.folder = folder
+        self.name = embedder.name
+        self.dimensions = embedder.dimensions
+        self.fingerprint = embedder.fingerprint
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if self.folder is None:
             return np.asarray(self.embedder.embed_batch(texts), dtype=np.float32)
-        key = hashlib.sha256(
-            "\x1f".join([self.embedder.name, str(getattr(self.embedder, "fingerprint", "")), *texts]).encode()
-        ).hexdigest()[:24]
+        key = hashlib.sha256("\x1f".join([self.embedder.name, self.embedder.fingerprint, *texts]).encode()).hexdigest()[
+            :24
+        ]
         path = self.folder / f"{self.embedder.name}-{key}.npy"
         try:
             stored = np.load(path, allow_pickle=False)
@@ -241,15 +254,8 @@ class StoredVectors:
             old.unlink(missing_ok=True)
 
 
-_LOCAL: dict[str, MiniLMEmbedder] = {}
-_LOCAL_LOCK = threading.Lock()
-
-
-def make_embedder(settings: Settings) -> MiniLMEmbedder | OpenAIEmbedder:
-    """The embedder the settings ask for; the local model is loaded once per process."""
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for (the engine builds one and keeps it)."""
     if settings.embeddings == "openai":
         return OpenAIEmbedder(settings)
-    with _LOCAL_LOCK:
-        if "local" not in _LOCAL:
-            _LOCAL["local"] = MiniLMEmbedder()
-        return _LOCAL["local"]
+    return MiniLMEmbedder()

@@ -1,7 +1,14 @@
-"""The engine: one object that owns the settings, the catalogue, the embedder and the index.
+"""The engine: one object that owns the settings, the catalogue, the embedders, the index and the routers.
 
 The CLI and the app build one ``Engine`` at the edge and call it; nothing is loaded at
-import time and everything heavy is loaded once, on first use.
+import time and everything heavy is loaded once, on first use. The seams arrive through
+the constructor (like httpx's ``Client(transport=...)``): an ``embedder``, a
+``multilingual`` embedder and a ``store_factory``; the defaults are the offline MiniLM
+model, the multilingual encoder and Chroma.
+
+Every passage is indexed twice: with the English embedder (hybrid with BM25) and with
+the multilingual one (questions in other languages). The question routers are trained
+from the catalogue and ``rag/data`` at index time, one per embedder.
 """
 
 from __future__ import annotations
@@ -11,15 +18,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.corpus import chunks_for_file, knowledge_files
+from rag.corpus import Chunk, chunks_for_file, knowledge_files
+from rag.embeddings import Embedder, StoredVectors
 from rag.errors import KnowledgeError, RagIndexError
 from rag.framework import Catalogue
 from rag.index import IndexedCollection, IndexReport, Progress, file_sha
 from rag.retrieve import Hit, HybridRetriever, Mode
-from rag.store import DenseStore, make_client
+from rag.router import Router, load_training_data
+from rag.store import ChromaStore, StoreFactory, VectorStore, make_client
+
+ENGLISH_ONLY = ("en",)  # the English embedder reads English phrases only
 
 
 @dataclass(frozen=True)
@@ -35,10 +47,24 @@ class IndexStatus:
 class Engine:
     """Everything a question needs, loaded lazily and once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        multilingual: Embedder | None = None,
+        store_factory: StoreFactory | None = None,
+        router_data: Path | None = None,
+    ) -> None:
+        """``router_data``: a folder of router training files to use instead of ``rag/data`` (tests)."""
         self.settings = settings
+        self._embedder = embedder
+        self._multilingual = multilingual
+        self._store_factory = store_factory
+        self._router_data = router_data
         self._lock = threading.RLock()
-        self._verified: str | None = None  # the snapshot ensure_index() last found complete
+        self._verified: tuple[str | None, ...] | None = None  # the snapshots ensure_index() last found complete
+        self._routers: dict[str, Router] = {}
 
     # -- parts -------------------------------------------------------------------
     @cached_property
@@ -46,31 +72,105 @@ class Engine:
         return Catalogue(self.settings.knowledge_dir)
 
     @cached_property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
+        if self._embedder is not None:
+            return self._embedder
         from rag.embeddings import make_embedder
 
         return make_embedder(self.settings)
 
     @cached_property
+    def multilingual(self) -> Embedder:
+        """The embedder for questions in other languages (the English one when it is multilingual itself)."""
+        if self._multilingual is not None:
+            return self._multilingual
+        if self.settings.embeddings != "local":
+            return self.embedder
+        from rag.multilingual import make_multilingual_encoder
+
+        return make_multilingual_encoder()
+
+    @property
+    def has_multilingual(self) -> bool:
+        return self.multilingual is not self.embedder
+
+    @cached_property
     def _client(self) -> Any:
         return make_client(self.settings)
 
-    def _collection(self, kind: str) -> IndexedCollection:
-        name = f"{kind}-{self.embedder.name}"
-        store = DenseStore(self._client, name, remote=self.settings.uses_server)
-        return IndexedCollection(store, self.settings.data_dir / "index" / name)
+    def _store(self, name: str) -> VectorStore:
+        if self._store_factory is not None:
+            return self._store_factory(name)
+        return ChromaStore(self._client, name, remote=self.settings.uses_server)
+
+    def _collection(self, kind: str, embedder: Embedder) -> IndexedCollection:
+        name = f"{kind}-{embedder.name}"
+        return IndexedCollection(self._store(name), self.settings.data_dir / "index" / name)
 
     @cached_property
     def knowledge(self) -> IndexedCollection:
-        return self._collection("knowledge")
+        return self._collection("knowledge", self.embedder)
 
     @cached_property
     def uploads(self) -> IndexedCollection:
-        return self._collection("uploads")
+        return self._collection("uploads", self.embedder)
+
+    @cached_property
+    def knowledge_ml(self) -> IndexedCollection:
+        return self._collection("knowledge", self.multilingual) if self.has_multilingual else self.knowledge
+
+    @cached_property
+    def uploads_ml(self) -> IndexedCollection:
+        return self._collection("uploads", self.multilingual) if self.has_multilingual else self.uploads
+
+    def collections(self, kind: str) -> list[tuple[IndexedCollection, Embedder]]:
+        """The collection of ``kind`` ("knowledge" or "uploads") for each embedder, with it."""
+        english = self.knowledge if kind == "knowledge" else self.uploads
+        if not self.has_multilingual:
+            return [(english, self.embedder)]
+        other = self.knowledge_ml if kind == "knowledge" else self.uploads_ml
+        return [(english, self.embedder), (other, self.multilingual)]
 
     @cached_property
     def retriever(self) -> HybridRetriever:
         return HybridRetriever(self.embedder, {"knowledge": self.knowledge, "uploads": self.uploads})
+
+    @cached_property
+    def ml_retriever(self) -> HybridRetriever:
+        """Searches the multilingual vectors (dense; BM25 cannot match other languages' words)."""
+        if not self.has_multilingual:
+            return self.retriever
+        return HybridRetriever(self.multilingual, {"knowledge": self.knowledge_ml, "uploads": self.uploads_ml})
+
+    def retriever_for(self, language: str) -> tuple[HybridRetriever, Mode]:
+        """The retriever and mode for a question in ``language``."""
+        if language == "en" or not self.has_multilingual:
+            return self.retriever, "hybrid"
+        return self.ml_retriever, "dense"
+
+    # -- routing -----------------------------------------------------------------
+    def router_for(self, language: str) -> Router:
+        """The trained router for questions in ``language`` (trained now if none is stored)."""
+        multi = language != "en" and self.has_multilingual
+        embedder = self.multilingual if multi else self.embedder
+        with self._lock:
+            if embedder.name not in self._routers:
+                data = (
+                    load_training_data(self.catalogue, data_dir=self._router_data, question_files=[])
+                    if self._router_data is not None
+                    else load_training_data(self.catalogue)
+                )
+                cached = StoredVectors(embedder, self.settings.cache_folder / "vectors")
+                self._routers[embedder.name] = Router.trained(
+                    data, cached, self.settings.cache_folder / "router", languages=None if multi else ENGLISH_ONLY
+                )
+            return self._routers[embedder.name]
+
+    def train_routers(self) -> None:
+        """Load or train every router now (``rag index`` does this, so questions never wait for it)."""
+        self.router_for("en")
+        if self.has_multilingual:
+            self.router_for("zh")
 
     # -- indexing ----------------------------------------------------------------
     def index_knowledge(self, *, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
@@ -81,29 +181,29 @@ class Engine:
             raise KnowledgeError(f"knowledge folder not found: {kdir}")
         catalogue = Catalogue(kdir)
         self.__dict__["catalogue"] = catalogue
-        coll = self.knowledge
+        self._routers.clear()
         report = IndexReport()
-        with coll.locked():
-            if rebuild:
-                coll.reset()
-            previous = coll.snapshot()
-            old_files = previous.files if previous else {}
-            files: dict[str, dict[str, Any]] = {}
-            chunks_by_file = {}
-            for path in knowledge_files(kdir):
-                key = path.relative_to(kdir).as_posix()
-                sha = file_sha(path)
-                files[key] = {"sha": sha, "title": path.stem}
-                chunks_by_file[key] = chunks_for_file(path, kdir, catalogue)
-                if old_files.get(key, {}).get("sha") != sha:
-                    report.files_changed += 1
-            report.files_removed = len(set(old_files) - set(files))
-            report.embedded, report.deleted = coll.publish(
-                files, chunks_by_file, self.embedder.embed_batch, progress=progress
-            )
-        snap = coll.snapshot()
+        files: dict[str, dict[str, Any]] = {}
+        chunks_by_file: dict[str, list[Chunk]] = {}
+        for path in knowledge_files(kdir):
+            files[path.relative_to(kdir).as_posix()] = {"sha": file_sha(path), "title": path.stem}
+            chunks_by_file[path.relative_to(kdir).as_posix()] = chunks_for_file(path, kdir, catalogue)
+        for coll, embedder in self.collections("knowledge"):
+            with coll.locked():
+                if rebuild:
+                    coll.reset()
+                previous = coll.snapshot()
+                old_files = previous.files if previous else {}
+                if coll is self.knowledge:
+                    report.files_changed = sum(old_files.get(k, {}).get("sha") != v["sha"] for k, v in files.items())
+                    report.files_removed = len(set(old_files) - set(files))
+                embedded, deleted = coll.publish(files, chunks_by_file, embedder.embed_batch, progress=progress)
+                if coll is self.knowledge:  # passages, counted once (every embedder embeds the same ones)
+                    report.embedded, report.deleted = embedded, deleted
+        snap = self.knowledge.snapshot()
         report.files = len(files)
         report.chunks = len(snap.chunks) if snap else 0
+        self.train_routers()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -114,20 +214,34 @@ class Engine:
         checked again (that would cost a Chroma round trip per question).
         """
         with self._lock:
+            colls = [c for c, _ in self.collections("knowledge")]
             try:
-                snap = self.knowledge.snapshot()
+                snaps = [c.snapshot() for c in colls]
             except RagIndexError:  # damaged snapshot files: rebuilt from knowledge/
                 report = self.index_knowledge(rebuild=True, progress=progress)
             else:
-                if snap is not None and snap.name == self._verified:
+                names = tuple(s.name if s else None for s in snaps)
+                if None not in names and names == self._verified:
                     return None
-                if snap is not None and self.knowledge.store.count() >= len(snap.by_id):
-                    self._verified = snap.name
+                if None not in names and all(
+                    c.store.count() >= len(s.by_id) for c, s in zip(colls, snaps, strict=True) if s
+                ):
+                    self._verified = names
                     return None
-                report = self.index_knowledge(rebuild=snap is not None, progress=progress)
-            current = self.knowledge.snapshot()
-            self._verified = current.name if current else None
+                report = self.index_knowledge(rebuild=any(s is not None for s in snaps), progress=progress)
+            self._verified = tuple(s.name if s else None for s in (c.snapshot() for c in colls))
             return report
+
+    def publish(self, kind: str, files: Any, chunks_by_file: Any, progress: Progress | None = None) -> int:
+        """Publish passages of ``kind`` to every embedder's collection; returns how many were embedded.
+
+        The caller holds the English collection's lock (``engine.uploads.locked()``).
+        """
+        embedded = 0
+        for coll, embedder in self.collections(kind):
+            done, _ = coll.publish(files, chunks_by_file, embedder.embed_batch, progress=progress)
+            embedded = embedded or done  # passages, counted once
+        return embedded
 
     # -- reading -----------------------------------------------------------------
     def search(self, query: str, k: int = 8, *, mode: Mode = "hybrid", **kw: Any) -> list[Hit]:

@@ -10,6 +10,14 @@
     ├── IngestError               a user document cannot be read (per file)
     ├── FeedbackError             the feedback store cannot be written
     ├── BackendError              the LLM endpoint failed (the engine falls back)
+    │   ├── BackendAuthError      the key was rejected (401/403)
+    │   ├── BackendRateLimitError the endpoint is rate limiting (429)
+    │   ├── BackendTimeoutError   no answer in time
+    │   ├── BackendUnreachableError  no connection
+    │   ├── BackendStatusError    any other HTTP error status
+    │   ├── OutputModeError       the endpoint does not support the structured-output mode asked for
+    │   ├── MalformedReplyError   the reply is not the JSON asked for
+    │   └── CompositionError      nothing in the reply survived validation (rag.answer.compose)
     └── UsageError                bad command-line or API usage
 
 Everything raised on purpose derives from ``RagError``; the CLI and the app turn it
@@ -57,6 +65,43 @@ class FeedbackError(RagError):
 
 class BackendError(RagError):
     """The LLM endpoint failed; the engine falls back to the offline analyst."""
+
+    reason = "the model call failed"
+
+
+class BackendAuthError(BackendError):
+    reason = "the API key was rejected (401)"
+
+
+class BackendRateLimitError(BackendError):
+    reason = "the endpoint is rate limiting requests (429)"
+
+
+class BackendTimeoutError(BackendError):
+    reason = "the endpoint did not answer in time"
+
+
+class BackendUnreachableError(BackendError):
+    reason = "the endpoint could not be reached"
+
+
+class BackendStatusError(BackendError):
+    """Any other HTTP error status from the endpoint."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message or f"HTTP {status}")
+        self.status = status
+        self.reason = f"the endpoint returned an error ({status})"
+
+
+class OutputModeError(BackendError):
+    """The endpoint rejected the structured-output mode asked for (the composer tries the next one)."""
+
+    reason = "the endpoint does not support this structured-output mode"
+
+
+class MalformedReplyError(BackendError):
+    reason = "the model's reply was malformed"
 
 
 class UsageError(RagError):

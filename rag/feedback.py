@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
-
 @dataclass(frozen=True)
 class FeedbackRecord:
     message_id: str
@@ -117,14 +116,16 @@ class FeedbackStore:
     def clear_rating(self, message_id: str) -> None:
         """Forget the rating of one answer (the user un-clicked the thumb)."""
         with self._connect() as db:
-            db.execute("UPDATE feedback SET rating = NULL, updated_at = ? WHERE message_id = ?",
-                       (time.time(), message_id))
+            db.execute(
+                "UPDATE feedback SET rating = NULL, updated_at = ? WHERE message_id = ?", (time.time(), message_id)
+            )
 
     def get(self, message_id: str) -> FeedbackRecord | None:
         with self._connect() as db:
             row = db.execute(
                 "SELECT message_id, question, answer_json, backend, rating, comment, created_at, updated_at "
-                "FROM feedback WHERE message_id = ?", (message_id,),
+                "FROM feedback WHERE message_id = ?",
+                (message_id,),
             ).fetchone()
         return FeedbackRecord(*row) if row else None
 

@@ -42,6 +42,14 @@ CONDITION_QUESTIONS: dict[str, str] = {
     "mutual_vulnerability": "Would both sides suffer if this goes wrong?",
     "verification_feasibility": "Can each side check the other without exposing secrets?",
 }
+# What would have to be known to rate a condition for an area the catalogue does not assess.
+CONDITION_UNKNOWNS: dict[str, str] = {
+    "domain_separability": "whether sharing data, models or methods in this area would give either side a military, "
+    "economic or technological edge",
+    "mutual_vulnerability": "whether a failure in this area would harm both countries, and how badly",
+    "verification_feasibility": "whether each side could check the other's compliance without seeing model weights, "
+    "chip designs or other secrets",
+}
 RATING_WORDS: dict[str, str] = {
     "met": "met",
     "partial": "partly met",

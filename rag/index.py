@@ -28,7 +28,7 @@ from typing import Any
 from rag.corpus import Chunk
 from rag.errors import IndexBusyError, RagIndexError
 from rag.lexical import LexicalIndex
-from rag.store import DenseStore
+from rag.store import VectorStore
 
 Progress = Callable[[int, int], None]  # (done, total)
 SERVER_CHECK_S = 2.0  # how often a reader asks a Chroma server which snapshot is current
@@ -81,7 +81,7 @@ def _write_json(path: Path, data: object) -> None:
 class IndexedCollection:
     """A dense store plus the published snapshot folder that describes it."""
 
-    def __init__(self, store: DenseStore, folder: Path) -> None:
+    def __init__(self, store: VectorStore, folder: Path) -> None:
         self.store = store
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.lexical import tokenize
 
@@ -93,9 +94,20 @@ def sentences(text: str) -> list[Sentence]:
     return [Sentence(strip_refs(s), tuple(parse_citations(s))) for s in split_sentences(text)]
 
 
-def content_words(text: str) -> set[str]:
+@lru_cache(maxsize=16384)
+def content_words(text: str) -> frozenset[str]:
     """The stemmed words of ``text`` that carry meaning (stop words and references left out)."""
-    return set(tokenize(CITATION_RE.sub(" ", text)))
+    return frozenset(tokenize(CITATION_RE.sub(" ", text)))
+
+
+@lru_cache(maxsize=4096)
+def words_by_source(text: str) -> dict[str, frozenset[str]]:
+    """For each source a passage cites, the words of the sentences that cite it."""
+    out: dict[str, set[str]] = {}
+    for s in sentences(text):
+        for src in s.sources:
+            out.setdefault(src, set()).update(content_words(s.text))
+    return {src: frozenset(words) for src, words in out.items()}
 
 
 def quoted_spans(text: str) -> list[str]:

@@ -6,14 +6,18 @@ Typed hits keep the chunk ids end to end. Detected domains can filter the result
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from rag.corpus import Chunk
+from rag.embeddings import Embedder
+from rag.filters import Filter
 from rag.index import IndexedCollection
+
+__all__ = ["Filter", "Hit", "HybridRetriever", "Mode", "rrf"]
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
@@ -34,31 +38,6 @@ class Hit:
         return self.chunk.id
 
 
-@dataclass(frozen=True)
-class Filter:
-    """Metadata restriction applied inside both searches (Chroma ``where``, BM25 mask)."""
-
-    doc_ids: tuple[str, ...] | None = None
-    kinds: tuple[str, ...] | None = None
-    source_ids: tuple[str, ...] | None = None
-
-    def _clauses(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [
-            (field, values)
-            for field, values in (("doc_id", self.doc_ids), ("kind", self.kinds), ("source_id", self.source_ids))
-            if values is not None
-        ]
-
-    def where(self) -> dict[str, Any] | None:
-        parts: list[dict[str, Any]] = [{f: {"$in": list(v)}} for f, v in self._clauses()]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else {"$and": parts}
-
-    def accepts(self, chunk: Chunk) -> bool:
-        return all(getattr(chunk, f) in v for f, v in self._clauses())
-
-
 def rrf(rankings: Iterable[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
     """Reciprocal rank fusion of several ranked id lists."""
     fused: dict[str, float] = {}
@@ -69,12 +48,13 @@ def rrf(rankings: Iterable[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
 
 
 class HybridRetriever:
-    """Searches one or more indexed collections with one query vector."""
+    """Searches one or more indexed collections with one query vector; owns every store query."""
 
-    def __init__(self, embedder: object, collections: dict[str, IndexedCollection]) -> None:
+    def __init__(self, embedder: Embedder, collections: dict[str, IndexedCollection]) -> None:
         self.embedder = embedder
         self.collections = collections
         self._masks: dict[tuple[str, str, Filter], np.ndarray] = {}  # per snapshot and filter
+        self._remembered: dict[tuple[object, ...], list[Hit]] = {}  # catalogue-driven searches, per snapshot
 
     def _mask(self, cname: str, snap: Any, where: Filter) -> np.ndarray:
         key = (cname, snap.name, where)
@@ -86,11 +66,45 @@ class HybridRetriever:
             self._masks[key] = mask
         return mask
 
-    def _embed(self, query: str) -> object:
-        embed_query = getattr(self.embedder, "embed_query", None)
-        if embed_query is not None:
-            return embed_query(query)
-        return self.embedder.embed_batch([query])[0]  # type: ignore[attr-defined]
+    def embed(self, query: str) -> np.ndarray:
+        """The query vector (cached by the embedder)."""
+        return self.embedder.embed_query(query)
+
+    def nearest(
+        self, vector: np.ndarray, k: int, *, where: Filter | None = None, collections: Sequence[str] | None = None
+    ) -> list[tuple[Chunk, float, str]]:
+        """(chunk, cosine similarity, collection) of the ``k`` nearest passages by vector alone, best first."""
+        found: list[tuple[Chunk, float, str]] = []
+        for cname, coll in self.collections.items():
+            if collections is not None and cname not in collections:
+                continue
+            snap = coll.snapshot()
+            if snap is None or not snap.chunks:
+                continue
+            for cid, sim in coll.store.query(vector, k, where):
+                chunk = snap.by_id.get(cid)
+                if chunk is not None and (where is None or where.accepts(chunk)):
+                    found.append((chunk, sim, cname))
+        found.sort(key=lambda t: -t[1])
+        return found[:k]
+
+    def remembered(self, key: object, search: Callable[[], list[Hit]]) -> list[Hit]:
+        """The result of a search whose query does not depend on the question, kept per published snapshot."""
+        snaps = tuple(c.snapshot() for c in self.collections.values())
+        full = (key, *(s.name if s else None for s in snaps))
+        hits = self._remembered.get(full)
+        if hits is None:
+            if len(self._remembered) > 4096:
+                self._remembered.clear()
+            hits = search()
+            self._remembered[full] = hits
+        return hits
+
+    def has(self, collection: str) -> bool:
+        """Is anything indexed in ``collection``?"""
+        coll = self.collections.get(collection)
+        snap = coll.snapshot() if coll is not None else None
+        return bool(snap and snap.chunks)
 
     def search(
         self,
@@ -103,6 +117,7 @@ class HybridRetriever:
         where: Filter | None = None,
         candidates: int = 60,
         vector: Any = None,
+        collections: Sequence[str] | None = None,
     ) -> list[Hit]:
         """The ``k`` best hits.
 
@@ -112,10 +127,12 @@ class HybridRetriever:
         if not query.strip():
             return []
         if vector is None and mode != "bm25":
-            vector = self._embed(query)
+            vector = self.embed(query)
         wanted = set(domains)
         hits: list[Hit] = []
         for cname, coll in self.collections.items():
+            if collections is not None and cname not in collections:
+                continue
             snap = coll.snapshot()
             if snap is None or not snap.chunks:
                 continue
@@ -126,8 +143,8 @@ class HybridRetriever:
                     continue
             dense: list[str] = []
             if vector is not None and mode != "bm25":
-                found = coll.store.query(vector, candidates, where.where() if where else None)
-                dense = [i for i, _ in found if i in snap.by_id]
+                found = coll.store.query(vector, candidates, where)
+                dense = [i for i, _ in found if i in snap.by_id and (where is None or where.accepts(snap.by_id[i]))]
             lexical: list[str] = []
             if mode != "dense":
                 lexical = [i for i, _ in snap.lexical.search(query, candidates, mask=mask)]

@@ -1,55 +1,53 @@
-"""The service the CLI and the app call: picks the backend and never lets a failure escape.
+"""The service the CLI and the app call: picks the composer and never lets a failure escape.
 
-The offline analyst is the default; with ``RAG_BACKEND=openai`` (or ``auto`` and a key)
-the LLM composes the answer, and any failure of it falls back to the offline analyst
-with a notice in the answer.
+The offline analyst is the default; with ``RAG_BACKEND=openai`` (or ``auto`` and a key or
+base URL) a chat model composes the answer, and any failure of it falls back to the
+offline analyst, from the same evidence, with a notice in the answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import Any
 
-from rag.answer.pipeline import Navigator, Turn
+from rag.answer.pipeline import Navigator
 from rag.answer.schema import Answer
+from rag.chat import ChatModel
 from rag.config import Settings
 from rag.engine import Engine
+from rag.understand import Turn
 
 
 class Service:
-    def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
+    """One per process (the app caches it): an engine and the navigator that answers with it."""
+
+    def __init__(
+        self, settings: Settings, *, engine: Engine | None = None, chat_model: ChatModel | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine or Engine(settings)
-
-    @cached_property
-    def navigator(self) -> Navigator:
-        return Navigator(self.engine)
-
-    @cached_property
-    def llm(self) -> Any:
-        from rag.answer.llm import LLMComposer
-
-        return LLMComposer(self.settings, self.engine.catalogue)
+        self._chat_model = chat_model
 
     @property
     def backend(self) -> str:
-        return self.settings.effective_backend
+        return "openai" if self._chat_model is not None else self.settings.effective_backend
+
+    @cached_property
+    def navigator(self) -> Navigator:
+        if self.backend == "offline":
+            return Navigator(self.engine)
+        from rag.answer.llm import LLMComposer
+
+        model = self._chat_model
+        if model is None:
+            from rag.providers.openai_chat import OpenAIChatModel
+
+            model = OpenAIChatModel(self.settings)
+        return Navigator(self.engine, composer=LLMComposer(model, self.engine.catalogue))
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        if self.backend == "offline":
-            return self.navigator.ask(question, history)
-        return self.llm.ask(self.navigator, question, history)
+        return self.navigator.ask(question, history)
 
     def ask_stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
-        """Text pieces as they are produced, then the final validated Answer (last item).
-
-        The final Answer is what to store and render; the pieces are for a live preview
-        (with the LLM they arrive as the model writes; offline they come at once).
-        """
-        if self.backend == "offline":
-            answer = self.navigator.ask(question, history)
-            yield from self.navigator.stream_answer(answer)
-            yield answer
-            return
-        yield from self.llm.ask_stream(self.navigator, question, history)
+        """Text pieces as they are produced, then the final validated Answer (last item)."""
+        yield from self.navigator.ask_stream(question, history)

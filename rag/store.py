@@ -1,20 +1,67 @@
-"""The dense side: a Chroma collection, embedded (PersistentClient) or a server (HttpClient).
+"""The dense side: the :class:`VectorStore` seam and its Chroma implementation.
 
-Vectors are always computed by our embedder and passed in, so Chroma's own default
-embedding function (which downloads a model) never runs. Telemetry is off.
+Chroma runs embedded (PersistentClient) or as a server (HttpClient). Vectors are always
+computed by our embedder and passed in, so Chroma's own default embedding function (which
+downloads a model) never runs. Telemetry is off. Chroma's ``where`` syntax lives here only:
+callers pass a :class:`rag.filters.Filter`.
+
+Another store is one new module implementing :class:`VectorStore`, handed to the engine
+as ``Engine(settings, store_factory=...)``; ``rag.testing.InMemoryVectorStore`` is one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from rag.errors import StoreUnavailableError
+from rag.filters import Filter
 
 if TYPE_CHECKING:
     from rag.config import Settings
+
+__all__ = ["ChromaStore", "StoreFactory", "VectorStore", "chroma_where", "make_client"]
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """One collection of passage vectors with their text and flat metadata (cosine similarity)."""
+
+    name: str
+    remote: bool  # shared with other processes or hosts: the published version lives in the store
+
+    def upsert(
+        self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[dict[str, Any]]
+    ) -> None: ...
+    def delete(self, ids: Sequence[str]) -> None: ...
+    def query(self, vector: np.ndarray, k: int, where: Filter | None = None) -> list[tuple[str, float]]: ...
+    def count(self) -> int: ...
+    def all_ids(self) -> Iterator[str]: ...
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def metadatas(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None: ...
+    def get_records(self, ids: Sequence[str] | None = None) -> tuple[list[str], list[str], list[dict[str, Any]]]: ...
+    def version(self) -> str | None: ...
+    def set_version(self, name: str) -> None: ...
+
+
+class StoreFactory(Protocol):
+    """Opens (or creates) the store of one collection by name."""
+
+    def __call__(self, name: str) -> VectorStore: ...
+
+
+def chroma_where(where: Filter | None) -> dict[str, Any] | None:
+    """A Filter in Chroma's ``where`` syntax (its scalar clauses; list-valued ones are checked after)."""
+    if where is None:
+        return None
+    parts: list[dict[str, Any]] = [{key: {"$in": list(values)}} for key, values in where.scalar_clauses()]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
 
 _PAGE = 5000
 
@@ -49,7 +96,7 @@ def make_client(settings: Settings) -> Any:
 VERSION_KEY = "rag_snapshot"
 
 
-class DenseStore:
+class ChromaStore:
     """One Chroma collection of chunk vectors (cosine space)."""
 
     def __init__(self, client: Any, name: str, *, remote: bool = False) -> None:
@@ -99,8 +146,12 @@ class DenseStore:
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         """Replace the metadata of stored records, keeping their vectors."""
         for start in range(0, len(ids), _PAGE):
-            self._call("update", self._collection.update, ids=list(ids[start : start + _PAGE]),
-                       metadatas=list(metadatas[start : start + _PAGE]))
+            self._call(
+                "update",
+                self._collection.update,
+                ids=list(ids[start : start + _PAGE]),
+                metadatas=list(metadatas[start : start + _PAGE]),
+            )
 
     def all_ids(self) -> Iterator[str]:
         total = self.count()
@@ -130,16 +181,16 @@ class DenseStore:
         for start in range(0, len(ids), _PAGE):
             self._call("delete", self._collection.delete, ids=list(ids[start : start + _PAGE]))
 
-    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """(id, cosine similarity) of the ``k`` nearest stored vectors matching ``where``."""
+    def query(self, vector: np.ndarray, k: int, where: Filter | None = None) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the ``k`` nearest stored vectors passing ``where``'s scalar clauses."""
         if k <= 0:
             return []
         got = self._call(
             "query",
             self._collection.query,
-            query_embeddings=[vector.astype(np.float32)],
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
             n_results=k,
-            where=where,
+            where=chroma_where(where),
             include=["distances"],
         )
         return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]

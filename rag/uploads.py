@@ -110,9 +110,16 @@ def document_chunks(key: str, doc: Document, title: str | None = None) -> list[C
     shown = title or doc.name
     return [
         Chunk(
-            id=chunk_id(sid, s.locator, s.text, f"{shown} - {s.heading}"), text=s.text, source_id=sid,
+            id=chunk_id(sid, s.locator, s.text, f"{shown} - {s.heading}"),
+            text=s.text,
+            source_id=sid,
             locator=s.locator,
-            doc_id=sid, doc_title=shown, section=s.heading, kind="user", path=f"uploads/{key}", title=shown,
+            doc_id=sid,
+            doc_title=shown,
+            section=s.heading,
+            kind="user",
+            path=f"uploads/{key}",
+            title=shown,
         )
         for s in doc.sections
     ]
@@ -120,7 +127,8 @@ def document_chunks(key: str, doc: Document, title: str | None = None) -> list[C
 
 def _stored_files(folder: Path) -> dict[str, Path]:
     return {
-        p.name: p for p in sorted(folder.iterdir())
+        p.name: p
+        for p in sorted(folder.iterdir())
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in KINDS
     }
 
@@ -159,7 +167,7 @@ def _publish(engine: Any, new: dict[str, Document], progress: Progress | None) -
                 continue
         files[key] = {"sha": sha, "title": title}
         chunks_by_file[key] = chunks
-    embedded, _ = coll.publish(files, chunks_by_file, engine.embedder.embed_batch, progress=progress)
+    embedded = engine.publish("uploads", files, chunks_by_file, progress=progress)
     return len(files), sum(len(c) for c in chunks_by_file.values()), embedded
 
 
@@ -195,8 +203,11 @@ def _store(
                 n += 1
             key = f"{Path(key).stem}-{n}{Path(key).suffix}"
         if strict and not replaces and len(stored) >= MAX_FILES:
-            results.append(UploadResult(doc.name, "rejected", None, f"the limit of {MAX_FILES} documents is reached; "
-                                        "remove one first"))
+            results.append(
+                UploadResult(
+                    doc.name, "rejected", None, f"the limit of {MAX_FILES} documents is reached; remove one first"
+                )
+            )
             continue
         _write_atomic(folder / key, data)
         stored[key] = folder / key
@@ -288,10 +299,16 @@ def list_uploads(engine: Any) -> list[UploadInfo]:
     for key, path in _stored_files(uploads_dir(engine)).items():
         info = manifest.get(key, {})
         stat = path.stat()
-        out.append(UploadInfo(
-            key=key, title=str(info.get("title") or key), kind=KINDS[path.suffix.lower()],
-            size=stat.st_size, chunks=len(info.get("ids", [])), added=stat.st_mtime,
-        ))
+        out.append(
+            UploadInfo(
+                key=key,
+                title=str(info.get("title") or key),
+                kind=KINDS[path.suffix.lower()],
+                size=stat.st_size,
+                chunks=len(info.get("ids", [])),
+                added=stat.st_mtime,
+            )
+        )
     return sorted(out, key=lambda u: u.added, reverse=True)
 
 
@@ -304,4 +321,3 @@ def remove_upload(engine: Any, key: str, progress: Progress | None = None) -> bo
         path.unlink()
         _publish(engine, {}, progress)
     return True
-

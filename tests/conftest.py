@@ -21,7 +21,10 @@ for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "RAG_BACKEND", 
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    import tempfile
+
     netguard.install()
+    SESSION_CACHE.append(Path(tempfile.mkdtemp(prefix="rag-test-cache-")))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -36,17 +39,48 @@ def mini_knowledge(tmp_path: Path) -> Path:
     return dest
 
 
+SESSION_CACHE: list[Path] = []  # one cache folder for the whole session: routers are trained once
+
+
 def make_settings(knowledge: Path, data: Path, **extra: object):
     from rag.config import Settings
 
+    extra.setdefault("cache_dir", SESSION_CACHE[0] if SESSION_CACHE else None)
     return Settings(knowledge_dir=knowledge, data_dir=data).with_(backend="offline", **extra)
 
 
+ROUTER_FIXTURES = FIXTURES / "router"
+
+
 @pytest.fixture
-def mini_engine(mini_knowledge: Path, tmp_path: Path):
+def fake_seams() -> dict[str, object]:
+    """The in-process fakes of every seam: no model, no Chroma, a small router training set."""
+    from rag.testing import FakeEmbedder, memory_store_factory
+
+    return {
+        "embedder": FakeEmbedder(),
+        "multilingual": FakeEmbedder("fake-ml"),
+        "store_factory": memory_store_factory(),
+        "router_data": ROUTER_FIXTURES,
+    }
+
+
+@pytest.fixture
+def mini_engine(mini_knowledge: Path, tmp_path: Path, fake_seams: dict[str, object]):
+    """The mini knowledge base indexed with the fakes (fast)."""
     from rag.engine import Engine
 
-    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"))
+    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"), **fake_seams)  # type: ignore[arg-type]
+    engine.index_knowledge()
+    return engine
+
+
+@pytest.fixture
+def real_mini_engine(mini_knowledge: Path, tmp_path: Path):
+    """The mini knowledge base with the real embedders and Chroma (integration tier)."""
+    from rag.engine import Engine
+
+    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"), router_data=ROUTER_FIXTURES)
     engine.index_knowledge()
     return engine
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from rag.answer.schema import Answer, CitationOut
 from rag.errors import RagError
@@ -46,10 +47,15 @@ class CitationBook:
     def marker_id(self, chunk_id: str) -> str:
         return self.cite(chunk_id)[1:-1]
 
-    def citations(self) -> list[CitationOut]:
+    def citations(self, catalogue: Any = None) -> list[CitationOut]:
+        """The cited passages in marker order, each saying who wrote it (``source_kind``, ``based_on``)."""
         out = []
         for chunk_id, mid in self._marker.items():
-            c = self._hits[chunk_id].chunk
+            hit = self._hits[chunk_id]
+            c = hit.chunk
+            kind = "user" if hit.collection == "uploads" or c.kind == "user" else c.source_kind
+            if not kind and catalogue is not None:
+                kind = catalogue.kind_of(c.source_id)
             out.append(
                 CitationOut(
                     id=mid,
@@ -59,6 +65,8 @@ class CitationBook:
                     chunk_id=c.id,
                     text=c.text,
                     url=c.url,
+                    source_kind=kind,
+                    based_on=list(c.based_on),
                 )
             )
         return out

@@ -1,29 +1,36 @@
 """Evidence for an answer: every passage it may cite, gathered by real retrieval.
 
-One query vector serves all searches; filters pick the domain cards, the passages
-the catalogue cites for each domain, and its precedents. Whatever is not in
-``Evidence.hits`` cannot be cited.
+Two kinds of search feed it. Searches driven by the question's words run in the question's
+language (``Searchers.question``: hybrid for English, the multilingual vectors otherwise).
+Searches driven by the catalogue (a domain's card, the passages its claims cite, its
+precedents, the talk's slides) run in English, with the catalogue's own words as queries.
+Whatever is not in ``Evidence.hits`` cannot be cited.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.framework import CONDITION_NAMES, Catalogue, Domain
-from rag.retrieve import Filter, Hit, HybridRetriever, Mode
+from rag.filters import Filter
+from rag.framework import CONDITION_NAMES, CONDITION_QUESTIONS, CONDITIONS, Catalogue, Domain
+from rag.refs import Sentence, content_words, sentences, words_by_source
+from rag.retrieve import Hit, HybridRetriever, Mode
+from rag.understand import Understanding
 
-TEXT_KINDS = ("framework", "case", "research", "precedent")
+NOTE_KINDS = ("framework", "case", "research", "precedent")
 TYPE_KINDS: dict[str, tuple[str, ...]] = {
-    "concept": ("framework",),
-    "deepseek": ("case", "framework"),
+    "concept": ("framework", "quotation"),
+    "deepseek": ("case", "framework", "quotation"),
     "research": ("research",),
-    "fairness": ("framework", "research", "domain"),
+    "fairness": ("framework", "research", "quotation", "domain"),
     "precedent": ("precedent",),
-    "unknown_domain": ("framework",),
+    "documents": ("framework", "research", "precedent", "case"),
 }
+SUPPORT_SHARE = 0.5  # a passage supports a claim when it cites the claim's source and holds half its words
+UPLOAD_MIN_SIMILARITY = 0.35  # below this, a user document is not about the question
 
 
 @dataclass
@@ -32,11 +39,14 @@ class Evidence:
     main: list[Hit] = field(default_factory=list)
     typed: list[Hit] = field(default_factory=list)
     cards: dict[str, list[Hit]] = field(default_factory=dict)  # domain id -> its card facets
-    support: dict[str, list[Hit]] = field(default_factory=dict)  # domain id -> cited passages
+    support: dict[str, list[Hit]] = field(default_factory=dict)  # domain id -> passages its claims cite
     precedents: dict[str, list[Hit]] = field(default_factory=dict)  # domain id -> precedent passages
+    per_condition: dict[str, list[Hit]] = field(default_factory=dict)  # condition id -> passages (new areas)
     uploads: list[Hit] = field(default_factory=list)
+    slides: dict[str, Hit] = field(default_factory=dict)  # what the talk's slides say: "conditions", "fairness"
 
-    def add(self, hits: list[Hit]) -> list[Hit]:
+    def add(self, hits: Iterable[Hit]) -> list[Hit]:
+        hits = list(hits)
         known = {h.id for h in self.hits}
         for h in hits:
             if h.id not in known:
@@ -45,84 +55,212 @@ class Evidence:
         return hits
 
 
-def refs_sources(domain: Domain) -> tuple[str, ...]:
-    refs = list(domain.verdict_citations)
-    for a in domain.conditions.values():
-        refs += a.citations
-    if domain.left_out:
-        refs += domain.left_out.citations
-    return tuple(dict.fromkeys(r.source for r in refs if r.source))
+@dataclass
+class Searchers:
+    """The retrievers an answer draws on."""
+
+    english: HybridRetriever  # catalogue-driven searches, and English questions
+    question: HybridRetriever  # searches with the question's own words (its language's vectors)
+    mode: Mode = "hybrid"
+    question_mode: Mode = "hybrid"
 
 
-UPLOAD_MIN_SIMILARITY = 0.35  # below this, a user document is not about the question
+OWN_PREFIXES = ("assessment-", "note-")  # ids of the project's own writing (sources.yaml kinds note, assessment)
+
+
+def claims_of(text: str) -> list[Sentence]:
+    """The sentences of a catalogue text that cite an external source (the project's own id aside)."""
+    return [s for s in sentences(text) if any(not r.source.startswith(OWN_PREFIXES) for r in s.refs)]
+
+
+def supports(claim: Sentence, hit: Hit) -> bool:
+    """Does the passage say what the claim says: the same source, and at least half the claim's words?
+
+    A talk slide supports a claim that cites that slide; a note supports a claim when one of
+    its sentences cites the same source. Words are compared with the sentences that cite it.
+    """
+    words = content_words(claim.text)
+    if not words:
+        return False
+    wanted = {(r.source, r.locator) for r in claim.refs}
+    c = hit.chunk
+    if c.kind == "quotation":
+        if (c.source_id, c.locator) not in wanted and (c.source_id, None) not in wanted:
+            return False
+        said = content_words(c.text)
+    else:
+        by_source = words_by_source(c.text)
+        said = frozenset().union(*(by_source.get(src, frozenset()) for src, _ in wanted))
+    return len(words & said) / len(words) >= SUPPORT_SHARE
+
+
+def _support_search(english: HybridRetriever, claim: Sentence) -> list[Hit]:
+    """Passages that cite the claim's sources (or quote the slide it cites), ranked by its words.
+
+    The query and filter come from the catalogue alone, so the result is the same for every
+    question: it is remembered per published snapshot.
+    """
+
+    def search() -> list[Hit]:
+        sources = tuple(dict.fromkeys(r.source for r in claim.refs if not r.source.startswith(OWN_PREFIXES)))
+        found = english.search(claim.text, 4, mode="bm25", where=Filter(kinds=NOTE_KINDS, cites=sources))
+        if any(r.locator for r in claim.refs):
+            found += english.search(claim.text, 3, mode="bm25", where=Filter(kinds=("quotation",), source_ids=sources))
+        return [h for h in found if supports(claim, h)]
+
+    return english.remembered(("support", claim), search)
+
+
+def domain_texts(d: Domain) -> list[str]:
+    """The cited texts of a domain card: verdict basis, conditions, who is left out."""
+    texts = [d.verdict_basis, *(a.reasoning for a in d.conditions.values())]
+    if d.left_out:
+        texts.append(d.left_out.text)
+    return texts
+
+
+@functools.lru_cache(maxsize=64)
+def _claims(text: str) -> tuple[Sentence, ...]:
+    return tuple(claims_of(text))
+
+
+# The talk's own words an assessment answer quotes: its conditions, and its warning that feasible is not fair.
+SLIDE_QUERIES = {
+    "conditions": "Conditions for feasible cooperation domain separability mutual vulnerability verification",
+    "fairness": "Power asymmetries feasible fair participation capacity gaps persist",
+}
+
+
+def gather_slides(ev: Evidence, english: HybridRetriever) -> None:
+    """The slides that define the conditions and warn that feasible is not fair (same for every question)."""
+    for purpose, query in SLIDE_QUERIES.items():
+        found = english.remembered(
+            ("slide", purpose), lambda q=query: english.search(q, 1, mode="bm25", where=Filter(kinds=("quotation",)))
+        )
+        if found:
+            ev.slides[purpose] = ev.add(found)[0]
+
+
+def gather_domain(ev: Evidence, s: Searchers, catalogue: Catalogue, did: str, query: str, vector: Any) -> None:
+    """A domain's card facets, the passages its claims cite, its precedents, and the talk's conditions."""
+    gather_slides(ev, s.english)
+    d = catalogue.domains[did]
+    ev.cards[did] = ev.add(
+        s.english.search(f"{d.name} {query}", 10, mode=s.mode, where=Filter(doc_ids=(f"domain-{did}",)))
+    )
+    support: list[Hit] = []
+    for text in domain_texts(d):
+        for claim in _claims(text):
+            support += _support_search(s.english, claim)
+    ev.support[did] = ev.add(support)
+    if d.precedents:
+        ev.precedents[did] = ev.add(
+            s.english.search(
+                f"{d.name} {query}", 2 * len(d.precedents), mode=s.mode, where=Filter(doc_ids=tuple(d.precedents))
+            )
+        )
+    del vector
+
+
+def gather(
+    s: Searchers,
+    catalogue: Catalogue,
+    u: Understanding,
+    vector: Any,
+    *,
+    k: int = 8,
+    nearest: Sequence[str] = (),
+) -> Evidence:
+    """Everything an answer of this kind may cite."""
+    ev = Evidence()
+    query = u.standalone
+    ev.main = ev.add(
+        s.question.search(
+            query, k, mode=s.question_mode, domains=u.domains, boost=1.5, vector=vector, collections=("knowledge",)
+        )
+    )
+    kinds = TYPE_KINDS.get(u.qtype)
+    if kinds:
+        ev.typed = ev.add(
+            s.question.search(
+                query, 6, mode=s.question_mode, where=Filter(kinds=kinds), vector=vector, collections=("knowledge",)
+            )
+        )
+    for did in u.domains:
+        gather_domain(ev, s, catalogue, did, query, vector)
+    for cid in u.conditions:  # a condition named in the question: what the slide and the notes say of it
+        ev.typed += ev.add(definition(s.english, cid))
+    if u.qtype == "apply_framework":
+        gather_new_area(ev, s, query, vector)
+        for did in nearest:
+            ev.cards[did] = ev.add(
+                s.english.search(catalogue.domains[did].name, 1, mode=s.mode, where=Filter(doc_ids=(f"domain-{did}",)))
+            )
+    if u.qtype == "overview":
+        gather_overview(ev, s, catalogue)
+    ev.uploads = ev.add(uploads_search(s.question, query, vector, mode=s.question_mode))
+    return ev
+
+
+def definition(english: HybridRetriever, cid: str) -> list[Hit]:
+    """The talk's slide defining a condition, and the framework note's section on it."""
+    name = CONDITION_NAMES[cid]
+    slide = english.search(
+        f"Conditions for feasible cooperation {name}", 1, mode="bm25", where=Filter(kinds=("quotation",))
+    )
+    note = english.search(f"{name} condition", 2, mode="bm25", where=Filter(kinds=("framework",)))
+    return [*slide, *note]
+
+
+def gather_new_area(ev: Evidence, s: Searchers, query: str, vector: Any) -> None:
+    """For an area the catalogue does not assess: per condition, what the knowledge base says."""
+    for cid in CONDITIONS:
+        probe = f"{query} {CONDITION_QUESTIONS[cid]}"
+        hits = s.question.search(
+            probe,
+            3,
+            mode=s.question_mode,
+            where=Filter(kinds=NOTE_KINDS),
+            collections=("knowledge",),
+            vector=None if s.question_mode == "hybrid" else vector,
+        )
+        ev.per_condition[cid] = ev.add([*definition(s.english, cid)[:1], *hits])
+
+
+def gather_overview(ev: Evidence, s: Searchers, catalogue: Catalogue) -> None:
+    """Every domain's verdict card, each condition's card, and the talk's two lists."""
+    n = len(catalogue.domains)
+    for h in s.english.search(
+        "overall verdict on cooperation between rivals", n, mode="bm25", where=Filter(kinds=("domain",))
+    ):
+        if h.chunk.facet == "overview" and h.chunk.domains:
+            ev.cards.setdefault(h.chunk.domains[0], []).append(h)
+    for cid in CONDITIONS:
+        for h in s.english.search(CONDITION_NAMES[cid], 3 * n, mode="bm25", where=Filter(kinds=("domain",))):
+            if h.chunk.facet == cid and h.chunk.domains:
+                ev.cards.setdefault(h.chunk.domains[0], []).append(h)
+    ev.add(h for hs in ev.cards.values() for h in hs)
+    ev.typed += ev.add(
+        s.english.search(
+            "Possible areas where cooperation is feasible not feasible examples",
+            2,
+            mode="bm25",
+            where=Filter(kinds=("quotation",)),
+        )
+    )
 
 
 def uploads_search(retriever: HybridRetriever, query: str, vector: Any, *, mode: Mode, k: int = 3) -> list[Hit]:
     """The user's own documents, searched on their own (so the curated base never crowds
     them out) and kept only when they are actually about the question."""
-    coll = retriever.collections.get("uploads")
-    if coll is None or coll.snapshot() is None or vector is None:
+    if not retriever.has("uploads"):
         return []
-    close = {cid for cid, sim in coll.store.query(vector, k * 3) if sim >= UPLOAD_MIN_SIMILARITY}
+    if vector is None:
+        vector = retriever.embed(query)
+    close = {
+        c.id for c, sim, _ in retriever.nearest(vector, k * 3, collections=("uploads",)) if sim >= UPLOAD_MIN_SIMILARITY
+    }
     if not close:
         return []
-    hits = retriever.search(query, k, mode=mode, where=Filter(kinds=("user",)), vector=vector)
+    hits = retriever.search(query, k, mode=mode, vector=vector, collections=("uploads",))
     return [h for h in hits if h.id in close]
-
-
-def gather(
-    retriever: HybridRetriever,
-    catalogue: Catalogue,
-    query: str,
-    vector: Any,
-    *,
-    qtype: str,
-    domains: list[str],
-    k: int = 8,
-    mode: Mode = "hybrid",
-    nearest: Sequence[str] = (),
-    conditions: Sequence[str] = (),
-) -> Evidence:
-    ev = Evidence()
-    search = functools.partial(retriever.search, mode=mode)
-    if vector is None and mode != "bm25":
-        vector = retriever._embed(query)
-    ev.main = ev.add(search(query, k, domains=domains, boost=1.5, vector=vector))
-    kinds = TYPE_KINDS.get(qtype)
-    if kinds:
-        ev.typed = ev.add(search(query, 6, where=Filter(kinds=kinds), vector=vector))
-    for did in domains:
-        d = catalogue.domains[did]
-        ev.cards[did] = ev.add(search(query, 10, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector))
-        sources = refs_sources(d)
-        if sources:
-            ev.support[did] = ev.add(
-                search(
-                    f"{d.name} {query}",
-                    12,
-                    where=Filter(kinds=TEXT_KINDS, source_ids=sources),
-                    vector=vector,
-                )
-            )
-        if d.precedents:
-            ev.precedents[did] = ev.add(
-                search(
-                    f"{d.name} {query}",
-                    2 * len(d.precedents),
-                    where=Filter(doc_ids=tuple(d.precedents)),
-                    vector=vector,
-                )
-            )
-    for cid in conditions:  # a condition named in the question: the framework's section on it
-        ev.typed += ev.add(
-            search(f"{CONDITION_NAMES[cid]} condition {query}", 2, where=Filter(kinds=("framework",)), vector=None)
-        )
-    if qtype == "unknown_domain":
-        # The walk-through cites the framework's definition of each condition ...
-        for name in ("domain separability", "mutual vulnerability", "verification feasibility"):
-            ev.typed += ev.add(search(f"{name} condition {query}", 2, where=Filter(kinds=("framework",)), vector=None))
-        # ... and the overview of the nearest assessed domains.
-        for did in nearest:
-            ev.cards[did] = ev.add(search(query, 1, where=Filter(doc_ids=(f"domain-{did}",)), vector=vector))
-    ev.uploads = ev.add(uploads_search(retriever, query, vector, mode=mode))
-    return ev

@@ -1,12 +1,17 @@
-"""The LLM backend: any OpenAI-compatible chat endpoint composes the answer from retrieved passages.
+"""The LLM composer: a chat model explains the catalogue's assessment from the retrieved passages.
 
-Passages go to the model as delimited data under short opaque labels (never ``[1]``,
-which documents use for footnotes), with the list of valid labels. The model returns
-claims, each with labels and a verbatim quote; afterwards labels naming no retrieved
-passage are removed and counted, quotes not found in their passage are dropped,
-uncited conditions are flagged and explained by the catalogue instead, and labels
-become the ``[cN]`` markers of the answer JSON. Any failure of the endpoint falls back
-to the offline analyst, and the answer says so.
+Passages go to the model as delimited data under short opaque labels (never ``[1]``, which
+documents use for footnotes), each saying who wrote it (an external source, or the
+project's own note or assessment and the sources it is based on), with the list of valid
+labels. The model returns claims, each with labels and a verbatim quote. Afterwards labels
+naming no retrieved passage are removed and counted, quotes not found in their passage are
+dropped, uncited conditions are explained by the catalogue instead, and labels become the
+``[cN]`` markers. Verdicts and ratings always come from the catalogue.
+
+Structured output is negotiated: a strict JSON schema, then JSON mode, then JSON asked for
+in the prompt and validated, so endpoints without strict schemas work too. A reply from
+which nothing survives raises ``CompositionError``, and the navigator falls back to the
+offline analyst with the same evidence.
 """
 
 from __future__ import annotations
@@ -14,22 +19,30 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+import threading
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rag import prompts
 from rag.answer.citations import CitationBook
-from rag.answer.offline import Composed, OfflineAnalyst, plain
-from rag.answer.pipeline import Navigator, Prepared, Turn
-from rag.answer.schema import REFUSAL, Answer, ConditionOut
-from rag.config import Settings
-from rag.errors import BackendError
-from rag.framework import CONDITION_NAMES, CONDITIONS, RATING_WORDS, VERDICT_WORDS, Catalogue, ConditionId, Rating
+from rag.answer.compose import Composed, CompositionError, Preview
+from rag.answer.evidence import Evidence
+from rag.answer.excerpts import Labels, plain
+from rag.answer.offline import OfflineAnalyst
+from rag.answer.schema import ConditionOut
+from rag.chat import ChatModel, Message, OutputMode
+from rag.errors import BackendError, MalformedReplyError, OutputModeError
+from rag.framework import CONDITIONS, Catalogue, ConditionId, Rating
 from rag.retrieve import Hit
+from rag.understand import Understanding
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+LANGUAGE_NAMES = {
+    "en": "English", "zh": "Chinese", "ar": "Arabic", "ru": "Russian", "fr": "French", "es": "Spanish",
+    "de": "German", "ja": "Japanese", "ko": "Korean", "pt": "Portuguese", "it": "Italian",
+}  # fmt: skip
+WIDE_TYPES = ("overview", "apply_framework")  # the analyst's structure, with the model's summary on top
 
 
 class Claim(BaseModel):
@@ -47,7 +60,7 @@ class ConditionClaims(BaseModel):
 
 
 class ModelAnswer(BaseModel):
-    """What the model must return (sent as a strict JSON schema)."""
+    """What the model must return."""
 
     model_config = ConfigDict(extra="forbid")
     supported: bool
@@ -56,11 +69,8 @@ class ModelAnswer(BaseModel):
     left_out: list[Claim]
 
 
-def response_format() -> dict[str, Any]:
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": "answer", "strict": True, "schema": ModelAnswer.model_json_schema()},
-    }
+def answer_schema() -> dict[str, Any]:
+    return ModelAnswer.model_json_schema()
 
 
 def label_for(chunk_id: str, taken: set[str]) -> str:
@@ -79,62 +89,53 @@ def _norm(text: str) -> str:
 
 def reason_for(error: BaseException) -> str:
     """A short, key-free description of what went wrong with the endpoint."""
-    name = type(error).__name__
-    status = getattr(error, "status_code", None)
-    if status == 401 or name == "AuthenticationError":
-        return "the API key was rejected (401)"
-    if status == 429 or name == "RateLimitError":
-        return "the endpoint is rate limiting requests (429)"
-    if "Timeout" in name:
-        return "the endpoint did not answer in time"
-    if "Connection" in name:
-        return "the endpoint could not be reached"
-    if isinstance(status, int):
-        return f"the endpoint returned an error ({status})"
-    if isinstance(error, ValidationError | json.JSONDecodeError | BackendError):
-        return "the model's reply was malformed"
-    return f"the model call failed ({name})"
+    return error.reason if isinstance(error, BackendError) else f"the model call failed ({type(error).__name__})"
+
+
+def json_text(reply: str) -> str:
+    """The JSON object in a reply (models without JSON modes wrap it in prose or a code fence)."""
+    start, end = reply.find("{"), reply.rfind("}")
+    if start < 0 or end <= start:
+        raise MalformedReplyError("the reply holds no JSON object")
+    return reply[start : end + 1]
 
 
 class LLMComposer:
-    """Composes answers with a chat model; the offline analyst is the safety net."""
+    """Composes answers with a chat model; the navigator falls back to the analyst on failure."""
 
-    def __init__(self, settings: Settings, catalogue: Catalogue, *, client: Any = None) -> None:
-        self.settings = settings
+    def __init__(self, model: ChatModel, catalogue: Catalogue, *, stream: bool = True) -> None:
+        self.model = model
         self.catalogue = catalogue
-        self._client = client
+        self.stream = stream and model.can_stream
         self.system = prompts.load("system")
         self.user = prompts.load("answer")
+        self._analyst = OfflineAnalyst(catalogue)
+        self._mode: OutputMode | None = None  # the strongest mode the endpoint accepted
+        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
-        return f"openai:{self.settings.chat_model}"
-
-    def client(self) -> Any:
-        if self._client is None:
-            from langchain_openai import ChatOpenAI
-
-            self._client = ChatOpenAI(
-                model=self.settings.chat_model,
-                api_key=self.settings.openai_api_key or "not-needed",  # type: ignore[arg-type]
-                base_url=self.settings.openai_base_url,
-                timeout=self.settings.llm_timeout_s,
-                max_retries=0,
-                temperature=0,
-            ).bind(response_format=response_format())
-        return self._client
+        return self.model.name
 
     # -- prompt ------------------------------------------------------------------
-    def messages(self, prep: Prepared) -> tuple[list[tuple[str, str]], dict[str, Hit]]:
+    def passage_header(self, hit: Hit) -> str:
+        c = hit.chunk
+        if c.source_kind in ("note", "assessment"):
+            who = self.catalogue.source_title(c.source_id)
+            based = "; ".join(self.catalogue.source_title(s) for s in c.based_on)
+            return f'source="{who}" kind="{c.source_kind}" based_on="{based}"'
+        if c.source_kind == "user":
+            return f'source="{c.doc_title} (the user\'s own document)" kind="user"'
+        return f'source="{c.title}" locator="{c.locator}" kind="{c.source_kind or c.kind}"'
+
+    def messages(self, u: Understanding, ev: Evidence) -> tuple[list[Message], dict[str, Hit]]:
         labels: dict[str, Hit] = {}
         blocks = []
-        for hit in prep.evidence.hits:
+        for hit in ev.hits:
             label = label_for(hit.id, set(labels))
             labels[label] = hit
-            c = hit.chunk
-            text = plain(c.text).replace("<", "‹").replace(">", "›")
-            blocks.append(f'<passage label="{label}" source="{c.title}" locator="{c.locator}">\n{text}\n</passage>')
-        u = prep.understanding
+            text = plain(hit.chunk.text).replace("<", "‹").replace(">", "›")
+            blocks.append(f'<passage label="{label}" {self.passage_header(hit)}>\n{text}\n</passage>')
         assessment = []
         for did in u.domains:
             d = self.catalogue.domains[did]
@@ -144,25 +145,74 @@ class LLMComposer:
             question=u.standalone,
             question_type=u.qtype,
             domains=", ".join(u.domains) or "none",
-            assessment="\n".join(assessment) or "No catalogued domain: explain from the passages only.",
+            assessment="\n".join(assessment) or "No catalogued domain is asked about: give no verdict.",
             passages="\n".join(blocks),
             labels=", ".join(labels),
+            language=LANGUAGE_NAMES.get(u.language, "English"),
         )
-        return [("system", self.system.render()), ("human", user)], labels
+        return [Message("system", self.system.render()), Message("user", user)], labels
+
+    # -- calling -------------------------------------------------------------------
+    def _modes(self) -> list[OutputMode]:
+        with self._lock:
+            known = self._mode
+        return [known] if known else list(self.model.output_modes)
+
+    def _call(self, messages: list[Message], preview: Preview | None) -> str:
+        """The reply text, trying the structured-output modes strongest first."""
+        last: BackendError | None = None
+        for mode in self._modes():
+            try:
+                text = ""
+                shown = ""
+                for piece in self.model.generate(messages, schema=answer_schema(), mode=mode, stream=self.stream):
+                    text += piece
+                    shown = self._preview(text, shown, preview)
+            except OutputModeError as e:
+                last = e
+                continue
+            with self._lock:
+                self._mode = mode
+            return text
+        raise last or OutputModeError("no structured-output mode was accepted")
+
+    @staticmethod
+    def _preview(text: str, shown: str, preview: Preview | None) -> str:
+        """Pass the summary written so far to ``preview`` (partial JSON is parsed leniently)."""
+        if preview is None:
+            return shown
+        from langchain_core.utils.json import parse_partial_json
+
+        try:
+            partial = parse_partial_json(text[text.find("{") :]) if "{" in text else None
+        except (ValueError, json.JSONDecodeError):
+            return shown
+        if not isinstance(partial, dict):
+            return shown
+        now = " ".join(c.get("text", "") for c in partial.get("summary") or [] if isinstance(c, dict) and c.get("text"))
+        if now.startswith(shown) and len(now) > len(shown):
+            preview(now[len(shown) :])
+            return now
+        return shown
+
+    def compose(
+        self, u: Understanding, ev: Evidence, book: CitationBook, *, preview: Preview | None = None
+    ) -> Composed:
+        messages, labels = self.messages(u, ev)
+        reply = self._call(messages, preview)
+        try:
+            raw = ModelAnswer.model_validate_json(json_text(reply))
+        except ValidationError as e:
+            raise MalformedReplyError("the model's reply did not match the answer schema") from e
+        return self.validate(raw, u, ev, book, labels)
 
     # -- validation ----------------------------------------------------------------
     def validate(
-        self, raw: ModelAnswer, prep: Prepared, labels: dict[str, Hit], analyst: OfflineAnalyst
-    ) -> tuple[Composed | None, dict[str, Any], list[str]]:
-        """The model's claims checked against the retrieved passages, as a Composed answer."""
-        book: CitationBook = prep.book
-        stats: dict[str, Any] = {
-            "unknown_labels_removed": 0,
-            "quotes_dropped": 0,
-            "claims_dropped": 0,
-            "conditions_uncited": [],
-        }
-        notices: list[str] = []
+        self, raw: ModelAnswer, u: Understanding, ev: Evidence, book: CitationBook, labels: dict[str, Hit]
+    ) -> Composed:
+        """The model's claims checked against the retrieved passages; raises when none survive."""
+        stats: dict[str, Any] = {"unknown_labels_removed": 0, "quotes_dropped": 0, "claims_dropped": 0,
+                                 "conditions_uncited": []}  # fmt: skip
 
         def cited(claim: Claim) -> str | None:
             valid = [lab for lab in claim.labels if lab in labels]
@@ -172,119 +222,59 @@ class LLMComposer:
                 return None
             if claim.quote and not any(_norm(claim.quote) in _norm(plain(labels[lab].chunk.text)) for lab in valid):
                 stats["quotes_dropped"] += 1
+                stats["claims_dropped"] += 1
+                return None  # a quote the passage does not hold: the claim is not shown as supported
             marks = "".join(dict.fromkeys(book.cite(labels[lab].id) for lab in valid))
             return f"{' '.join(claim.text.split())} {marks}"
 
-        if not raw.supported:
-            return None, stats, notices
-        summary = [t for t in (cited(c) for c in raw.summary) if t]
+        summary = [t for t in (cited(c) for c in raw.summary) if t] if raw.supported else []
         if not summary:
-            return None, stats, notices
-        u = prep.understanding
-        out = summary[:]
-        verdict = None
-        conditions: dict[str, ConditionOut] | None = None
-        if u.domains:
-            d = self.catalogue.domains[u.domains[0]]
-            verdict = d.verdict
-            by_cond = {c.condition: c for c in raw.conditions}
-            conditions = {}
-            out += [
-                "",
-                f"**Verdict (from the catalogue): {VERDICT_WORDS[d.verdict]}.**",
-                "",
-                "#### The three conditions",
-            ]
-            for cid in CONDITIONS:
-                rating = d.conditions[cid].rating
-                got = by_cond.get(cid)
-                texts = [t for t in (cited(c) for c in (got.claims if got else [])) if t]
-                if got and got.rating != rating:
-                    notices.append(
-                        f"The model rated {CONDITION_NAMES[cid].lower()} as {got.rating}; "
-                        f"the catalogue's rating ({rating}) is shown."
-                    )
-                if texts:
-                    reasoning = " ".join(texts)
-                else:
-                    stats["conditions_uncited"].append(cid)
-                    reasoning = analyst.condition(d, cid, prep.evidence, book).reasoning
-                conditions[cid] = ConditionOut(
-                    rating=rating, reasoning=reasoning, citations=re.findall(r"\[(c\d+)\]", reasoning)
-                )
-                out.append(f"**{CONDITION_NAMES[cid]}: {RATING_WORDS[rating]}.** {reasoning}")
-            if stats["conditions_uncited"]:
-                notices.append(
-                    "The model gave no cited reasoning for "
-                    + ", ".join(CONDITION_NAMES[c].lower() for c in stats["conditions_uncited"])
-                    + "; the catalogue's reasoning is shown instead."
-                )
+            raise CompositionError("no claim of the model's reply was supported by a retrieved passage",
+                                   validation=stats)  # fmt: skip
+        if u.qtype in WIDE_TYPES or not u.domains:
+            base = self._analyst.compose(u, ev, book) if u.qtype in WIDE_TYPES else None
+            answer = "\n".join(summary) + (f"\n\n{base.answer}" if base else "")
+            composed = base or Composed(answer=answer)
+            composed.answer, composed.validation = answer, stats
+            return composed
+        return self._domain_answer(raw, u, ev, book, summary, cited, stats)
+
+    def _domain_answer(self, raw: ModelAnswer, u: Understanding, ev: Evidence, book: CitationBook,
+                       summary: list[str], cited: Any, stats: dict[str, Any]) -> Composed:  # fmt: skip
+        labels = Labels(u.language)
+        base = self._analyst.compose(u, ev, book)  # verdicts, tables and the catalogue's reasoning
+        d = self.catalogue.domains[u.domains[0]]
+        by_cond = {c.condition: c for c in raw.conditions}
+        notices = []
+        conditions: dict[str, ConditionOut] = {}
+        lines = []
+        for cid in CONDITIONS:
+            rating = d.conditions[cid].rating
+            got = by_cond.get(cid)
+            texts = [t for t in (cited(c) for c in (got.claims if got else [])) if t]
+            if got and got.rating != rating:
+                notices.append(f"The model rated {labels.condition(cid).lower()} as {got.rating}; "
+                               f"the catalogue's rating ({rating}) is shown.")  # fmt: skip
+            if texts:
+                reasoning = " ".join(texts)
+                conditions[cid] = ConditionOut(rating=rating, reasoning=reasoning,
+                                               citations=re.findall(r"\[(c\d+)\]", reasoning))  # fmt: skip
+            else:
+                stats["conditions_uncited"].append(cid)
+                conditions[cid] = (base.conditions or {})[cid]
+            lines.append(f"**{labels.condition(cid)}: {labels.rating(rating)}.** {conditions[cid].reasoning}")
+        if stats["conditions_uncited"]:
+            notices.append("The model gave no cited reasoning for "
+                           + ", ".join(labels.condition(c).lower() for c in stats["conditions_uncited"])
+                           + "; the catalogue's reasoning is shown instead.")  # fmt: skip
         left = [t for t in (cited(c) for c in raw.left_out) if t]
+        out = [*summary, "", f"**Verdict (from the catalogue): {labels.verdict(d.verdict)}.**", "",
+               f"#### {labels.heading('conditions', 'The three conditions')}", *lines]  # fmt: skip
         if left:
-            out += ["", "#### Feasible is not fair: who may be left out", *left]
+            out += ["", f"#### {labels.heading('left_out', 'Who may be left out')}", *left]
         if stats["unknown_labels_removed"]:
             notices.append(f"{stats['unknown_labels_removed']} citation(s) naming no retrieved passage were removed.")
-        return Composed(answer="\n".join(out), verdict=verdict, conditions=conditions), stats, notices
-
-    # -- asking ------------------------------------------------------------------
-    def _parse(self, content: str) -> ModelAnswer:
-        try:
-            return ModelAnswer.model_validate_json(content)
-        except ValidationError as e:
-            raise BackendError("the model's reply did not match the answer schema") from e
-
-    def _fallback(self, navigator: Navigator, question: str, history: Sequence[Turn], error: BaseException) -> Answer:
-        notice = f"The language model was not used: {reason_for(error)}. This answer comes from the offline analyst."
-        return navigator.ask(question, history, notices=[notice])
-
-    def _finish(self, navigator: Navigator, prep: Prepared, raw: ModelAnswer, labels: dict[str, Hit]) -> Answer:
-        composed, stats, notices = self.validate(raw, prep, labels, navigator.analyst)
-        if composed is None:
-            refusal = navigator.refusal(prep.question, self.name, prep.started, notices)
-            refusal.validation = stats
-            refusal.retrieved = prep.book.retrieved_ids
-            return refusal
-        notices += navigator.reading_notices(prep.understanding)
-        return navigator.finish(prep, composed, backend=self.name, notices=notices, validation=stats)
-
-    def ask(self, navigator: Navigator, question: str, history: Sequence[Turn] = ()) -> Answer:
-        prep = navigator.prepare(question, history, backend=self.name)
-        if isinstance(prep, Answer):
-            return prep
-        try:
-            messages, labels = self.messages(prep)
-            reply = self.client().invoke(messages)
-            raw = self._parse(str(reply.content))
-        except Exception as e:  # every endpoint failure means: answer offline, and say so
-            return self._fallback(navigator, question, history, e)
-        return self._finish(navigator, prep, raw, labels)
-
-    def ask_stream(self, navigator: Navigator, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
-        """Summary text as the model writes it, then the validated Answer."""
-        from langchain_core.utils.json import parse_partial_json
-
-        prep = navigator.prepare(question, history, backend=self.name)
-        if isinstance(prep, Answer):
-            yield prep
-            return
-        shown = ""
-        buffer = ""
-        try:
-            messages, labels = self.messages(prep)
-            for chunk in self.client().stream(messages):
-                buffer += str(chunk.content)
-                partial = parse_partial_json(buffer) if buffer.strip() else None
-                if isinstance(partial, dict):
-                    texts = [c.get("text", "") for c in partial.get("summary") or [] if isinstance(c, dict)]
-                    now = " ".join(t for t in texts if t)
-                    if now.startswith(shown) and len(now) > len(shown):
-                        yield now[len(shown) :]
-                        shown = now
-            raw = self._parse(buffer)
-        except Exception as e:
-            yield self._fallback(navigator, question, history, e)
-            return
-        yield self._finish(navigator, prep, raw, labels)
-
-
-__all__ = ["REFUSAL", "LLMComposer", "ModelAnswer", "label_for", "response_format"]
+        if len(u.domains) >= 2:  # comparisons keep the analyst's side-by-side table below the summary
+            out += ["", base.answer]
+        base.answer, base.conditions, base.notices, base.validation = "\n".join(out), conditions, notices, stats
+        return base

@@ -1,46 +1,43 @@
 """The answer pipeline: understand -> retrieve evidence -> compose -> validate.
 
-``Navigator.ask`` always returns an Answer whose every marker resolves to a
-retrieved passage; the LLM backend (when configured) plugs in at "compose" and
-falls back to the offline analyst on any failure.
+``Navigator`` runs one flow for every answer, streamed or not: prepare (language, router,
+evidence), compose with its composer, on a composition failure compose again with the
+fallback composer from the same evidence, then finish (every marker must resolve to a
+retrieved passage). Refusals never reach a composer.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from rag.answer.citations import CitationBook, CitationIntegrityError, check_answer
-from rag.answer.evidence import Evidence, gather
-from rag.answer.offline import Composed, OfflineAnalyst
+from rag.answer.compose import Composed, Composer, CompositionError, Preview
+from rag.answer.evidence import Evidence, Searchers, gather
+from rag.answer.excerpts import Labels
+from rag.answer.offline import OfflineAnalyst
 from rag.answer.schema import REFUSAL, Answer
-from rag.embeddings import StoredVectors
 from rag.engine import Engine
-from rag.framework import CONDITION_NAMES, VERDICT_WORDS, lower_first
+from rag.framework import lower_first
 from rag.retrieve import Mode
-from rag.understand import (
-    DomainDetector,
-    IntentClassifier,
-    Understanding,
-    clean_question,
-    looks_like_followup,
-    named_conditions,
-    without_condition_names,
-)
+from rag.understand import Turn, Understanding, clean_question, understand, without_condition_names
 
-Turn = dict[str, Any]
+ANALOGY_CANDIDATES = 3
 
 
-def turn_of(answer: Answer) -> Turn:
+def turn_of(answer: Answer) -> dict[str, Any]:
     """What a later follow-up needs to know about an earlier answer."""
     return {
         "question": answer.question,
         "standalone": answer.standalone_question or answer.question,
         "domains": answer.domains,
         "qtype": answer.question_type,
+        "language": answer.language,
     }
 
 
@@ -51,250 +48,189 @@ class Prepared:
     question: str
     understanding: Understanding
     evidence: Evidence
-    book: CitationBook
     started: float
-    retrieved_at: float  # {"question", "standalone", "domains", "qtype"} of an earlier answer
+    retrieved_at: float
 
 
-# Below these, a question without a catalogued domain is judged off-topic.
-MIN_RELEVANCE = 0.30
-INJECTION_MIN = 0.55
-TYPE_MARGIN = 0.25
-CONFIDENT_DOMAIN = 1.05  # below this, and not named outright, the answer says which domain it assumed
-KIND_TYPES = {
-    "precedent": "precedent", "case": "deepseek", "research": "research", "framework": "concept", "quotation": "concept"
-}
-KIND_WEIGHT, KIND_EVIDENCE_K = 0.2, 5
-CARD_CANDIDATES = 40
-INHERITABLE = ("feasibility", "comparison", "fairness", "precedent", "deepseek", "research", "concept")
-DEFER_TYPES = ("concept", "deepseek", "research", "precedent", "fairness")
-DEFER_DOMAIN_MIN = 1.25  # a question about the paper or a precedent keeps only a clearly named domain
-FAIRNESS_DOMAIN_MIN = 1.05
+def refusal_text(u: Understanding | None) -> str:
+    """Why the question is refused and what the Navigator can do instead, in the user's language."""
+    if u is None:
+        return REFUSAL
+    from rag.multilingual import string_table
+
+    key = f"refusals.harmful.{u.harm}" if u.qtype == "harmful" and u.harm else f"refusals.{u.qtype}"
+    try:
+        return string_table().get(u.language, key)
+    except Exception:  # a table without this key: the fixed sentence
+        return REFUSAL
 
 
 class Navigator:
     """Answers questions; build one per process (it is thread-safe for reading)."""
 
-    def __init__(self, engine: Engine, *, mode: Mode = "hybrid") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        composer: Composer | None = None,
+        fallback: Composer | None = None,
+        mode: Mode = "hybrid",
+    ) -> None:
         self.engine = engine
         self.mode: Mode = mode  # retrieval used for evidence: hybrid, or one side for baselines
-
-    @cached_property
-    def detector(self) -> DomainDetector:
-        texts = [c.embedding_content() for c in self.engine.all_chunks()]
-        return DomainDetector(self.engine.catalogue, self._stored_vectors, texts)
-
-    @cached_property
-    def intents(self) -> IntentClassifier:
-        return IntentClassifier(self._stored_vectors)
-
-    @cached_property
-    def _stored_vectors(self) -> StoredVectors:
-        return StoredVectors(self.engine.embedder, self.engine.settings.data_dir / "cache" / "vectors")
+        self._composer = composer
+        self._fallback = fallback
 
     @cached_property
     def analyst(self) -> OfflineAnalyst:
         return OfflineAnalyst(self.engine.catalogue)
 
+    @property
+    def composer(self) -> Composer:
+        return self._composer or self.analyst
+
+    @property
+    def fallback(self) -> Composer:
+        return self._fallback or self.analyst
+
     def warm(self) -> None:
-        """Load the model, the index and the catalogue vectors now rather than on the first question."""
+        """Load the models, the index and the routers now rather than on the first question."""
         self.engine.ensure_index()
-        self.detector.warm()
-        _ = self.intents.scores(self.engine.embedder.embed_query("warm up"), "warm up")
+        self.engine.train_routers()
+        self.engine.embedder.embed_query("warm up")
+        if self.engine.has_multilingual:
+            from rag.multilingual import detect_language
+
+            detect_language("warm up")
+            self.engine.multilingual.embed_query("warm up")
 
     # -- understanding -----------------------------------------------------------
-    def understand(self, question: str, history: Sequence[Turn] = ()) -> tuple[Understanding, Any, float]:
+    def language_of(self, question: str, history: Sequence[Turn]) -> str:
+        from rag.multilingual import detect_language
+
+        fallback = str(history[-1].get("language") or "en") if history else "en"
+        return detect_language(question, fallback=fallback)
+
+    def understand(self, question: str, history: Sequence[Turn] = ()) -> tuple[Understanding, Any]:
+        """The question understood, and its vector in its language's embedding space."""
         q = clean_question(question)
-        vector = self.engine.embedder.embed_query(q)
-        intents = self.intents.scores(vector, q)
-        subject = without_condition_names(q)  # domains are found in what is left
-        subject_vector = vector if subject == q else self.engine.embedder.embed_query(subject or ".")
-        scores = self.detector.score(subject, subject_vector, self._card_similarity(subject_vector))
-        best_intent = max(intents, key=lambda k: intents[k])
-        domains = self.detector.select(scores, comparison=best_intent == "comparison")
-        if len(domains) > 1:
-            domains = self.detector.mention_order(q, domains)
-        followup = looks_like_followup(q, history)
-        standalone = q
-        inherited = False
-        prev = history[-1] if history else None
-        if followup and prev:
-            prev_domains = [d for d in prev.get("domains") or [] if d in self.engine.catalogue.domains]
-            if domains:
-                if prev_domains and intents["comparison"] >= intents["feasibility"]:
-                    domains = list(dict.fromkeys([*prev_domains, *domains]))  # "how does that compare with X?"
-                names = " and ".join(self.engine.catalogue.domains[d].name for d in domains)
-                standalone = f"{q} (follow-up: could geopolitical rivals cooperate on {names}?)"
-            elif prev_domains:
-                domains, inherited = prev_domains, True
-                names = " and ".join(self.engine.catalogue.domains[d].name for d in prev_domains)
-                standalone = f"{q} (about cooperation on {names})"
-            else:
-                standalone = f"{q} (follow-up to: {prev.get('standalone') or prev.get('question')})"
-            prev_type = str(prev.get("qtype") or "feasibility")
-            if inherited and best_intent in ("off_topic", "feasibility", "comparison") and prev_type in INHERITABLE:
-                # an elliptical follow-up ("why?", "what would change that?") keeps the earlier type
-                intents = {**intents, prev_type: 1.0}
-                best_intent = prev_type
-        relevance = self._relevance(standalone, vector if standalone == q else None)
-        if not domains:
-            intents = self._with_kind_evidence(standalone, vector if standalone == q else None, intents)
-            best_intent = max(intents, key=lambda k: intents[k])
-        qtype = self._qtype(best_intent, intents, domains, relevance)
-        if qtype == "out_of_scope" and inherited and best_intent not in ("off_topic", "injection"):
-            qtype = "feasibility"  # "what would change that?" leans on the earlier answer
-        if qtype == "out_of_scope":
-            domains = []
-        if qtype in DEFER_TYPES and domains and not inherited:
-            # "what does the DeepSeek case show?" is about the case, not a domain: keep only
-            # domains the question names outright or matches strongly
-            floor = FAIRNESS_DOMAIN_MIN if qtype == "fairness" else DEFER_DOMAIN_MIN
-            strong = {s.id for s in scores if s.explicit or s.score >= floor}
-            domains = [d for d in domains if d in strong]
-        if qtype in ("feasibility", "fairness") and len(domains) >= 2:
-            qtype = "comparison"
-        u = Understanding(
-            question=q,
-            standalone=standalone,
-            qtype=qtype,
-            domains=domains,
-            domain_scores=scores,
-            intents=intents,
-            is_followup=followup and prev is not None,
-            conditions=named_conditions(q),
-        )
-        return u, (vector if standalone == q else None), relevance
-
-    def _card_similarity(self, vector: Any) -> dict[str, float]:
-        """Best cosine similarity of the question to each domain's card passages."""
-        snap = self.engine.knowledge.snapshot()
-        if snap is None:
-            return {}
-        found = self.engine.knowledge.store.query(vector, CARD_CANDIDATES, {"kind": "domain"})
-        best: dict[str, float] = {}
-        for cid, sim in found:
-            chunk = snap.by_id.get(cid)
-            if chunk is not None:
-                for did in chunk.domains:
-                    best[did] = max(best.get(did, 0.0), sim)
-        return best
-
-    def _with_kind_evidence(self, text: str, vector: Any, intents: dict[str, float]) -> dict[str, float]:
-        """What kind of document answers best is evidence of the question type.
-
-        A question whose best passages are precedents is probably about a precedent,
-        one answered by the DeepSeek case is about the case, and so on.
-        """
-        hits = self.engine.retriever.search(text, KIND_EVIDENCE_K, vector=vector)
-        if not hits:
-            return intents
-        out = dict(intents)
-        for kind, qtype in KIND_TYPES.items():
-            share = sum(1 for h in hits if h.chunk.kind == kind) / len(hits)
-            out[qtype] = out.get(qtype, 0.0) + KIND_WEIGHT * share
-        return out
-
-    def _relevance(self, text: str, vector: Any) -> float:
-        """Cosine similarity of the question to its nearest passage (curated or uploaded)."""
-        vec = vector if vector is not None else self.engine.embedder.embed_query(text)
-        best = 0.0
-        for coll in (self.engine.knowledge, self.engine.uploads):
-            if coll.snapshot() is not None:
-                found = coll.store.query(vec, 1)
-                best = max(best, found[0][1] if found else 0.0)
-        return best
-
-    @staticmethod
-    def _qtype(best: str, intents: dict[str, float], domains: list[str], relevance: float) -> str:
-        if best == "injection" and intents["injection"] >= INJECTION_MIN:
-            return "out_of_scope"
-        if len(domains) >= 2:
-            return "comparison"
-        if domains:
-            # A question naming a domain asks about its feasibility unless another type is clearly stronger.
-            base = max(intents.get("feasibility", 0.0), intents.get("comparison", 0.0))
-            if (
-                best in ("fairness", "precedent", "deepseek", "research", "concept")
-                and intents[best] >= base + TYPE_MARGIN
-            ):
-                return best
-            return "feasibility"
-        if best in ("off_topic", "injection") or relevance < MIN_RELEVANCE:
-            return "out_of_scope"
-        if best in ("feasibility", "comparison"):
-            return "unknown_domain"
-        return best
+        language = self.language_of(q, history)
+        retriever, _ = self.engine.retriever_for(language)
+        vector = retriever.embed(q)
+        router = self.engine.router_for(language)
+        route = router.route(q, language, vector=vector)
+        subject = without_condition_names(q)
+        if subject != q:  # domains are found in what is left once the conditions' names are out
+            found = router.route(subject or ".", language)
+            route = replace(route, domains=found.domains, candidates=found.candidates, clauses=found.clauses)
+        names = {d.id: d.name for d in self.engine.catalogue.domains.values()}
+        u = understand(
+            q, route, language=language, history=history, has_documents=self.engine.retriever.has("uploads"),
+            domain_names=names,
+        )  # fmt: skip
+        return u, (vector if u.standalone == q else None)
 
     # -- answering ---------------------------------------------------------------
-    def refusal(self, question: str, backend: str, started: float, notices: Sequence[str] = ()) -> Answer:
+    def refusal(self, question: str, u: Understanding | None, started: float, notices: Sequence[str] = ()) -> Answer:
         return Answer(
             question=question,
-            backend=backend,
+            backend="offline",
             out_of_scope=True,
-            answer=REFUSAL,
-            question_type="out_of_scope",
+            answer=refusal_text(u),
+            question_type=u.qtype if u else "off_topic",
+            language=u.language if u else "en",
             notices=list(notices),
             suggestions=self.suggestions(None),
-            timings_ms={"retrieve": 0.0, "generate": 0.0, "total": (time.perf_counter() - started) * 1000},
+            timings_ms={"retrieve": 0.0, "generate": 0.0, "total": round((time.perf_counter() - started) * 1000, 2)},
         )
 
-    def prepare(
-        self, question: str, history: Sequence[Turn] = (), *, backend: str = "offline", notices: Sequence[str] = ()
-    ) -> Prepared | Answer:
+    def prepare(self, question: str, history: Sequence[Turn] = ()) -> Prepared | Answer:
         """Understanding and evidence for a question, or the refusal when there is none."""
         started = time.perf_counter()
         if not clean_question(question):
-            return self.refusal(question, backend, started, notices)
+            return self.refusal(question, None, started)
         self.engine.ensure_index()
-        u, vector, _ = self.understand(question, history)
-        if u.qtype == "out_of_scope":
-            return self.refusal(question, backend, started, notices)
-        ev = gather(
-            self.engine.retriever,
-            self.engine.catalogue,
-            u.standalone,
-            vector,
-            qtype=u.qtype,
-            domains=u.domains,
+        u, vector = self.understand(question, history)
+        if u.refused:
+            return self.refusal(question, u, started)
+        question_retriever, question_mode = self.engine.retriever_for(u.language)
+        if u.standalone != u.question:
+            vector = question_retriever.embed(u.standalone)
+        searchers = Searchers(
+            english=self.engine.retriever,
+            question=question_retriever,
             mode=self.mode,
-            nearest=[d.id for d in u.domain_scores[:3]] if u.qtype == "unknown_domain" else (),
-            conditions=u.conditions,
+            question_mode=question_mode if self.mode == "hybrid" else self.mode,
         )
+        nearest = [d for d, _ in u.route.candidates[:ANALOGY_CANDIDATES]] if u.qtype == "apply_framework" else ()
+        ev = gather(searchers, self.engine.catalogue, u, vector, nearest=nearest)
         if not ev.hits:
-            return self.refusal(question, backend, started, notices)
-        return Prepared(question, u, ev, CitationBook(ev.hits), started, time.perf_counter())
+            return self.refusal(question, None, started)
+        return Prepared(question, u, ev, started, time.perf_counter())
+
+    def _compose(self, prep: Prepared, preview: Preview | None) -> tuple[Composed, CitationBook, str, list[str]]:
+        """The composer's answer, or the fallback's from the same evidence when it fails."""
+        u, ev = prep.understanding, prep.evidence
+        book = CitationBook(ev.hits)
+        try:
+            return self.composer.compose(u, ev, book, preview=preview), book, self.composer.name, []
+        except CompositionError as e:
+            notice = (
+                f"The language model's answer could not be used: {e.reason}. "
+                "This answer comes from the offline analyst."
+            )
+            validation = e.validation
+        except Exception as e:
+            if self.composer is self.fallback:
+                raise
+            from rag.answer.llm import reason_for
+
+            notice = f"The language model was not used: {reason_for(e)}. This answer comes from the offline analyst."
+            validation = {}
+        book = CitationBook(ev.hits)  # nothing the failed composer cited carries over
+        composed = self.fallback.compose(u, ev, book)
+        composed.validation = {**validation, **composed.validation}
+        return composed, book, self.fallback.name, [notice]
+
+    def answer(self, question: str, history: Sequence[Turn] = (), *, preview: Preview | None = None) -> Answer:
+        """The whole flow, once: prepare, compose (falling back if needed), finish."""
+        prep = self.prepare(question, history)
+        if isinstance(prep, Answer):
+            return prep
+        composed, book, backend, notices = self._compose(prep, preview)
+        return self.finish(prep, composed, book, backend=backend, notices=notices)
 
     def finish(
-        self,
-        prep: Prepared,
-        composed: Composed,
-        *,
-        backend: str = "offline",
-        notices: Sequence[str] = (),
-        validation: dict[str, Any] | None = None,
+        self, prep: Prepared, composed: Composed, book: CitationBook, *, backend: str, notices: Sequence[str] = ()
     ) -> Answer:
         """The validated Answer; raises CitationIntegrityError on any unresolved marker."""
-        book, u = prep.book, prep.understanding
+        u = prep.understanding
         if not book.citations():
-            return self.refusal(prep.question, backend, prep.started, notices)
+            return self.refusal(prep.question, None, prep.started, notices)
+        from rag.multilingual import string_table
+
+        language_notice = string_table().notice(u.language) if backend == "offline" else None
         done = time.perf_counter()
         answer = Answer(
             question=prep.question,
             backend=backend,
             out_of_scope=False,
-            domains=u.domains,
+            domains=composed.domains if composed.domains is not None else u.domains,
             verdict=composed.verdict,
             conditions=composed.conditions,  # type: ignore[arg-type]
             answer=composed.answer,
-            citations=book.citations(),
+            citations=book.citations(self.engine.catalogue),
             retrieved=book.retrieved_ids,
             question_type=u.qtype,
             standalone_question=u.standalone if u.is_followup else None,
             comparison=composed.comparison,
+            overview=composed.overview,
+            analogies=composed.analogies,
             unknown_domain=composed.unknown_domain,
             suggestions=self.suggestions(u),
-            notices=list(notices),
-            validation=validation or {},
+            notices=[*([language_notice] if language_notice else []), *notices, *composed.notices],
+            validation=composed.validation,
+            language=u.language,
             timings_ms={
                 "retrieve": round((prep.retrieved_at - prep.started) * 1000, 2),
                 "generate": round((done - prep.retrieved_at) * 1000, 2),
@@ -306,37 +242,48 @@ class Navigator:
             raise CitationIntegrityError("; ".join(problems))
         return answer
 
-    def ask(self, question: str, history: Sequence[Turn] = (), *, notices: Sequence[str] = ()) -> Answer:
-        """The offline analyst's answer."""
-        prep = self.prepare(question, history, notices=notices)
-        if isinstance(prep, Answer):
-            return prep
-        composed = self.analyst.compose(prep.understanding, prep.evidence, prep.book)
-        return self.finish(prep, composed, notices=[*notices, *self.reading_notices(prep.understanding)])
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """The answer to one question (with the conversation so far)."""
+        return self.answer(question, history)
 
-    def reading_notices(self, u: Understanding) -> list[str]:
-        """Say so when the question was matched to a domain on weak evidence."""
-        if not u.domains or u.is_followup:
-            return []
-        top = next((s for s in u.domain_scores if s.id == u.domains[0]), None)
-        if top is None or top.explicit or top.score >= CONFIDENT_DOMAIN:
-            return []
-        name = self.engine.catalogue.domains[top.id].name
-        return [f"Your question names no catalogued area; I read it as about {lower_first(name)}, the closest one. "
-                "If you meant something else, the catalogue may not assess it."]
+    def ask_stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the final validated Answer (last item)."""
+        pieces: queue.Queue[object] = queue.Queue()
+        result: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                result["answer"] = self.answer(question, history, preview=pieces.put)
+            except BaseException as e:
+                result["error"] = e
+            finally:
+                pieces.put(_DONE)
+
+        threading.Thread(target=run, name="navigator-answer", daemon=True).start()
+        streamed = False
+        while (item := pieces.get()) is not _DONE:
+            streamed = True
+            yield str(item)
+        if "error" in result:
+            raise result["error"]  # type: ignore[misc]
+        answer = result["answer"]
+        assert isinstance(answer, Answer)
+        if not streamed:  # the offline analyst is instant: show its text in lines
+            yield from answer.answer.splitlines(keepends=True)
+        yield answer
 
     # -- suggestions ---------------------------------------------------------------
     def suggestions(self, u: Understanding | None) -> list[str]:
         """Two or three next questions the knowledge base can answer."""
         cat = self.engine.catalogue
         if u is None or not u.domains:
-            ranked = [s.id for s in (u.domain_scores if u else [])][:2] or list(cat.domains)[:2]
+            ranked = [d for d, _ in (u.route.candidates if u else [])][:2] or list(cat.domains)[:2]
             out = [f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in ranked if d in cat.domains]
-            out.append("What are the conditions for feasible cooperation?")
+            out.append("Which areas are most promising for cooperation between rivals?")
             return out[:3]
         d = cat.domains[u.domains[0]]
         opposite = next(
-            (s.id for s in u.domain_scores if s.id not in u.domains and cat.domains[s.id].verdict != d.verdict),
+            (did for did, _ in u.route.candidates if did not in u.domains and cat.domains[did].verdict != d.verdict),
             None,
         )
         out = []
@@ -345,14 +292,11 @@ class Navigator:
         weakest = min(
             d.conditions, key=lambda c: ["not_met", "unknown", "partial", "met"].index(d.conditions[c].rating)
         )
-        out.append(f"What does {CONDITION_NAMES[weakest].lower()} mean in the framework?")
+        out.append(f"What does {Labels().condition(weakest).lower()} mean in the framework?")
         out.append(
-            "Is feasible cooperation always fair?"
-            if d.verdict == "feasible"
-            else f"Where is cooperation {VERDICT_WORDS['feasible']} instead?"
+            "Is feasible cooperation always fair?" if d.verdict == "feasible" else "Where should rivals start instead?"
         )
         return out[:3]
 
-    def stream_answer(self, answer: Answer) -> Iterator[str]:
-        """The answer text in pieces (the offline analyst is instant; the UI streams anyway)."""
-        yield from answer.answer.splitlines(keepends=True)
+
+_DONE = object()

@@ -29,6 +29,9 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rag.eval import trust
+from rag.eval.trust import CitationView
+
 NONE_LABEL = "none"  # how a missing verdict is named in the confusion table
 
 
@@ -43,6 +46,7 @@ class Labels:
     sources: tuple[str, ...] = ()
     out_of_scope: bool = False
     qtype: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ class Observed:
     citation_problems: tuple[str, ...] = ()
     latency_ms: float | None = None
     error: str | None = None  # the answer raised instead of answering
+    language: str | None = None
+    citations: tuple[CitationView, ...] = ()
+    # condition id -> kinds of the passages its paragraph cites (verdict answers and new areas)
+    condition_kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    unknown_domain: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,26 @@ def scope_ok(s: Sample) -> bool:
     return s.observed.out_of_scope == s.labels.out_of_scope
 
 
+def language_ok(s: Sample) -> bool | None:
+    if s.labels.language is None:
+        return None
+    return not s.observed.error and s.observed.language == s.labels.language
+
+
+def borrowed(s: Sample) -> bool | None:
+    """A question about an area the catalogue does not assess, answered with a verdict or a domain."""
+    if s.labels.qtype != "apply_framework":
+        return None
+    return bool(s.observed.error) or s.observed.verdict is not None or bool(s.observed.domains)
+
+
+def new_area_ok(s: Sample) -> bool | None:
+    """A new area's answer applies all three conditions, each with evidence, and borrows no verdict."""
+    if s.labels.qtype != "apply_framework":
+        return None
+    return not borrowed(s) and trust.applies_all_conditions(dict(s.observed.condition_kinds))
+
+
 def type_ok(s: Sample) -> bool | None:
     if s.labels.qtype is None:
         return None
@@ -157,6 +186,9 @@ def checks(s: Sample) -> dict[str, bool | None]:
         "scope": scope_ok(s),
         "type": type_ok(s),
         "retrieval_at_5": None if (r := recall_at_k(s, 5)) is None else r == 1.0,
+        "language": language_ok(s),
+        "no_borrowed_verdict": None if (b := borrowed(s)) is None else not b,
+        "honest_citations": None if not s.observed.citations else all(c.honest for c in s.observed.citations),
         "answered": not s.observed.error,
     }
 
@@ -223,6 +255,32 @@ def mrr(samples: Sequence[Sample]) -> float | None:
     return mean(reciprocal_rank(s) for s in samples)
 
 
+def honest_attribution(samples: Sequence[Sample]) -> float | None:
+    return trust.honest_rate([c for s in samples for c in s.observed.citations])
+
+
+def condition_evidence(samples: Sequence[Sample]) -> float | None:
+    return trust.condition_evidence_rate(
+        [kinds for s in samples if s.observed.verdict for kinds in s.observed.condition_kinds.values()]
+    )
+
+
+def _refusals(samples: Sequence[Sample]) -> tuple[float | None, float | None]:
+    return trust.precision_recall([(refused(s), s.labels.out_of_scope) for s in samples])
+
+
+def borrowed_verdict_rate(samples: Sequence[Sample]) -> float | None:
+    return rate(borrowed(s) for s in samples)
+
+
+def new_area_conditions(samples: Sequence[Sample]) -> float | None:
+    return rate(new_area_ok(s) for s in samples)
+
+
+def language_accuracy(samples: Sequence[Sample]) -> float | None:
+    return rate(language_ok(s) for s in samples)
+
+
 def latencies(samples: Sequence[Sample]) -> list[float]:
     return [s.observed.latency_ms for s in samples if s.observed.latency_ms is not None and not s.observed.error]
 
@@ -238,6 +296,13 @@ METRICS: dict[str, Callable[[Sequence[Sample]], float | None]] = {
     "type_accuracy": type_accuracy,
     "recall_at_5": mean_recall_at_k,
     "mrr": mrr,
+    "honest_attribution": honest_attribution,
+    "condition_evidence": condition_evidence,
+    "refusal_precision": lambda ss: _refusals(ss)[0],
+    "refusal_recall": lambda ss: _refusals(ss)[1],
+    "borrowed_verdict_rate": borrowed_verdict_rate,
+    "new_area_conditions": new_area_conditions,
+    "language_accuracy": language_accuracy,
     "latency_ms_p50": lambda ss: percentile(latencies(ss), 50),
     "latency_ms_p95": lambda ss: percentile(latencies(ss), 95),
 }
@@ -257,6 +322,13 @@ def support(samples: Sequence[Sample]) -> dict[str, int]:
         "type_accuracy": sum(s.labels.qtype is not None for s in samples),
         "recall_at_5": sum(bool(s.labels.sources) for s in samples),
         "mrr": sum(bool(s.labels.sources) for s in samples),
+        "honest_attribution": sum(len(s.observed.citations) for s in samples),
+        "condition_evidence": sum(len(s.observed.condition_kinds) for s in samples if s.observed.verdict),
+        "refusal_precision": sum(refused(s) for s in samples),
+        "refusal_recall": sum(s.labels.out_of_scope for s in samples),
+        "borrowed_verdict_rate": sum(borrowed(s) is not None for s in samples),
+        "new_area_conditions": sum(new_area_ok(s) is not None for s in samples),
+        "language_accuracy": sum(language_ok(s) is not None for s in samples),
         "latency_ms_p50": len(latencies(samples)),
         "latency_ms_p95": len(latencies(samples)),
     }
@@ -285,6 +357,10 @@ def by_domain(s: Sample) -> tuple[str, ...]:
     return s.labels.domains
 
 
+def by_language(s: Sample) -> tuple[str, ...]:
+    return (s.labels.language or s.observed.language or "en",)
+
+
 def by_type(s: Sample) -> tuple[str, ...]:
     return (s.labels.qtype or ("out_of_scope" if s.labels.out_of_scope else "unlabelled"),)
 
@@ -309,9 +385,14 @@ GATE_MIN: dict[str, float] = {
     "domain_accuracy": 0.95,
     "verdict_accuracy": 0.95,
     "citation_validity": 1.0,
-    "out_of_scope_accuracy": 0.9,
+    "out_of_scope_accuracy": 0.93,
+    "honest_attribution": 0.99,
+    "condition_evidence": 0.95,
 }
-GATE_MAX: dict[str, float] = {"false_refusal_rate": 0.03}
+GATE_MAX: dict[str, float] = {"false_refusal_rate": 0.02}
+# Gates that apply only when the question set has questions of their kind.
+GATE_MIN_IF_LABELLED: dict[str, float] = {"new_area_conditions": 0.9}
+GATE_MAX_IF_LABELLED: dict[str, float] = {"borrowed_verdict_rate": 0.1}
 
 
 def gate(
@@ -336,6 +417,14 @@ def gate(
         if not isinstance(value, int | float):
             failures.append(f"{name} cannot be scored (no question labelled for it); gate needs <= {ceiling}")
         elif value > ceiling:
+            failures.append(f"{name} {value:.3f} is above {ceiling}")
+    for name, floor in GATE_MIN_IF_LABELLED.items():
+        value = metrics.get(name)
+        if isinstance(value, int | float) and value < floor:
+            failures.append(f"{name} {value:.3f} is below {floor}")
+    for name, ceiling in GATE_MAX_IF_LABELLED.items():
+        value = metrics.get(name)
+        if isinstance(value, int | float) and value > ceiling:
             failures.append(f"{name} {value:.3f} is above {ceiling}")
     errors = metrics.get("errors")
     if isinstance(errors, int) and errors > 0:

@@ -59,8 +59,12 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("latency_ms_p95", "latency p95 (ms)"),
 )
 GROUP_COLUMNS: dict[str, str] = {
-    "domain_accuracy": "domains", "verdict_accuracy": "verdict", "condition_accuracy": "conditions",
-    "source_recall": "sources", "type_accuracy": "type", "false_refusal_rate": "refused",
+    "domain_accuracy": "domains",
+    "verdict_accuracy": "verdict",
+    "condition_accuracy": "conditions",
+    "source_recall": "sources",
+    "type_accuracy": "type",
+    "false_refusal_rate": "refused",
 }
 
 
@@ -170,14 +174,20 @@ def render(data: Mapping[str, Any], *, markdown: bool = False) -> str:
         "",
         f"{data['n']} questions from {data['questions_file']}, backend {data['backend']}, "
         f"started {data['started_at']}, {data['duration_s']:.1f} s, {data['errors']} error(s); answered by "
-        + (", ".join(f"{k} {v}" for k, v in data["answered_by"].items()) or "nothing") + ".",
+        + (", ".join(f"{k} {v}" for k, v in data["answered_by"].items()) or "nothing")
+        + ".",
         "",
     ]
     baselines: Mapping[str, Mapping[str, Any]] = data.get("baselines") or {}
     headers = ["metric", "value", "scored over", "gate", *baselines]
     rows = [
-        [label, fmt(data[key], key), str(data["support"][key]), _gate_text(key),
-         *(fmt(b.get(key), key) for b in baselines.values())]
+        [
+            label,
+            fmt(data[key], key),
+            str(data["support"][key]),
+            _gate_text(key),
+            *(fmt(b.get(key), key) for b in baselines.values()),
+        ]
         for key, label in HEADLINE
     ]
     lines += _table(headers, rows, markdown)
@@ -214,8 +224,11 @@ def write_chart(data: Mapping[str, Any], path: Path) -> Path | None:
         return None
     per_domain: Mapping[str, Mapping[str, Any]] = data["per_domain"]
     names = list(per_domain)
-    lat = [q["answer"]["timings_ms"]["total"] for q in data["questions"]
-           if q["answer"] and "total" in q["answer"]["timings_ms"]]
+    lat = [
+        q["answer"]["timings_ms"]["total"]
+        for q in data["questions"]
+        if q["answer"] and "total" in q["answer"]["timings_ms"]
+    ]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, max(4.0, 0.35 * len(names) + 1.5)))
     ys = range(len(names))
     for offset, key, label in ((-0.2, "domain_accuracy", "domain"), (0.2, "verdict_accuracy", "verdict")):
@@ -233,8 +246,10 @@ def write_chart(data: Mapping[str, Any], path: Path) -> Path | None:
         right.hist(lat, bins=min(30, max(5, len(lat) // 2)))
     else:
         right.text(0.5, 0.5, "no latencies", ha="center")
-    right.set_title(f"answer latency (ms), p50 {fmt(data['latency_ms_p50'], 'latency')}, "
-                    f"p95 {fmt(data['latency_ms_p95'], 'latency')}")
+    right.set_title(
+        f"answer latency (ms), p50 {fmt(data['latency_ms_p50'], 'latency')}, "
+        f"p95 {fmt(data['latency_ms_p95'], 'latency')}"
+    )
     right.set_xlabel("ms")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -268,7 +283,9 @@ def write_reports(data: Mapping[str, Any], out_dir: Path, *, now: datetime | Non
     if chart:
         _write(latest_chart, chart.read_bytes())
         written += [chart, latest_chart]
-    _write(out_dir / "latest.json", json.dumps({**full, "chart": latest_chart.name if chart else None},
-                                               ensure_ascii=False, indent=2) + "\n")
+    _write(
+        out_dir / "latest.json",
+        json.dumps({**full, "chart": latest_chart.name if chart else None}, ensure_ascii=False, indent=2) + "\n",
+    )
     _write(out_dir / "latest.md", md.replace(f"({chart.name})", "(latest.png)") if chart else md)
     return [*written, out_dir / "latest.json", out_dir / "latest.md"]

@@ -8,7 +8,8 @@ earlier question, asked first and passed as history).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from rag.answer.pipeline import Navigator, turn_of
 from rag.answer.schema import Answer, QuestionType
 from rag.errors import RagError, UsageError
 from rag.eval import metrics
+from rag.eval.trust import CitationView
 from rag.framework import ConditionId, Rating, Verdict
 from rag.retrieve import Mode
 from rag.service import Service
@@ -49,6 +51,8 @@ class Case(BaseModel):
     out_of_scope: bool = False
     qtype: str | None = Field(default=None, alias="type")
     follow_up_of: str | None = None
+    language: str | None = None
+    documents: list[str] = Field(default_factory=list)  # files uploaded before asking (paths as in the file)
 
     @field_validator("qtype")
     @classmethod
@@ -66,6 +70,7 @@ class Case(BaseModel):
             sources=tuple(self.sources),
             out_of_scope=self.out_of_scope,
             qtype=self.qtype,
+            language=self.language,
         )
 
 
@@ -160,8 +165,16 @@ class Outcome:
     history: tuple[str, ...] = ()  # ids of the earlier questions passed as history
 
 
+CaseContext = Callable[[Case], AbstractContextManager[None]]  # set up (and tear down) what a case needs
+
+
 def ask_all(
-    cases: Sequence[Case], ask: AskFn, *, pool: Sequence[Case] = (), tick: Tick | None = None
+    cases: Sequence[Case],
+    ask: AskFn,
+    *,
+    pool: Sequence[Case] = (),
+    tick: Tick | None = None,
+    context: CaseContext | None = None,
 ) -> dict[str, Outcome]:
     """Ask every case once; a follow-up's ancestors are asked first and passed as history.
 
@@ -184,7 +197,8 @@ def ask_all(
             history = chains[case.follow_up_of]
             chain = (*done[case.follow_up_of].history, case.follow_up_of)
         try:
-            outcome = Outcome(answer=ask(case.question, list(history)), history=chain)
+            with context(case) if context is not None else nullcontext():
+                outcome = Outcome(answer=ask(case.question, list(history)), history=chain)
         except RagError as e:
             outcome = Outcome(answer=None, error=f"{type(e).__name__}: {e}", history=chain)
         done[case.id] = outcome
@@ -204,6 +218,7 @@ def observe(outcome: Outcome, source_of: SourceOf) -> metrics.Observed:
     a = outcome.answer
     if a is None:
         return metrics.Observed(error=outcome.error or "no answer")
+    kinds = {c.id: c.source_kind for c in a.citations}
     return metrics.Observed(
         domains=tuple(a.domains),
         verdict=a.verdict,
@@ -214,6 +229,12 @@ def observe(outcome: Outcome, source_of: SourceOf) -> metrics.Observed:
         qtype=a.question_type,
         citation_problems=tuple(check_answer(a)),
         latency_ms=a.timings_ms.get("total"),
+        language=a.language,
+        citations=tuple(CitationView.of(c) for c in a.citations),
+        condition_kinds={
+            cid: tuple(kinds.get(m, "") for m in cond.citations) for cid, cond in (a.conditions or {}).items()
+        },
+        unknown_domain=a.unknown_domain,
     )
 
 
@@ -252,15 +273,45 @@ def run_cases(
     label: str,
     pool: Sequence[Case] = (),
     tick: Tick | None = None,
+    context: CaseContext | None = None,
 ) -> RunResult:
     """Ask and score every case."""
     started = time.perf_counter()
-    outcomes = ask_all(cases, ask, pool=pool, tick=tick)
+    outcomes = ask_all(cases, ask, pool=pool, tick=tick, context=context)
     results = [
-        QuestionResult(c, outcomes[c.id], metrics.Sample(c.labels(), observe(outcomes[c.id], source_of)))
-        for c in cases
+        QuestionResult(c, outcomes[c.id], metrics.Sample(c.labels(), observe(outcomes[c.id], source_of))) for c in cases
     ]
     return RunResult(label=label, results=results, seconds=time.perf_counter() - started)
+
+
+def find_document(base: Path, name: str) -> Path:
+    """A case's document: ``name`` under the question file's folder, or under one of its ``*documents`` folders."""
+    candidates = [base / name, *(d / name for d in sorted(base.glob("*documents")) if d.is_dir())]
+    found = next((p for p in candidates if p.is_file()), None)
+    if found is None:
+        raise UsageError(f"document {name!r} not found beside the question file ({base})")
+    return found
+
+
+def documents_context(engine: Any, base: Path) -> CaseContext:
+    """Upload a case's documents before it is asked and remove them after, so no other case sees them."""
+    from rag.uploads import add_documents, remove_upload
+
+    @contextmanager
+    def context(case: Case) -> Iterator[None]:
+        if not case.documents:
+            yield
+            return
+        files = [(Path(n).name, find_document(base, n).read_bytes()) for n in case.documents]
+        results = add_documents(engine, files)
+        try:
+            yield
+        finally:
+            for r in results:
+                if r.key:
+                    remove_upload(engine, r.key)
+
+    return context
 
 
 def source_lookup(engine: Any) -> SourceOf:
@@ -315,9 +366,12 @@ def evaluate(
     source_of = source_lookup(engine)
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    base = Path(questions_file).parent if questions_file else SHIPPED_QUESTIONS.parent
+    context = documents_context(engine, base)
+
     def run(label: str, ask: AskFn) -> RunResult:
         tick = progress(f"eval {label}", len(cases)) if progress else None
-        return run_cases(cases, ask, source_of, label=label, pool=pool, tick=tick)
+        return run_cases(cases, ask, source_of, label=label, pool=pool, tick=tick, context=context)
 
     backend = service.backend
     service.navigator.warm()  # latency is measured warm: models and catalogue vectors loaded first

@@ -33,6 +33,7 @@ class Reply:
     delay: float = 0.0  # seconds before answering
     cut_stream_after: int | None = None  # close a streamed reply after this many chunks
     raw_body: str | None = None  # send this body as-is (malformed JSON tests)
+    error: str | None = None  # the error message of a non-200 reply
 
 
 @dataclass
@@ -89,9 +90,9 @@ class FakeOpenAI:
                 if not self.path.rstrip("/").endswith("chat/completions"):
                     return self._send(404, {"error": {"message": "not found"}})
                 if reply.status != 200:
+                    message = reply.error or f"scripted {reply.status}"
                     return self._send(
-                        reply.status,
-                        {"error": {"message": f"scripted {reply.status}", "type": "scripted", "code": reply.status}},
+                        reply.status, {"error": {"message": message, "type": "scripted", "code": reply.status}}
                     )
                 if reply.raw_body is not None:
                     return self._send(200, None, raw=reply.raw_body)
@@ -171,7 +172,7 @@ class FakeOpenAI:
         return list(self._state.requests)
 
     def enqueue(self, **reply: Any) -> None:
-        """Script the next reply: status, content, delay, cut_stream_after, raw_body."""
+        """Script the next reply: status, content, delay, cut_stream_after, raw_body, error."""
         self._state.queue.append(Reply(**reply))
 
     def start(self) -> FakeOpenAI:

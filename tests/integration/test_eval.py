@@ -43,12 +43,36 @@ SMALL = """
 """
 
 REQUIRED = {
-    "n", "domain_accuracy", "verdict_accuracy", "condition_accuracy", "source_recall", "citation_validity",
-    "out_of_scope_accuracy", "false_refusal_rate", "latency_ms_p50", "latency_ms_p95", "questions",
-    "type_accuracy", "recall_at_5", "mrr", "per_domain", "per_type", "confusion",
+    "n",
+    "domain_accuracy",
+    "verdict_accuracy",
+    "condition_accuracy",
+    "source_recall",
+    "citation_validity",
+    "out_of_scope_accuracy",
+    "false_refusal_rate",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "questions",
+    "type_accuracy",
+    "recall_at_5",
+    "mrr",
+    "per_domain",
+    "per_type",
+    "confusion",
 }
-RATES = ("domain_accuracy", "verdict_accuracy", "condition_accuracy", "source_recall", "citation_validity",
-         "out_of_scope_accuracy", "false_refusal_rate", "type_accuracy", "recall_at_5", "mrr")
+RATES = (
+    "domain_accuracy",
+    "verdict_accuracy",
+    "condition_accuracy",
+    "source_recall",
+    "citation_validity",
+    "out_of_scope_accuracy",
+    "false_refusal_rate",
+    "type_accuracy",
+    "recall_at_5",
+    "mrr",
+)
 
 
 def rate(values: list[Any]) -> float | None:
@@ -152,11 +176,14 @@ def test_rag_eval_prints_a_table_and_writes_reports(
         assert (out_dir / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("- id: a\n  question: x\n  colour: red\n", "unknown key 'colour'"),
-    ("- id: a\n  follow_up_of: b\n  question: x\n", "unknown question 'b'"),
-    ("- id: a\n  question: [oops\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- id: a\n  question: x\n  colour: red\n", "unknown key 'colour'"),
+        ("- id: a\n  follow_up_of: b\n  question: x\n", "unknown question 'b'"),
+        ("- id: a\n  question: [oops\n", "not valid YAML"),
+    ],
+)
 def test_rag_eval_rejects_a_bad_question_file_with_a_clear_message(
     text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from rag.answer.schema import REFUSAL, Answer
+from rag.answer.schema import Answer
 from rag.service import Service
 from rag.testing.fake_openai import FakeOpenAI
 from tests.helpers import assert_sound
@@ -56,7 +56,9 @@ def test_citation_of_an_unretrieved_passage_is_removed_and_counted(llm: Service,
     server.enqueue(content=reply(["ZZZZ"]))
     answer = llm.ask(QUESTION)
     assert_sound(answer)
-    assert answer.out_of_scope and answer.answer == REFUSAL  # nothing cited survived: refuse
+    # nothing the model cited survived: the offline analyst answers from the same evidence, and says so
+    assert not answer.out_of_scope and answer.backend == "offline" and answer.verdict == "infeasible"
+    assert any("could not be used" in n for n in answer.notices)
     assert answer.validation["unknown_labels_removed"] == 1
 
 
@@ -140,11 +142,34 @@ def test_cut_stream_falls_back(llm: Service, server: FakeOpenAI) -> None:
     assert final.backend == "offline" and final.notices
 
 
-def test_model_saying_unsupported_gives_the_fixed_refusal(llm: Service, server: FakeOpenAI) -> None:
+def test_model_saying_unsupported_never_refuses_an_answerable_question(llm: Service, server: FakeOpenAI) -> None:
     server.enqueue(content=json.dumps({"supported": False, "summary": [], "conditions": [], "left_out": []}))
     answer = llm.ask("What does the DeepSeek case show?")
     assert_sound(answer)
-    assert answer.out_of_scope and answer.answer == REFUSAL and answer.verdict is None
+    assert not answer.out_of_scope and answer.backend == "offline" and answer.citations
+    assert any("could not be used" in n for n in answer.notices)
+
+
+def test_an_endpoint_without_json_schema_is_asked_for_json_mode_then_prompt_only(
+    shipped_service: Service, server: FakeOpenAI
+) -> None:
+    """Like llama.cpp's server or an older Ollama: a 400 on response_format, then plain JSON in the prompt."""
+    settings = shipped_service.settings.with_(
+        backend="openai", openai_base_url=server.url, openai_api_key="k", llm_timeout_s=2.0
+    )
+    service = Service(settings, engine=shipped_service.engine)
+    server.enqueue(status=400, error="response_format json_schema is not supported")
+    server.enqueue(status=400, error="response_format json_object is not supported")
+    before = len(server.requests)
+    answer = service.ask(QUESTION)
+    assert_sound(answer)
+    assert answer.backend.startswith("openai:"), answer.notices
+    modes = [r["body"].get("response_format", {}).get("type", "prompt") for r in server.requests[before:]]
+    assert modes == ["json_schema", "json_object", "prompt"]
+    # the mode that worked is remembered: the next question goes straight to it
+    answer = service.ask("is incident reporting between rivals feasible?")
+    assert_sound(answer)
+    assert "response_format" not in server.requests[-1]["body"]
 
 
 def test_out_of_scope_questions_never_reach_the_model(llm: Service, server: FakeOpenAI) -> None:

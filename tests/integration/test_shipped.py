@@ -27,9 +27,13 @@ def test_chip_export_restrictions_rank_compute_controls_first(shipped_service: S
 
 def test_rag_ask_json_compute_controls(shipped_service: Service) -> None:
     env = {**os.environ, "RAG_DATA_DIR": str(shipped_service.settings.data_dir), "RAG_BACKEND": "offline"}
-    done = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--json",
-                           "could rivals cooperate on compute controls?"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", "--json", "could rivals cooperate on compute controls?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["verdict"] == "infeasible" and answer["backend"] == "offline"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from rag.answer.schema import REFUSAL
+from rag.answer.schema import REFUSAL, REFUSED_TYPES
 from rag.service import Service
 from tests.helpers import assert_sound
 
@@ -34,14 +34,18 @@ def test_every_bad_question_gets_a_sound_answer(shipped_service: Service, name: 
     assert_sound(answer)
     assert answer.timings_ms["total"] < 30_000
     if answer.out_of_scope:
-        assert answer.answer == REFUSAL and answer.verdict is None
+        assert answer.question_type in REFUSED_TYPES and answer.answer and answer.verdict is None
     assert "<script>" not in answer.answer and "onerror" not in answer.answer
 
 
 @pytest.mark.parametrize("name", ["empty", "whitespace", "injection", "injection-fr", "binary"])
 def test_empty_binary_and_injections_are_refused(shipped_service: Service, name: str) -> None:
     answer = shipped_service.ask(BAD[name])
-    assert answer.out_of_scope and answer.answer == REFUSAL
+    assert answer.out_of_scope and answer.verdict is None and not answer.citations
+    if name in ("empty", "whitespace"):
+        assert answer.answer == REFUSAL
+    else:
+        assert answer.question_type in ("injection", "off_topic", "harmful")
 
 
 def test_injection_never_changes_a_verdict(shipped_service: Service) -> None:

@@ -11,8 +11,9 @@ from rag.service import Service
 
 
 def _rag(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_bad_files_are_reported_and_the_rest_indexed(shipped_service: Service, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from rag.engine import Engine
 from rag.service import Service
 from rag.testing.fake_openai import FakeOpenAI
 from rag.uploads import add_upload, list_uploads
-from tests.conftest import make_settings
+from tests.conftest import ROUTER_FIXTURES, make_settings
 from tests.helpers import assert_sound
 
 SECRET = "sk-test-0123456789-do-not-leak"
@@ -25,10 +25,10 @@ POISON = (
 
 
 @pytest.fixture
-def poisoned(mini_engine: Engine) -> Engine:
-    result = add_upload(mini_engine, "briefing.md", POISON.encode())
+def poisoned(real_mini_engine: Engine) -> Engine:
+    result = add_upload(real_mini_engine, "briefing.md", POISON.encode())
     assert result.status == "added", result
-    return mini_engine
+    return real_mini_engine
 
 
 def test_injection_in_an_uploaded_document_changes_nothing_offline(poisoned: Engine) -> None:
@@ -45,7 +45,9 @@ def test_injection_in_an_uploaded_document_changes_nothing_with_an_llm(poisoned:
         settings = poisoned.settings.with_(
             backend="openai", openai_base_url=server.url, openai_api_key=SECRET, llm_timeout_s=5.0
         )
-        answer = Service(settings, engine=poisoned).ask("Could rivals cooperate on chip export restrictions?")
+        answer = Service(settings, engine=poisoned).ask(
+            "According to my briefing on chips, could rivals cooperate on compute controls?"
+        )
         prompt = server.requests[-1]["body"]["messages"]
     assert_sound(answer)
     assert answer.verdict == "infeasible"  # verdicts come from the catalogue, never from the model
@@ -89,7 +91,9 @@ def test_uploads_and_feedback_survive_a_restart(poisoned: Engine) -> None:
         rating="up",
         comment="clear",
     )
-    restarted = Engine(make_settings(poisoned.settings.knowledge_dir, poisoned.settings.data_dir))
+    restarted = Engine(
+        make_settings(poisoned.settings.knowledge_dir, poisoned.settings.data_dir), router_data=ROUTER_FIXTURES
+    )
     assert [u.title for u in list_uploads(restarted)] == ["briefing.md"]
     assert any(h.collection == "uploads" for h in restarted.search("compute controls briefing", 5))
     rows = FeedbackStore(poisoned.settings.data_dir / "feedback.sqlite3").all()

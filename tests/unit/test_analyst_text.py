@@ -8,8 +8,18 @@ from rag.retrieve import Hit
 
 
 def hit(section: str, *, doc: str = "doc", kind: str = "case", facet: str = "", rank: int = 1) -> Hit:
-    chunk = Chunk(id=f"{doc}/{section}", text=f"{section}.", source_id="s", locator="p. 1", doc_id=doc,
-                  doc_title=doc, section=section, kind=kind, path=f"{doc}.md", facet=facet)
+    chunk = Chunk(
+        id=f"{doc}/{section}",
+        text=f"{section}.",
+        source_id="s",
+        locator="p. 1",
+        doc_id=doc,
+        doc_title=doc,
+        section=section,
+        kind=kind,
+        path=f"{doc}.md",
+        facet=facet,
+    )
     return Hit(chunk, 1.0 / rank)
 
 
@@ -23,16 +33,22 @@ def test_plain_keeps_decimals_and_inner_spacing() -> None:
 
 
 def test_best_sentences_keeps_the_subject_and_never_opens_on_a_dangling_reference() -> None:
-    text = ("The hotline links the two capitals. It was set up in 1963. This shows crisis channels can last. "
-            "Weather was mild that year.")
+    text = (
+        "The hotline links the two capitals. It was set up in 1963. This shows crisis channels can last. "
+        "Weather was mild that year."
+    )
     picked = best_sentences(text, "how long can crisis channels last?", n=2)
     assert picked.startswith("The hotline links the two capitals.")
     assert "crisis channels can last" in picked and "Weather" not in picked
 
 
 def test_lead_sections_of_the_best_hits_document_come_first() -> None:
-    hits = [hit("Detail A"), hit("Other doc lead", doc="other", facet="lead"), hit("Summary", facet="lead"),
-            hit("Detail B")]
+    hits = [
+        hit("Detail A"),
+        hit("Other doc lead", doc="other", facet="lead"),
+        hit("Summary", facet="lead"),
+        hit("Detail B"),
+    ]
     assert [h.chunk.section for h in lead_first(hits)] == ["Summary", "Detail A", "Other doc lead", "Detail B"]
 
 
@@ -42,10 +58,17 @@ def test_domain_cards_are_never_reordered_as_leads() -> None:
 
 
 def test_sections_titled_by_a_named_condition_come_first_in_the_order_named() -> None:
-    hits = [hit("Military AI"), hit("Condition 2: mutual vulnerability", kind="framework"),
-            hit("Domain separability", kind="domain"), hit("Condition 1: domain separability", kind="framework")]
+    hits = [
+        hit("Military AI"),
+        hit("Condition 2: mutual vulnerability", kind="framework"),
+        hit("Domain separability", kind="domain"),
+        hit("Condition 1: domain separability", kind="framework"),
+    ]
     ordered = defining_first(hits, ["domain_separability", "mutual_vulnerability"])
     assert [h.chunk.section for h in ordered] == [
-        "Condition 1: domain separability", "Condition 2: mutual vulnerability", "Military AI", "Domain separability",
+        "Condition 1: domain separability",
+        "Condition 2: mutual vulnerability",
+        "Military AI",
+        "Domain separability",
     ]
     assert defining_first(hits, []) == hits

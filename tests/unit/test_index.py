@@ -71,7 +71,9 @@ def test_search_ranks_chip_material_first(mini_engine: Engine) -> None:
     assert "compute-controls" in top.domains or top.source_id == "chips-rule"
 
 
-def test_crash_before_publishing_leaves_previous_index_usable(mini_engine: Engine, mini_knowledge: Path) -> None:
+def test_crash_before_publishing_leaves_previous_index_usable(
+    mini_engine: Engine, mini_knowledge: Path, fake_seams: dict[str, object]
+) -> None:
     before = {c.id for c in mini_engine.all_chunks()}
     path = mini_knowledge / "framework" / "mini.md"
     path.write_text(path.read_text() + "\n## New section\nA brand new passage on verification [@talk].\n")
@@ -95,8 +97,8 @@ def test_crash_before_publishing_leaves_previous_index_usable(mini_engine: Engin
     }
     with coll.locked(), pytest.raises(CrashError):
         coll.publish(files, chunks, mini_engine.embedder.embed_batch, before_switch=crash)
-    # the new vector is in Chroma, but readers still see exactly the old snapshot
-    fresh = Engine(mini_engine.settings)
+    # the new vector is in the store, but readers still see exactly the old snapshot
+    fresh = Engine(mini_engine.settings, **fake_seams)  # type: ignore[arg-type]
     assert {c.id for c in fresh.all_chunks()} == before
     hits = fresh.search("brand new passage on verification", 5)
     assert all(h.id in before for h in hits)
@@ -107,7 +109,11 @@ def test_crash_before_publishing_leaves_previous_index_usable(mini_engine: Engin
 
 
 def _hold_lock(data: str, knowledge: str, ready, release) -> None:
-    engine = Engine(make_settings(Path(knowledge), Path(data)))
+    from rag.testing import FakeEmbedder, memory_store_factory
+
+    engine = Engine(
+        make_settings(Path(knowledge), Path(data)), embedder=FakeEmbedder(), store_factory=memory_store_factory()
+    )
     with engine.knowledge.locked():
         ready.set()
         release.wait(30)

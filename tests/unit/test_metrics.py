@@ -59,8 +59,38 @@ def test_an_error_fails_every_check_that_applies_and_nothing_else() -> None:
         "scope": False,
         "type": None,
         "retrieval_at_5": False,
+        "language": None,
+        "no_borrowed_verdict": None,
+        "honest_citations": None,
         "answered": False,
     }
+
+
+def test_attribution_is_honest_when_a_passage_holds_only_its_sources_claims() -> None:
+    from rag.eval.trust import CitationView
+
+    assert CitationView("talk", "talk", (), ()).honest  # a quoted slide
+    assert CitationView("rule", "official document", (), ("rule",)).honest
+    assert not CitationView("talk", "talk", (), ("talk", "oecd")).honest  # a note shown under the talk
+    assert CitationView("note-x", "note", ("talk", "oecd"), ("note-x", "talk", "oecd")).honest
+    assert not CitationView("note-x", "note", ("talk",), ("talk", "oecd")).honest  # based_on misses a source
+    assert CitationView("upload-a", "user", (), ("whatever",)).honest
+
+
+def test_condition_evidence_counts_paragraphs_citing_more_than_the_assessment() -> None:
+    from rag.eval.trust import condition_evidence_rate
+
+    assert condition_evidence_rate([("assessment", "note"), ("assessment",), ("assessment", "talk")]) == 2 / 3
+    assert condition_evidence_rate([]) is None
+
+
+def test_a_new_area_with_a_verdict_is_a_borrowed_verdict() -> None:
+    lab = Labels(qtype="apply_framework")
+    kinds = {"a": ("talk",), "b": ("note",), "c": ("note",)}
+    assert metrics.borrowed(s(lab, verdict="infeasible", domains=("military-ai",))) is True
+    good = s(lab, condition_kinds=kinds)
+    assert metrics.borrowed(good) is False and metrics.new_area_ok(good) is True
+    assert metrics.new_area_ok(s(lab, condition_kinds={"a": ("talk",), "b": ()})) is False
 
 
 def test_recall_at_k_and_reciprocal_rank_use_source_ids_of_retrieved_chunks() -> None:
@@ -182,8 +212,10 @@ PASSING = {
     "domain_accuracy": 0.95,
     "verdict_accuracy": 1.0,
     "citation_validity": 1.0,
-    "out_of_scope_accuracy": 0.9,
-    "false_refusal_rate": 0.03,
+    "out_of_scope_accuracy": 0.93,
+    "false_refusal_rate": 0.02,
+    "honest_attribution": 0.99,
+    "condition_evidence": 0.95,
     "errors": 0,
 }
 
@@ -199,12 +231,20 @@ def test_gate_passes_at_the_thresholds() -> None:
         ("verdict_accuracy", 0.9),
         ("citation_validity", 0.99),
         ("out_of_scope_accuracy", 0.8),
-        ("false_refusal_rate", 0.04),
+        ("false_refusal_rate", 0.03),
+        ("honest_attribution", 0.98),
+        ("condition_evidence", 0.9),
+        ("borrowed_verdict_rate", 0.2),
+        ("new_area_conditions", 0.8),
     ],
 )
 def test_gate_fails_beyond_each_threshold(name: str, value: float) -> None:
     failures = metrics.gate({**PASSING, name: value})
     assert len(failures) == 1 and name in failures[0]
+
+
+def test_kind_gates_apply_only_when_the_set_has_questions_of_that_kind() -> None:
+    assert metrics.gate({**PASSING, "borrowed_verdict_rate": None, "new_area_conditions": None}) == []
 
 
 def test_gate_fails_when_a_gated_metric_cannot_be_scored_or_answers_raised() -> None:
@@ -329,6 +369,7 @@ def test_follow_ups_are_asked_after_their_parent_with_its_turn_as_history() -> N
             "standalone": cases[0].question,
             "domains": ["compute-controls"],
             "qtype": "feasibility",
+            "language": "en",
         }
     ]
     assert list(outcomes) == ["q2", "q3"] and outcomes["q2"].history == ("q1",)

@@ -1,0 +1,158 @@
+"""Answers beyond one domain: overviews of the whole catalogue, and the framework applied to an
+area the catalogue does not assess.
+
+An overview lists every catalogued domain, the talk's two lists first, grouped feasible,
+mixed and infeasible, with one cited line of reasons per condition for each group; what
+the question asks for ("where to start", "which are hopeless") decides which group leads.
+An area outside the catalogue gets no verdict: per condition, the evidence retrieved for it,
+the nearest catalogued domains as analogies only, and what would have to be known.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from rag.answer.citations import CitationBook
+from rag.answer.compose import Composed
+from rag.answer.evidence import Evidence
+from rag.answer.excerpts import RATING_ICONS, VERDICT_ICONS, Labels, best_sentences
+from rag.answer.schema import AnalogyOut, ConditionOut, DomainAssessmentOut
+from rag.framework import CONDITION_NAMES, CONDITION_QUESTIONS, CONDITION_UNKNOWNS, CONDITIONS, Catalogue, Domain
+from rag.retrieve import Hit
+from rag.understand import Understanding
+
+GROUPS = ("feasible", "mixed", "infeasible")
+LEADS = {"promising": ("feasible",), "hopeless": ("infeasible",), "survey": GROUPS}
+ORIGIN_RANK = {"talk": 0, "paper": 1, "project": 2}
+ORIGIN_WORDS = {"talk": "the talk's list", "paper": "the FAccT paper", "project": "the project's assessment"}
+ANALOGIES = 3
+
+
+def _cite(book: CitationBook, hits: list[Hit | None]) -> str:
+    return "".join(dict.fromkeys(book.cite(h.id) for h in hits if h is not None and book.can_cite(h.id)))
+
+
+def _card(ev: Evidence, did: str, facet: str) -> Hit | None:
+    return next((h for h in ev.cards.get(did, []) if h.chunk.facet == facet), None)
+
+
+def ordered(domains: list[Domain]) -> list[Domain]:
+    """The talk's areas first, then the paper's, then the project's; by name within each."""
+    return sorted(domains, key=lambda d: (ORIGIN_RANK.get(d.origin, 3), d.name.lower()))
+
+
+def _slides(ev: Evidence) -> list[Hit]:
+    return [h for h in ev.typed if h.chunk.kind == "quotation"]
+
+
+def overview_answer(u: Understanding, ev: Evidence, book: CitationBook, cat: Catalogue, labels: Labels) -> Composed:
+    """Every catalogued domain grouped by verdict, the group the question asks about first."""
+    orientation = u.orientation or "survey"
+    lead = LEADS.get(orientation, GROUPS)
+    groups = {g: ordered([d for d in cat.domains.values() if d.verdict == g]) for g in GROUPS}
+    order = [*lead, *(g for g in GROUPS if g not in lead)]
+    intro = (
+        "The talk gives two lists of example areas, where cooperation between rivals is feasible and where it "
+        f"is not {_cite(book, _slides(ev))}. The catalogue assesses {len(cat.domains)} areas in all, "
+        "condition by condition; grouped by verdict:"
+    )
+    out = [intro]
+    for g in order:
+        if not groups[g]:
+            continue
+        out += ["", f"#### {VERDICT_ICONS[g]} {labels.verdict(g).capitalize()} ({len(groups[g])})"]
+        for d in groups[g]:
+            marks = _cite(book, [_card(ev, d.id, "overview")])
+            out.append(f"- **{d.name}** ({ORIGIN_WORDS.get(d.origin, d.origin)}) {marks}".rstrip())
+        out += _reason_lines(groups[g], ev, book, labels)
+    put_forward = (
+        [d for g in lead for d in groups[g]] if orientation != "survey" else [d for g in order for d in groups[g]]
+    )
+    overview = [
+        DomainAssessmentOut(
+            domain=d.id,
+            name=d.name,
+            verdict=d.verdict,
+            origin=d.origin,
+            conditions={
+                cid: ConditionOut(rating=d.conditions[cid].rating, reasoning="", citations=[])  # type: ignore[index]
+                for cid in CONDITIONS
+            },
+        )
+        for g in order
+        for d in groups[g]
+    ]
+    return Composed(answer="\n".join(out), overview=overview, domains=[d.id for d in put_forward])
+
+
+def _reason_lines(domains: list[Domain], ev: Evidence, book: CitationBook, labels: Labels) -> list[str]:
+    """One line per condition: how the group's domains rate on it, citing two of their assessments."""
+    lines = []
+    for cid in CONDITIONS:
+        ratings = Counter(d.conditions[cid].rating for d in domains)  # type: ignore[index]
+        summary = ", ".join(f"{labels.rating(r)} in {n}" for r, n in ratings.most_common())
+        typical = ratings.most_common(1)[0][0]
+        examples = [_card(ev, d.id, cid) for d in domains if d.conditions[cid].rating == typical][:2]  # type: ignore[index]
+        lines.append(f"  - *{labels.condition(cid)}*: {summary} {_cite(book, examples)}".rstrip())
+    return lines
+
+
+def apply_framework_answer(
+    u: Understanding, ev: Evidence, book: CitationBook, cat: Catalogue, labels: Labels
+) -> Composed:
+    """No verdict for an area outside the catalogue: the evidence per condition, analogies, what to know."""
+    conditions: dict[str, ConditionOut] = {}
+    out = [
+        "**No verdict.** The catalogue does not assess this area, so the Navigator gives no verdict of its own "
+        "and borrows none from another area. Here is what the knowledge base offers on each of the three "
+        "conditions, and what would have to be known to decide.",
+        "",
+        f"#### {labels.heading('conditions', 'The three conditions')}",
+    ]
+    for cid in CONDITIONS:
+        hits = ev.per_condition.get(cid, [])
+        definition = next((h for h in hits if h.chunk.kind == "quotation"), None)
+        found = next((h for h in hits if h.chunk.kind != "quotation"), None)
+        parts = [CONDITION_QUESTIONS[cid]]
+        if definition is not None:
+            parts.append(f"The talk's definition: {slide_line(definition.chunk.text, cid)} {book.cite(definition.id)}")
+        if found is not None:
+            excerpt = best_sentences(found.chunk.text, u.standalone, 1)
+            parts.append(f"Related evidence ({found.chunk.doc_title}): {excerpt} {book.cite(found.id)}")
+        parts.append(f"To decide, one would need to know {CONDITION_UNKNOWNS[cid]}.")
+        reasoning = " ".join(parts)
+        conditions[cid] = ConditionOut(
+            rating="unknown", reasoning=reasoning, citations=re.findall(r"\[(c\d+)\]", reasoning)
+        )
+        out.append(f"**{labels.condition(cid)}: {RATING_ICONS['unknown']} {labels.rating('unknown')}.** {reasoning}")
+    analogies = _analogies(u, ev, book, cat)
+    if analogies:
+        out += ["", f"#### {labels.heading('analogies', 'Nearest assessed areas (analogies only)')}"]
+        out += [line for _, line in analogies]
+    return Composed(
+        answer="\n".join(out),
+        conditions=conditions,
+        analogies=[a for a, _ in analogies],
+        unknown_domain=True,
+    )
+
+
+def slide_line(quotation: str, cid: str) -> str:
+    """The line of a quoted slide that names the condition (the whole quotation if none does)."""
+    words = CONDITION_NAMES[cid].split()[0].lower()
+    lines = [line.strip(" “”") for line in quotation.split(" / ")]
+    line = next((x for x in lines if x.lower().startswith(words)), None)
+    return f"“{line}”" if line else quotation
+
+
+def _analogies(u: Understanding, ev: Evidence, book: CitationBook, cat: Catalogue) -> list[tuple[AnalogyOut, str]]:
+    out = []
+    for did, p in u.route.candidates[:ANALOGIES]:
+        d = cat.domains.get(did)
+        if d is None:
+            continue
+        marks = _cite(book, [_card(ev, did, "overview")])
+        line = f"- **{d.name}**: {VERDICT_ICONS[d.verdict]} {d.verdict} (an analogy, not this area's verdict) {marks}"
+        out.append((AnalogyOut(domain=did, name=d.name, verdict=d.verdict, similarity=round(p, 3)), line.rstrip()))
+    return out

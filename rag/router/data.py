@@ -1,0 +1,150 @@
+"""What the router learns from: labelled texts gathered from the catalogue and the data files.
+
+- question types: ``rag/data/intents.yaml`` and the ``type`` labels of the canned sets;
+- domains: the catalogue's names, aliases and first summary sentence (phrases), the
+  terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
+  questions of ``rag/data/domain_questions.yaml`` and of the canned sets, and questions
+  that name no catalogued area (negatives);
+- harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``.
+
+Nothing here is a rule about wording: change the files and the router learns again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rag.errors import ConfigError
+from rag.framework import Catalogue
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")
+# Question types whose questions name no catalogued area: negatives for the domain model.
+NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
+ENGLISH = "en"
+
+
+@dataclass
+class Examples:
+    """Labelled texts for one model. A label tuple may be empty (a negative example)."""
+
+    texts: list[str] = field(default_factory=list)
+    labels: list[tuple[str, ...]] = field(default_factory=list)
+
+    def add(self, text: object, *labels: str) -> None:
+        clean = " ".join(str(text).split())
+        if clean:
+            self.texts.append(clean)
+            self.labels.append(tuple(labels))
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A short text naming a domain (its name, an alias, a term) and the language it is in."""
+
+    domain: str
+    text: str
+    language: str
+
+
+@dataclass
+class TrainingData:
+    """Everything the router learns from."""
+
+    types: Examples = field(default_factory=Examples)
+    domains: Examples = field(default_factory=Examples)  # question-shaped, labelled with their domains
+    harms: Examples = field(default_factory=Examples)
+    orientations: Examples = field(default_factory=Examples)
+    phrases: list[Phrase] = field(default_factory=list)
+    summaries: dict[str, str] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for name in ("types", "domains", "harms", "orientations"):
+            ex: Examples = getattr(self, name)
+            for text, labels in zip(ex.texts, ex.labels, strict=True):
+                h.update(f"{name}\x1f{text}\x1f{','.join(labels)}\x1e".encode())
+        for p in self.phrases:
+            h.update(f"phrase\x1f{p.domain}\x1f{p.text}\x1f{p.language}\x1e".encode())
+        for did, text in sorted(self.summaries.items()):
+            h.update(f"summary\x1f{did}\x1f{text}\x1e".encode())
+        return h.hexdigest()[:24]
+
+
+def _yaml(path: Path) -> Any:
+    if not path.exists():
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"router training data {path} cannot be read: {e}") from e
+
+
+def first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+", " ".join(text.split()), maxsplit=1)[0]
+
+
+def _labelled(items: object) -> Any:
+    return items if isinstance(items, dict) else {}
+
+
+def load_training_data(
+    catalogue: Catalogue, *, data_dir: Path = DATA_DIR, question_files: Sequence[Path] | None = None
+) -> TrainingData:
+    """The router's training data, from the catalogue and the data files."""
+    td = TrainingData()
+    for label, examples in _labelled(_yaml(data_dir / "intents.yaml")).items():
+        for text in examples or []:
+            td.types.add(text, label)
+            if label in NO_DOMAIN_TYPES:
+                td.domains.add(text)
+    for label, examples in _labelled(_yaml(data_dir / "harms.yaml")).items():
+        for text in examples or []:
+            td.harms.add(text, label)
+    for label, examples in _labelled(_yaml(data_dir / "overview.yaml")).items():
+        for text in examples or []:
+            td.orientations.add(text, label)
+    for d in catalogue.domains.values():
+        td.summaries[d.id] = f"{d.name}. {first_sentence(d.summary)}"
+        for text in dict.fromkeys([d.name, *d.aliases]):
+            td.phrases.append(Phrase(d.id, text, ENGLISH))
+    for did, by_language in _labelled(_yaml(data_dir / "domain_terms.yaml")).items():
+        if did in catalogue.domains:
+            for language, words in _labelled(by_language).items():
+                for text in words or []:
+                    td.phrases.append(Phrase(did, str(text), str(language).split("-")[0]))
+    for item in _yaml(data_dir / "domain_questions.yaml") or []:
+        known = [d for d in item.get("domains") or [] if d in catalogue.domains]
+        td.domains.add(item.get("q", ""), *known)
+    files = question_files if question_files is not None else [EVAL_DIR / n for n in TRAINING_QUESTION_FILES]
+    for path in files:
+        for q in _yaml(path) or []:
+            _add_question(td, q, catalogue)
+    return td
+
+
+def _add_question(td: TrainingData, q: dict[str, Any], catalogue: Catalogue) -> None:
+    """A labelled canned question: its type, and its domains when it asks about them."""
+    text, qtype = q.get("question", ""), q.get("type")
+    if qtype:
+        td.types.add(text, qtype)
+    if q.get("follow_up_of"):
+        return  # its domains come from the conversation, not from its own words
+    known = [d for d in q.get("domains") or [] if d in catalogue.domains]
+    if qtype == "overview":
+        return  # an overview's labels are the areas its answer must name, not areas it asks about
+    if known:
+        td.domains.add(text, *known)
+    elif qtype in NO_DOMAIN_TYPES:
+        td.domains.add(text)

@@ -1,0 +1,136 @@
+"""Fitted linear models as plain arrays: fitting with scikit-learn, inference with numpy.
+
+Regularisation is chosen by cross-validated log loss (``LogisticRegressionCV``), so the
+probabilities are calibrated on folds held apart from the fit. The weights are saved as
+``.npz`` arrays (never pickles), so a stored router is data, not code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CS = (1.0, 10.0, 100.0)  # regularisation strengths tried by cross-validation
+FOLDS = 3
+
+
+@dataclass
+class LinearModel:
+    """Logistic regression weights: a softmax over ``classes`` or, when ``binary``, one sigmoid."""
+
+    classes: list[str]
+    coef: np.ndarray  # (classes, features); one row when binary
+    intercept: np.ndarray
+    binary: bool = False
+    c: float = 1.0  # the regularisation strength cross-validation chose
+
+    def logits(self, x: Any) -> np.ndarray:
+        return np.asarray(x @ self.coef.T, dtype=np.float64) + self.intercept
+
+    def proba(self, x: Any) -> np.ndarray:
+        """Rows of class probabilities (binary: the probability of the positive class, one column)."""
+        z = self.logits(x)
+        if self.binary:
+            return 1.0 / (1.0 + np.exp(-z))
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        return {f"{name}.coef": self.coef, f"{name}.intercept": np.asarray(self.intercept, dtype=np.float64)}
+
+    def meta(self) -> dict[str, Any]:
+        return {"classes": self.classes, "binary": self.binary, "c": self.c}
+
+    @classmethod
+    def from_arrays(cls, name: str, meta: dict[str, Any], z: Any) -> LinearModel:
+        return cls(meta["classes"], z[f"{name}.coef"], z[f"{name}.intercept"], bool(meta["binary"]), meta["c"])
+
+
+def _quiet() -> Any:
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("ignore")  # convergence and API-transition notices say nothing about the fit
+    return ctx
+
+
+def fit_softmax(x: Any, y: Sequence[str], *, cs: Sequence[float] = CS) -> LinearModel:
+    """Multinomial logistic regression, strength chosen by cross-validated log loss."""
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+
+    labels = list(y)
+    smallest = min(labels.count(c) for c in set(labels))
+    ctx = _quiet()
+    try:
+        if smallest >= FOLDS and len(cs) > 1:
+            model: Any = LogisticRegressionCV(
+                Cs=list(cs), cv=FOLDS, scoring="neg_log_loss", max_iter=300, tol=1e-3, n_jobs=2
+            )
+        else:  # too few examples of a class to cross-validate: the middle strength
+            model = LogisticRegression(C=float(sorted(cs)[len(cs) // 2]), max_iter=1000)
+        model.fit(x, labels)
+    finally:
+        ctx.__exit__(None, None, None)
+    c = float(np.ravel(model.C_)[0]) if hasattr(model, "C_") else float(model.C)
+    return LinearModel(list(map(str, model.classes_)), model.coef_.astype(np.float32), model.intercept_, c=c)
+
+
+def fit_binary(x: Any, y: Sequence[int], *, cs: Sequence[float] = CS) -> LinearModel:
+    """Binary logistic regression, strength chosen by cross-validated log loss."""
+    from sklearn.linear_model import LogisticRegressionCV
+
+    ctx = _quiet()
+    try:
+        model = LogisticRegressionCV(Cs=list(cs), cv=FOLDS, scoring="neg_log_loss", max_iter=2000, n_jobs=2)
+        model.fit(x, np.asarray(y, dtype=int))
+    finally:
+        ctx.__exit__(None, None, None)
+    c = float(np.ravel(model.C_)[0])
+    return LinearModel(["yes"], model.coef_.astype(np.float32), model.intercept_, binary=True, c=c)
+
+
+def out_of_fold(x: Any, y: Sequence[str], c: float, folds: int = FOLDS, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """Each row's class probabilities from a model fitted without that row (stacking without leakage)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(list(y))
+    classes = sorted(set(labels.tolist()))
+    out = np.zeros((len(labels), len(classes)))
+    ctx = _quiet()
+    try:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        for train, test in splitter.split(np.zeros(len(labels)), labels):
+            model = LogisticRegression(C=c, max_iter=1000).fit(x[train], labels[train])
+            cols = [classes.index(str(k)) for k in model.classes_]
+            out[np.ix_(test, cols)] = model.predict_proba(x[test])
+    finally:
+        ctx.__exit__(None, None, None)
+    return classes, out
+
+
+def save(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with tmp.open("wb") as f:
+        np.savez(f, __meta__=blob, **arrays)
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+    """The metadata and arrays of a saved file, or None when it is absent or unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["__meta__"]).decode())
+            return meta, {k: z[k] for k in z.files if k != "__meta__"}
+    except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        return None

@@ -1,0 +1,276 @@
+"""The question router: question type, domains, harm category and overview orientation, learned.
+
+One router per embedder (MiniLM for English, the multilingual encoder for other languages).
+Its models (``rag.router.models``) are trained from ``rag.router.data`` at index time and
+stored keyed by the training data, the embedder's fingerprint and the library version.
+
+Domains are decided by a pairwise model: for each (text, domain) it weighs how closely the
+text matches what names the domain (``PhraseFeatures``) together with a multinomial model's
+probability for that domain, and keeps the domains with probability 0.5 or more. The whole
+question and each of its clauses are scored, so each area of a comparison is found in its
+own clause. When no domain reaches 0.5, the question is about no catalogued area.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import yaml
+
+from rag.router import models
+from rag.router.data import DATA_DIR, TrainingData
+from rag.router.features import PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
+
+FORMAT = 1  # bump when the stored layout changes
+NONE = "none"  # the multinomial domain model's class for "no catalogued area"
+ACCEPT = 0.5  # a calibrated probability: more likely than not
+MIN_CLAUSE_CHARS = 4
+
+
+class Embedder(Protocol):
+    name: str
+    fingerprint: str
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the router read in one question."""
+
+    types: dict[str, float]  # question type -> probability
+    domains: dict[str, float]  # accepted domain -> probability, in the order the question names them
+    candidates: list[tuple[str, float]]  # every domain's probability, best first
+    harm: str | None = None
+    orientation: str | None = None
+    clauses: list[str] = field(default_factory=list)
+
+    @property
+    def qtype(self) -> str:
+        return max(self.types, key=lambda k: self.types[k])
+
+
+# -- clauses ----------------------------------------------------------------------------
+@cache
+def _clause_patterns() -> dict[str, re.Pattern[str]]:
+    raw = yaml.safe_load((DATA_DIR / "clauses.yaml").read_text(encoding="utf-8"))
+    punct = "[" + re.escape(raw["punctuation"]) + "]"
+    out: dict[str, re.Pattern[str]] = {}
+    for lang, words in (raw.get("words") or {}).items():
+        alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        out[lang] = re.compile(rf"{punct}|(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE)
+    for lang, chars in (raw.get("characters") or {}).items():
+        alt = "|".join(re.escape(w) for w in sorted(chars, key=len, reverse=True))
+        out[lang] = re.compile(rf"{punct}|{alt}")
+    out["*"] = re.compile(punct)
+    return out
+
+
+def clauses(question: str, language: str = "en") -> list[str]:
+    """The question's clauses (at punctuation and the language's conjunctions), whole question excluded."""
+    pattern = _clause_patterns().get(language, _clause_patterns()["*"])
+    parts = [" ".join(p.split()) for p in pattern.split(question)]
+    parts = [p for p in parts if len(p) >= MIN_CLAUSE_CHARS]
+    return parts if len(parts) > 1 else []
+
+
+# -- the trained models --------------------------------------------------------------------
+@dataclass
+class RouterModels:
+    """Everything a router needs at question time, as arrays."""
+
+    grams: CharGrams
+    types: models.LinearModel
+    harms: models.LinearModel
+    orientations: models.LinearModel
+    domain_words: models.LinearModel  # multinomial over domains and NONE, on the embedding
+    domain_pairs: models.LinearModel  # binary, over PAIR_FEATURES
+    domain_ids: list[str]
+    phrases: list[tuple[str, str]]
+    phrase_vectors: np.ndarray
+    summary_vectors: np.ndarray
+
+    LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
+
+    def save(self, path: Path) -> None:
+        arrays: dict[str, np.ndarray] = {
+            "grams.columns": np.asarray(self.grams.columns),
+            "grams.idf": np.asarray(self.grams.idf),
+            "phrase_vectors": self.phrase_vectors,
+            "summary_vectors": self.summary_vectors,
+        }
+        meta: dict[str, Any] = {"format": FORMAT, "domain_ids": self.domain_ids, "phrases": self.phrases}
+        for name in self.LINEAR:
+            m: models.LinearModel = getattr(self, name)
+            arrays.update(m.arrays(name))
+            meta[name] = m.meta()
+        models.save(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> RouterModels | None:
+        got = models.load(path)
+        if got is None or got[0].get("format") != FORMAT:
+            return None
+        meta, z = got
+        linear = {name: models.LinearModel.from_arrays(name, meta[name], z) for name in cls.LINEAR}
+        return cls(
+            grams=CharGrams(z["grams.columns"], z["grams.idf"]),
+            domain_ids=list(meta["domain_ids"]),
+            phrases=[(d, p) for d, p in meta["phrases"]],
+            phrase_vectors=z["phrase_vectors"],
+            summary_vectors=z["summary_vectors"],
+            **linear,
+        )
+
+
+def phrases_for(data: TrainingData, languages: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(domain, phrase) pairs in the languages the embedder reads (all when ``languages`` is None)."""
+    keep = [p for p in data.phrases if languages is None or p.language in languages]
+    return list(dict.fromkeys((p.domain, p.text) for p in keep))
+
+
+def train(data: TrainingData, embedder: Embedder, *, languages: Sequence[str] | None = None) -> RouterModels:
+    """Fit every model of a router (tens of seconds on two cores; embedding the texts dominates)."""
+    ids = sorted({p.domain for p in data.phrases} | {d for ls in data.domains.labels for d in ls})
+    phrases = phrases_for(data, languages)
+    everything = [*data.types.texts, *data.domains.texts, *data.harms.texts, *data.orientations.texts]
+    everything += [p for _, p in phrases] + [data.summaries.get(d, d) for d in ids]
+    unique = list(dict.fromkeys(everything))
+    table = dict(zip(unique, np.asarray(embedder.embed_batch(unique), dtype=np.float32), strict=True))
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return np.asarray([table[t] for t in texts], dtype=np.float32)
+
+    grams = CharGrams().fit(everything)
+
+    def features(texts: Sequence[str]) -> tuple[np.ndarray, Any]:
+        vectors = embed(texts)
+        return vectors, text_features(vectors, grams(texts))
+
+    _, xt = features(data.types.texts)
+    types = models.fit_softmax(xt, [ls[0] for ls in data.types.labels])
+    _, xh = features(data.harms.texts)
+    harms = models.fit_softmax(xh, [ls[0] for ls in data.harms.labels])
+    _, xo = features(data.orientations.texts)
+    orientations = models.fit_softmax(xo, [ls[0] for ls in data.orientations.labels])
+
+    # Words: a multinomial over domains and NONE, from phrases (one domain each) and questions.
+    word_texts = [p for _, p in phrases]
+    word_labels = [d for d, _ in phrases]
+    for text, labels in zip(data.domains.texts, data.domains.labels, strict=True):
+        for d in labels or (NONE,):
+            word_texts.append(text)
+            word_labels.append(d)
+    xw = embed(word_texts)  # the embedding alone: the pair model adds the character n-grams
+    words = models.fit_softmax(xw, word_labels)
+
+    # Pairs: trained on the questions only, with the word model's probability out of fold.
+    q_vectors = embed(data.domains.texts)
+    n_phrases = len(phrases)
+    q_rows = np.arange(n_phrases, len(word_texts))
+    classes, oof = models.out_of_fold(xw, word_labels, words.c)
+    by_text: dict[str, np.ndarray] = {}
+    for row in q_rows:  # a question with two domains appears twice: average its two folds
+        text = word_texts[row]
+        by_text[text] = oof[row] if text not in by_text else (by_text[text] + oof[row]) / 2
+    word_proba = _per_domain(classes, np.asarray([by_text[t] for t in data.domains.texts]), ids)
+    phrase_vectors = np.asarray(embed([p for _, p in phrases]), dtype=np.float32)
+    summary_vectors = np.asarray(embed([data.summaries.get(d, d) for d in ids]), dtype=np.float32)
+    pf = PhraseFeatures(ids, phrases, phrase_vectors, summary_vectors, grams)
+    pair_x = pf(data.domains.texts, q_vectors, word_proba).reshape(-1, len(PAIR_FEATURES))
+    pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
+    pairs = models.fit_binary(pair_x, pair_y)
+    return RouterModels(grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors)
+
+
+def _per_domain(classes: Sequence[str], proba: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+    """Columns of ``proba`` (over ``classes``) reordered to ``ids`` (0 where a domain is no class)."""
+    out = np.zeros((proba.shape[0], len(ids)), dtype=np.float32)
+    index = {c: i for i, c in enumerate(classes)}
+    for j, d in enumerate(ids):
+        if d in index:
+            out[:, j] = proba[:, index[d]]
+    return out
+
+
+def weights_key(data: TrainingData, embedder: Embedder, languages: Sequence[str] | None) -> str:
+    """What fixes a router's weights: its training data, embedder, languages, library and format."""
+    import sklearn
+
+    raw = f"{data.fingerprint()}|{embedder.name}|{embedder.fingerprint}|{languages}|{sklearn.__version__}|{FORMAT}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+class Router:
+    """Routes questions with one embedder's trained models."""
+
+    def __init__(self, embedder: Embedder, trained: RouterModels) -> None:
+        self.embedder = embedder
+        self.models = trained
+        self._pairs = PhraseFeatures(
+            trained.domain_ids, trained.phrases, trained.phrase_vectors, trained.summary_vectors, trained.grams
+        )
+
+    @classmethod
+    def trained(
+        cls, data: TrainingData, embedder: Embedder, folder: Path, *, languages: Sequence[str] | None = None
+    ) -> Router:
+        """The router stored under ``folder`` for this data and embedder, trained now if there is none."""
+        path = folder / f"router-{embedder.name}-{weights_key(data, embedder, languages)}.npz"
+        stored = RouterModels.load(path)
+        if stored is None:
+            stored = train(data, embedder, languages=languages)
+            try:
+                stored.save(path)
+                for old in folder.glob(f"router-{embedder.name}-*.npz"):
+                    if old != path:
+                        old.unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only data folder: train again next time
+        return cls(embedder, stored)
+
+    def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:
+        """Type, domains, harm category and orientation of one question."""
+        m = self.models
+        units = [question, *clauses(question, language)]
+        rest = np.asarray(self.embedder.embed_batch(units[1:]), dtype=np.float32) if len(units) > 1 else None
+        first = (
+            np.asarray(vector, dtype=np.float32)[None, :]
+            if vector is not None
+            else np.asarray(self.embedder.embed_batch(units[:1]), dtype=np.float32)
+        )
+        vectors = first if rest is None else np.vstack([first, rest])
+        x = text_features(vectors, m.grams(units))
+        types = dict(zip(m.types.classes, m.types.proba(x[0]).ravel().tolist(), strict=True))
+        words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
+        pair_x = self._pairs(units, vectors, words)
+        proba = m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)
+        # A clause names one area: from a clause only its best domain counts; the whole question
+        # may name several.
+        clause_best = np.zeros_like(proba)
+        for i in range(1, len(units)):
+            j = int(proba[i].argmax())
+            clause_best[i, j] = proba[i, j]
+        best = np.maximum(proba[0], clause_best[1:].max(axis=0)) if len(units) > 1 else proba[0]
+        candidates = sorted(zip(m.domain_ids, proba.max(axis=0).tolist(), strict=True), key=lambda t: -t[1])
+        accepted = [j for j in range(len(m.domain_ids)) if best[j] >= ACCEPT]
+        # in the order the question names them: the first clause where each is the best domain
+        first_unit = {
+            j: next((i for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), len(units)) for j in accepted
+        }
+        accepted.sort(key=lambda j: (first_unit[j], -best[j]))
+        domains = {m.domain_ids[j]: float(best[j]) for j in accepted}
+        qtype = max(types, key=lambda k: types[k])
+        harm = orientation = None
+        if qtype == "harmful":
+            harm = m.harms.classes[int(m.harms.proba(x[0]).argmax())]
+        if qtype == "overview":
+            orientation = m.orientations.classes[int(m.orientations.proba(x[0]).argmax())]
+        return Route(types, domains, candidates, harm, orientation, units[1:])
