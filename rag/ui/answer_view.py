@@ -42,6 +42,7 @@ def answer_fragment(message_id: str) -> None:
 
 
 def render_answer(view: AnswerView, message_id: str) -> None:
+    """One answer in full: a refusal, or the verdict (or overview, or comparison), text, sources, tools, feedback."""
     answer = view.answer
     if answer.out_of_scope:
         _refusal(view, message_id)

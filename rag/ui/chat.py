@@ -44,6 +44,7 @@ PREVIEW_EVERY_S = 0.1  # the streamed preview is redrawn at most this often
 
 
 def page() -> None:
+    """The chat page: the answers so far, empty answer slots for the next questions, the toolbar and the chat input."""
     service = state.get_service()
     state.init_session()
     st.title("Ask the Navigator")

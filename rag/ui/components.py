@@ -175,6 +175,7 @@ def citation_detail(view: AnswerView, c: CitationOut) -> None:
 
 
 def based_on_line(view: AnswerView, c: CitationOut) -> str:
+    """The citation's "Based on: ..." line (the sources the project's writing draws on), in small type."""
     from rag.text import based_on_markdown
 
     return ":small[" + based_on_markdown(view.attributions[c.id]) + "]"
@@ -198,6 +199,7 @@ def sources_list(view: AnswerView, key: str) -> None:
 
 
 def suggestion_buttons(suggestions: Sequence[str], key: str, on_pick: Any, label: str = "Ask next") -> None:
+    """One button per suggested question (nothing when there are none); a click calls ``on_pick`` with the question."""
     if not suggestions:
         return
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):

@@ -23,6 +23,7 @@ KIND_ICONS = {
 
 
 def page() -> None:
+    """The documents page: upload files, see what became of each, and list or remove those stored."""
     service = state.get_service()
     state.init_session()
     engine = service.engine

@@ -36,6 +36,7 @@ LABELS = {key: label for key, label, _ in METRICS}
 
 
 def load_report(data_dir: Path) -> dict[str, Any] | None:
+    """The latest evaluation report in ``data_dir/eval/latest.json``; None when it is missing or unreadable."""
     path = data_dir / "eval" / "latest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -51,6 +52,7 @@ def _number(value: Any) -> float | None:
 
 
 def fmt(value: Any, unit: str) -> str:
+    """A metric for display: a percentage for a ratio, milliseconds otherwise, "n/a" when it is not a number."""
     number = _number(value)
     if number is None:
         return "n/a"
@@ -58,6 +60,7 @@ def fmt(value: Any, unit: str) -> str:
 
 
 def metrics_frame(report: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per metric present in the report: its label, formatted value and how many items it was scored over."""
     given = report.get("support")
     support: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     return pd.DataFrame(
@@ -91,6 +94,7 @@ def per_domain_frame(report: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def per_domain_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """A heatmap of ``per_domain_frame``: domains by metrics, coloured and labelled by score."""
     base = alt.Chart(frame).encode(
         x=alt.X(
             "metric:N",
@@ -122,6 +126,7 @@ def per_domain_chart(frame: pd.DataFrame) -> alt.LayerChart:
 
 
 def failed_frame(report: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per question with a failed check or an error: the question, what failed and its id."""
     rows = []
     for q in report.get("questions") or []:
         if not isinstance(q, Mapping):
@@ -137,6 +142,7 @@ def failed_frame(report: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def page() -> None:
+    """The evaluation page: the latest report's gate, headline and full metrics, per-domain chart and failed checks."""
     st.title("Evaluation")
     data_dir = state.settings().data_dir
     report = load_report(data_dir)

@@ -54,10 +54,12 @@ RISK_WORDS = {"high": "▲ high", "medium": "◆ medium", "low": "▼ low", "unk
 
 
 def ordered_domains(catalogue: Catalogue) -> list[Domain]:
+    """The catalogue's domains, feasible first, then mixed, then infeasible; by name within each."""
     return sorted(catalogue.domains.values(), key=lambda d: (VERDICT_ORDER[d.verdict], d.name.lower()))
 
 
 def matrix_frame(domains: Sequence[Domain]) -> pd.DataFrame:
+    """Long table for the matrix: one row per domain and condition, plus one for its verdict."""
     rows = []
     for d in domains:
         for cid in CONDITIONS:
@@ -86,6 +88,7 @@ def matrix_frame(domains: Sequence[Domain]) -> pd.DataFrame:
 
 
 def matrix_chart(domains: Sequence[Domain]) -> alt.LayerChart:
+    """The domains-by-conditions matrix as a chart; clicking a row selects its domain (selection "pick")."""
     frame = matrix_frame(domains)
     columns = [SHORT[c] for c in CONDITIONS] + [VERDICT_COLUMN]
     pick = alt.selection_point(fields=["domain_id"], name="pick", on="click", clear=False)
@@ -132,6 +135,7 @@ def matrix_chart(domains: Sequence[Domain]) -> alt.LayerChart:
 
 
 def page() -> None:
+    """The explorer page: the matrix of every domain, then the full card of the domain picked or chosen."""
     service = state.get_service()
     catalogue: Catalogue = service.engine.catalogue
     domains = ordered_domains(catalogue)
@@ -191,6 +195,7 @@ def _sources_caption(refs: Sequence[Ref], catalogue: Catalogue) -> None:
 
 
 def domain_card(d: Domain, catalogue: Catalogue) -> None:
+    """One domain's full card: verdict, conditions, who is left out, precedents, what would change it, risk tests."""
     st.header(escape_md(d.name), anchor=False)
     st.markdown(f"#### {verdict_badge(d.verdict)}")
     st.caption(f"Assessment from {ORIGIN_WORDS.get(d.origin, escape_md(d.origin))}.")

@@ -9,6 +9,7 @@ from rag.ui.nav import chat_page
 
 
 def all_pages() -> list[st.Page]:
+    """Every page of the app, in sidebar order (the chat page first and default)."""
     return [
         chat_page(),
         st.Page(explorer.page, title="Framework explorer", icon=":material/grid_view:", url_path="explorer"),

@@ -18,6 +18,7 @@ HOW_TO_READ = """\
 
 
 def render(service: Any) -> None:
+    """The sidebar: which backend answers, the state of the index, and how to read an answer."""
     settings = service.settings
     with st.sidebar:
         st.markdown("### Status")

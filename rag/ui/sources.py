@@ -48,6 +48,7 @@ COLUMNS = {
 
 
 def page() -> None:
+    """The sources page: passage search, external sources, the project's own writing, one chosen source's passages."""
     service = state.get_service()
     engine = service.engine
     catalogue: Catalogue = engine.catalogue

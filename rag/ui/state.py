@@ -86,6 +86,7 @@ def _service(fingerprint: str, _settings: Settings) -> Service:
 
 
 def settings() -> Settings:
+    """The settings from the environment and the app's secrets, read anew on each call."""
     return Settings.from_env(secrets=secrets())
 
 
@@ -108,6 +109,7 @@ def _feedback(path: str) -> FeedbackStore:
 
 
 def feedback_store() -> FeedbackStore:
+    """The feedback store in the data folder (one per process and path)."""
     return _feedback(str(settings().data_dir / "feedback.sqlite3"))
 
 
@@ -133,6 +135,7 @@ def messages() -> list[dict[str, Any]]:
 
 
 def answers() -> list[Answer]:
+    """The answers of the conversation, oldest first."""
     return [m["answer"] for m in messages()]
 
 
@@ -164,6 +167,7 @@ def _forget_widgets(message_id: str) -> None:
 
 
 def find_message(message_id: str) -> dict[str, Any] | None:
+    """The message with id ``message_id``; None when the conversation no longer holds it."""
     return next((m for m in messages() if m["id"] == message_id), None)
 
 
@@ -194,6 +198,7 @@ def submit_chat() -> None:
 
 
 def slot_key(n: int) -> str:
+    """The fragment key of the chat page's answer slot ``n``."""
     return f"chat-slot-{n}"
 
 
@@ -202,6 +207,7 @@ TOOLBAR_KEY = "chat-toolbar"
 
 
 def take_queued() -> str | None:
+    """The question waiting to be answered, if any; it is no longer queued afterwards."""
     question = st.session_state.get(QUEUED)
     st.session_state[QUEUED] = None
     return question if isinstance(question, str) else None

@@ -58,10 +58,12 @@ class AnswerView:
 
     @cached_property
     def known(self) -> set[str]:
+        """The ids of the answer's citations (the markers the text may show)."""
         return {c.id for c in self.answer.citations}
 
     @cached_property
     def question(self) -> tuple[str, Align]:
+        """The question as (escaped Markdown, alignment)."""
         return text_block(self.answer.question)
 
     @cached_property
@@ -74,6 +76,7 @@ class AnswerView:
 
     @cached_property
     def notices(self) -> list[str]:
+        """The answer's notices as escaped Markdown, right-to-left lines isolated."""
         return [isolate_lines(escape_md(n)) for n in self.answer.notices]
 
     @cached_property
@@ -84,15 +87,18 @@ class AnswerView:
         )
 
     def chunk(self, c: CitationOut) -> Any:
+        """The passage a citation points to, or None when the index no longer holds it."""
         return self.lookup(c.chunk_id)
 
     @cached_property
     def attributions(self) -> dict[str, Attribution]:
+        """Who wrote each cited passage and what it is based on, by citation id."""
         sources = self.catalogue.sources
         return {c.id: attribution(c, sources, self.chunk(c)) for c in self.answer.citations}
 
     @cached_property
     def groups(self) -> list[CitationGroup]:
+        """The citations grouped by source, in order of first citation, each under one header."""
         by_source: dict[str, list[CitationOut]] = {}
         for c in self.answer.citations:
             by_source.setdefault(c.source_id, []).append(c)
@@ -140,14 +146,17 @@ class AnswerView:
 
     @cached_property
     def discussion(self) -> list[str]:
+        """Questions for a class discussion of this answer (empty for a refusal)."""
         return discussion_questions(self.answer, self.catalogue)
 
     @cached_property
     def other_side(self) -> OtherSide | None:
+        """The strongest case against the verdict, or None when the answer has no verdict."""
         return other_side(self.answer, self.catalogue, self.lookup)
 
     @cached_property
     def has_classroom(self) -> bool:
+        """Whether the classroom tools have something to show (this builds both of them)."""
         return bool(self.discussion) or self.other_side is not None
 
     @cached_property
