@@ -139,7 +139,7 @@ def _marks(ids: list[str]) -> str:
     return "".join(f"[{i}]" for i in dict.fromkeys(ids))
 
 
-def other_side(answer: Answer, catalogue: Catalogue, lookup: ChunkLookup) -> OtherSide | None:
+def other_side(answer: Answer, catalogue: Catalogue, lookup: ChunkLookup) -> OtherSide | None:  # noqa: C901 - one pass over the answer's conditions; each branch is one kind of counter-point
     """The strongest case against the verdict, or None when the answer has no verdict."""
     if answer.out_of_scope or not answer.verdict or not answer.conditions or not answer.domains:
         return None

@@ -89,7 +89,7 @@ def _md_based_on(att: Attribution) -> str:
     return "Based on: " + "; ".join(items)
 
 
-def _md_answer(r: _Reader) -> list[str]:
+def _md_answer(r: _Reader) -> list[str]:  # noqa: C901 - lays out every optional part of an answer in reading order
     a = r.answer
     out: list[str] = []
     if a.verdict:

@@ -66,7 +66,6 @@ class Knowledge:
     sources: dict[str, Source]
     domain_files: set[str]
     precedent_ids: set[str]
-    attribution: bool = True  # sentence-level attribution rules (off only while notes are being re-cut)
 
 
 def _check_ref(where: str, source: str, locator: str | None, sources: dict[str, Source]) -> list[str]:
@@ -104,8 +103,6 @@ def carried_by_slide(sentence: str, slide: str) -> bool:
 def attribution_problems(where: str, text: str, own: str, kb: Knowledge) -> list[str]:
     """Sentence by sentence: a reference on each, readings cited to their own note, the talk for what it says."""
     problems: list[str] = []
-    if not kb.attribution:
-        return problems
     for s in sentences(text):
         short = s.text if len(s.text) <= 70 else s.text[:67] + "..."
         if not s.refs:
@@ -249,6 +246,17 @@ def _legacy_lists(rel: str, raw: dict[str, object]) -> list[str]:
     return [f"{rel}: {k}: cite inline, sentence by sentence, instead of a reference list" for k in found]
 
 
+def _reference_problems(rel: str, domain: Domain, kb: Knowledge) -> list[str]:
+    """Each cited text's references resolve and follow the attribution rules; every condition cites."""
+    problems: list[str] = []
+    for part, text, refs in _texts_of(domain):
+        for ref in refs:
+            problems += _check_ref(f"{rel} {part}", ref.source, ref.locator, kb.sources)
+        problems += attribution_problems(f"{rel} {part}", text, domain.assessment_source, kb)
+    problems += [f"{rel}: condition {cid} has no citation" for cid, a in domain.conditions.items() if not a.citations]
+    return problems
+
+
 def check_domain(path: Path, kb: Knowledge, owners: dict[str, str]) -> tuple[Domain | None, list[str]]:
     rel = path.relative_to(kb.kdir).as_posix()
     domain, raw, problems = _load_domain(path, rel)
@@ -259,20 +267,13 @@ def check_domain(path: Path, kb: Knowledge, owners: dict[str, str]) -> tuple[Dom
     if not _ID_RE.match(domain.id):
         problems.append(f"{rel}: id {domain.id!r} is not lowercase-hyphenated")
     owners[domain.assessment_source] = rel
-    if kb.attribution:
-        problems += _legacy_lists(rel, raw)
-    for part, text, refs in _texts_of(domain):
-        for ref in refs:
-            problems += _check_ref(f"{rel} {part}", ref.source, ref.locator, kb.sources)
-        problems += attribution_problems(f"{rel} {part}", text, domain.assessment_source, kb)
-    for cid, a in domain.conditions.items():
-        if not a.citations:
-            problems.append(f"{rel}: condition {cid} has no citation")
+    problems += _legacy_lists(rel, raw) + _reference_problems(rel, domain, kb)
     problems += [f"{rel}: unknown precedent {pid!r}" for pid in domain.precedents if pid not in kb.precedent_ids]
-    for s in kb.sources.values():
-        stated = s.findings.get(domain.id)
-        if stated and stated != domain.verdict:
-            problems.append(f"{rel}: verdict {domain.verdict!r} contradicts {s.id}, which finds {stated!r}")
+    problems += [
+        f"{rel}: verdict {domain.verdict!r} contradicts {s.id}, which finds {s.findings[domain.id]!r}"
+        for s in kb.sources.values()
+        if s.findings.get(domain.id) and s.findings[domain.id] != domain.verdict
+    ]
     return domain, problems
 
 
@@ -307,20 +308,20 @@ def source_problems(sources: dict[str, Source]) -> list[str]:
     return problems
 
 
-def _load(kdir: Path, attribution: bool) -> Knowledge:
+def _load(kdir: Path) -> Knowledge:
     sources = load_sources(kdir)
     precedent_ids = set()
     for p in (kdir / "precedents").glob("*.md"):
         with contextlib.suppress(KnowledgeError):
             precedent_ids.add(str(read_markdown(p).meta.get("id") or p.stem))
     domain_files = {p.stem for p in (kdir / "domains").glob("*.yaml")}
-    return Knowledge(kdir, sources, domain_files, precedent_ids, attribution)
+    return Knowledge(kdir, sources, domain_files, precedent_ids)
 
 
-def check_knowledge(kdir: Path, *, attribution: bool = True) -> list[str]:
+def check_knowledge(kdir: Path) -> list[str]:
     """Every problem found in the knowledge folder (empty when it is valid)."""
     try:
-        kb = _load(kdir, attribution)
+        kb = _load(kdir)
     except KnowledgeError as e:
         return [str(e)]
     problems = source_problems(kb.sources)
@@ -335,6 +336,5 @@ def check_knowledge(kdir: Path, *, attribution: bool = True) -> list[str]:
     for path in sorted(kdir.rglob("*.md")):
         if not (path.name.startswith("_") or path.name.upper() == "README.MD"):
             problems += check_markdown(path, kb, owners)
-    if kb.attribution:
-        problems += own_source_problems(kb, owners)
+    problems += own_source_problems(kb, owners)
     return problems + outside_paths(kdir)

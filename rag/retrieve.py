@@ -100,6 +100,33 @@ class HybridRetriever:
             self._remembered[full] = hits
         return hits
 
+    def _search_one(
+        self, cname: str, coll: IndexedCollection, query: str, mode: Mode, where: Filter | None, candidates: int,
+        vector: Any,
+    ) -> list[Hit]:  # fmt: skip
+        """Hybrid (or one-sided) search of one collection, fused by reciprocal rank."""
+        snap = coll.snapshot()
+        if snap is None or not snap.chunks:
+            return []
+        mask = None
+        if where is not None:
+            mask = self._mask(cname, snap, where)
+            if not mask.any():
+                return []
+        dense: list[str] = []
+        if vector is not None and mode != "bm25":
+            found = coll.store.query(vector, candidates, where)
+            dense = [i for i, _ in found if i in snap.by_id and (where is None or where.accepts(snap.by_id[i]))]
+        lexical: list[str] = []
+        if mode != "dense":
+            lexical = [i for i, _ in snap.lexical.search(query, candidates, mask=mask)]
+        fused = rrf([dense, lexical] if mode == "hybrid" else [dense or lexical])
+        dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
+        lex_rank = {cid: r for r, cid in enumerate(lexical, start=1)}
+        return [
+            Hit(snap.by_id[cid], score, dense_rank.get(cid), lex_rank.get(cid), cname) for cid, score in fused.items()
+        ]
+
     def has(self, collection: str) -> bool:
         """Is anything indexed in ``collection``?"""
         coll = self.collections.get(collection)
@@ -128,34 +155,17 @@ class HybridRetriever:
             return []
         if vector is None and mode != "bm25":
             vector = self.embed(query)
-        wanted = set(domains)
         hits: list[Hit] = []
         for cname, coll in self.collections.items():
-            if collections is not None and cname not in collections:
-                continue
-            snap = coll.snapshot()
-            if snap is None or not snap.chunks:
-                continue
-            mask = None
-            if where is not None:
-                mask = self._mask(cname, snap, where)
-                if not mask.any():
-                    continue
-            dense: list[str] = []
-            if vector is not None and mode != "bm25":
-                found = coll.store.query(vector, candidates, where)
-                dense = [i for i, _ in found if i in snap.by_id and (where is None or where.accepts(snap.by_id[i]))]
-            lexical: list[str] = []
-            if mode != "dense":
-                lexical = [i for i, _ in snap.lexical.search(query, candidates, mask=mask)]
-            fused = rrf([dense, lexical] if mode == "hybrid" else [dense or lexical])
-            dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
-            lex_rank = {cid: r for r, cid in enumerate(lexical, start=1)}
-            for cid, score in fused.items():
-                chunk = snap.by_id[cid]
-                tagged = wanted.intersection(chunk.domains)
-                if tagged:
-                    score += boost / (RRF_K + 1)
-                hits.append(Hit(chunk, score, dense_rank.get(cid), lex_rank.get(cid), cname))
+            if collections is None or cname in collections:
+                hits += self._search_one(cname, coll, query, mode, where, candidates, vector)
+        wanted = set(domains)
+        if wanted:  # chunks tagged with an asked-about domain gain a first place's worth of score
+            hits = [
+                Hit(h.chunk, h.score + boost / (RRF_K + 1), h.dense_rank, h.lexical_rank, h.collection)
+                if wanted.intersection(h.chunk.domains)
+                else h
+                for h in hits
+            ]
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]

@@ -76,25 +76,26 @@ def markers_in(text: str) -> list[str]:
     return MARKER_RE.findall(text)
 
 
-def check_answer(answer: Answer) -> list[str]:
-    """Problems with an answer's citations (empty when it is sound)."""
-    problems: list[str] = []
-    ids = {c.id for c in answer.citations}
-    retrieved = set(answer.retrieved)
+def _texts_and_condition_problems(answer: Answer, ids: set[str]) -> tuple[list[str], list[str]]:
+    """Every text that may carry markers, and condition citations naming no citation."""
     texts = [answer.answer]
+    problems: list[str] = []
     for name, cond in (answer.conditions or {}).items():
         texts.append(cond.reasoning)
-        for cid in cond.citations:
-            if cid not in ids:
-                problems.append(f"condition {name} cites unknown {cid}")
-    for comp in answer.comparison:
-        for cond in comp.conditions.values():
-            texts.append(cond.reasoning)
-    for text in texts:
-        for m in markers_in(text):
-            if m not in ids:
-                problems.append(f"marker [{m}] names no citation")
-    for c in answer.citations:
-        if c.chunk_id not in retrieved:
-            problems.append(f"citation {c.id} cites chunk {c.chunk_id}, which was not retrieved")
+        problems += [f"condition {name} cites unknown {cid}" for cid in cond.citations if cid not in ids]
+    texts += [cond.reasoning for comp in answer.comparison for cond in comp.conditions.values()]
+    return texts, problems
+
+
+def check_answer(answer: Answer) -> list[str]:
+    """Problems with an answer's citations (empty when it is sound)."""
+    ids = {c.id for c in answer.citations}
+    retrieved = set(answer.retrieved)
+    texts, problems = _texts_and_condition_problems(answer, ids)
+    problems += [f"marker [{m}] names no citation" for text in texts for m in markers_in(text) if m not in ids]
+    problems += [
+        f"citation {c.id} cites chunk {c.chunk_id}, which was not retrieved"
+        for c in answer.citations
+        if c.chunk_id not in retrieved
+    ]
     return problems

@@ -395,6 +395,10 @@ GATE_MIN_IF_LABELLED: dict[str, float] = {"new_area_conditions": 0.9}
 GATE_MAX_IF_LABELLED: dict[str, float] = {"borrowed_verdict_rate": 0.1}
 
 
+def _beyond(value: object, limit: float, *, floor: bool) -> bool:
+    return isinstance(value, int | float) and (value < limit if floor else value > limit)
+
+
 def gate(
     metrics: Mapping[str, object],
     *,
@@ -403,29 +407,23 @@ def gate(
 ) -> list[str]:
     """Why a run fails the CI gate (empty when it passes).
 
-    A gated metric that cannot be scored fails: a gate must not pass on nothing.
+    A gated metric that cannot be scored fails: a gate must not pass on nothing. The kind
+    gates apply only when the question set has questions of that kind.
     """
     failures: list[str] = []
-    for name, floor in minimum.items():
-        value = metrics.get(name)
-        if not isinstance(value, int | float):
-            failures.append(f"{name} cannot be scored (no question labelled for it); gate needs >= {floor}")
-        elif value < floor:
-            failures.append(f"{name} {value:.3f} is below {floor}")
-    for name, ceiling in maximum.items():
-        value = metrics.get(name)
-        if not isinstance(value, int | float):
-            failures.append(f"{name} cannot be scored (no question labelled for it); gate needs <= {ceiling}")
-        elif value > ceiling:
-            failures.append(f"{name} {value:.3f} is above {ceiling}")
-    for name, floor in GATE_MIN_IF_LABELLED.items():
-        value = metrics.get(name)
-        if isinstance(value, int | float) and value < floor:
-            failures.append(f"{name} {value:.3f} is below {floor}")
-    for name, ceiling in GATE_MAX_IF_LABELLED.items():
-        value = metrics.get(name)
-        if isinstance(value, int | float) and value > ceiling:
-            failures.append(f"{name} {value:.3f} is above {ceiling}")
+    for table, floor, required in (
+        (minimum, True, True),
+        (maximum, False, True),
+        (GATE_MIN_IF_LABELLED, True, False),
+        (GATE_MAX_IF_LABELLED, False, False),
+    ):
+        for name, limit in table.items():
+            value = metrics.get(name)
+            if required and not isinstance(value, int | float):
+                side = ">=" if floor else "<="
+                failures.append(f"{name} cannot be scored (no question labelled for it); gate needs {side} {limit}")
+            elif _beyond(value, limit, floor=floor):
+                failures.append(f"{name} {value:.3f} is {'below' if floor else 'above'} {limit}")
     errors = metrics.get("errors")
     if isinstance(errors, int) and errors > 0:
         failures.append(f"{errors} question(s) raised an error instead of answering")

@@ -99,11 +99,8 @@ def _labelled(items: object) -> Any:
     return items if isinstance(items, dict) else {}
 
 
-def load_training_data(
-    catalogue: Catalogue, *, data_dir: Path = DATA_DIR, question_files: Sequence[Path] | None = None
-) -> TrainingData:
-    """The router's training data, from the catalogue and the data files."""
-    td = TrainingData()
+def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
+    """Type, harm and orientation examples (label -> list of texts), and the no-domain negatives."""
     for label, examples in _labelled(_yaml(data_dir / "intents.yaml")).items():
         for text in examples or []:
             td.types.add(text, label)
@@ -115,18 +112,29 @@ def load_training_data(
     for label, examples in _labelled(_yaml(data_dir / "overview.yaml")).items():
         for text in examples or []:
             td.orientations.add(text, label)
+
+
+def _domain_phrases(td: TrainingData, catalogue: Catalogue, data_dir: Path) -> None:
+    """What names each domain: the catalogue's names and aliases, and the terms in other languages."""
     for d in catalogue.domains.values():
         td.summaries[d.id] = f"{d.name}. {first_sentence(d.summary)}"
-        for text in dict.fromkeys([d.name, *d.aliases]):
-            td.phrases.append(Phrase(d.id, text, ENGLISH))
+        td.phrases.extend(Phrase(d.id, text, ENGLISH) for text in dict.fromkeys([d.name, *d.aliases]))
     for did, by_language in _labelled(_yaml(data_dir / "domain_terms.yaml")).items():
-        if did in catalogue.domains:
-            for language, words in _labelled(by_language).items():
-                for text in words or []:
-                    td.phrases.append(Phrase(did, str(text), str(language).split("-")[0]))
+        if did not in catalogue.domains:
+            continue
+        for language, words in _labelled(by_language).items():
+            td.phrases.extend(Phrase(did, str(text), str(language).split("-")[0]) for text in words or [])
+
+
+def load_training_data(
+    catalogue: Catalogue, *, data_dir: Path = DATA_DIR, question_files: Sequence[Path] | None = None
+) -> TrainingData:
+    """The router's training data, from the catalogue and the data files."""
+    td = TrainingData()
+    _labelled_lists(td, data_dir)
+    _domain_phrases(td, catalogue, data_dir)
     for item in _yaml(data_dir / "domain_questions.yaml") or []:
-        known = [d for d in item.get("domains") or [] if d in catalogue.domains]
-        td.domains.add(item.get("q", ""), *known)
+        td.domains.add(item.get("q", ""), *(d for d in item.get("domains") or [] if d in catalogue.domains))
     files = question_files if question_files is not None else [EVAL_DIR / n for n in TRAINING_QUESTION_FILES]
     for path in files:
         for q in _yaml(path) or []:

@@ -67,7 +67,7 @@ def careful_reply(request: dict[str, Any]) -> str:
 class FakeOpenAI:
     """Start with ``with FakeOpenAI() as server`` (or start()/stop())."""
 
-    def __init__(self, responder: Responder = careful_reply, model: str = "fake-model") -> None:
+    def __init__(self, responder: Responder = careful_reply, model: str = "fake-model") -> None:  # noqa: C901 - the HTTP handler is defined inline; its branches are the scripted replies
         self.responder = responder
         self.model = model
         self._state = _State()
