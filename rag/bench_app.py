@@ -101,6 +101,7 @@ class AppServer:
         self.started_at = 0.0
 
     def start(self, timeout: float = 300.0) -> AppServer:
+        """Launch the server and wait until its health check answers (stopping it if it never does)."""
         env = {
             **os.environ,
             "RAG_DATA_DIR": str(self.data_dir),
@@ -197,6 +198,7 @@ class AppServer:
         return round(values.get("VmRSS", 0.0), 1), round(values.get("VmHWM", 0.0), 1)
 
     def stop(self) -> None:
+        """Terminate the server if it is running (killed when it has not exited after 20 s)."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -63,6 +63,7 @@ def _progress(desc: str) -> Callable[[int, int], None]:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    """`rag index [PATH...]`: update the knowledge index and add any PATHs to your documents; 1 if some are skipped."""
     from rag.engine import Engine
 
     engine = Engine(_settings(args))
@@ -80,6 +81,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    """`rag search QUERY`: print the passages retrieved for a query, as a ranked list or JSON."""
     from rag.engine import Engine
 
     if not args.query.strip():
@@ -119,6 +121,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_check_knowledge(args: argparse.Namespace) -> int:
+    """`rag check-knowledge`: print every problem found in the knowledge folder; 1 if there is any."""
     from rag.knowledge_check import check_knowledge
 
     kdir = Path(args.knowledge) if args.knowledge else _settings(args).knowledge_dir
@@ -133,6 +136,7 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """`rag serve`: replace this process with `streamlit run app.py` on ``--port``."""
     app = Path(__file__).resolve().parent.parent / "app.py"
     argv = [
         sys.executable,
@@ -152,6 +156,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `rag` argument parser, with the commands of the extra modules registered."""
     parser = argparse.ArgumentParser(
         prog="rag",
         description=(
@@ -221,6 +226,7 @@ _EXTRA_COMMANDS: list[Callable[[Any], None]] = [_register_extra]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `rag` command line; returns the exit code (2: usage error, 1: any other RagError, 130: interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

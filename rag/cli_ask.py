@@ -43,6 +43,7 @@ def _parse_line(line: str) -> tuple[str, list[dict[str, Any]] | None, str | None
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    """`rag ask`: answer one question (text or ``--json``), or with ``--stdin`` each line, one JSON answer per line."""
     from rag.cli import _progress, _settings
     from rag.service import Service
 
@@ -76,6 +77,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add the `ask` command to the `rag` subparsers."""
     p = sub.add_parser(
         "ask",
         help="answer a question, condition by condition, with citations",

@@ -9,6 +9,7 @@ from typing import Any
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """`rag bench`: run the benchmark and print its table, or its JSON with ``--json``."""
     from rag.bench import render_table, run_bench
     from rag.cli import _settings
 
@@ -21,6 +22,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add the `bench` command to the `rag` subparsers."""
     p = sub.add_parser(
         "bench",
         help="measure speed, recall and memory on this machine",

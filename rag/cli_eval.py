@@ -26,6 +26,7 @@ def _progress(desc: str, total: int) -> Any:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """`rag eval`: score the answers to a question file and report the scores; 1 when ``--gate`` fails."""
     from rag.cli import _progress as index_progress
     from rag.cli import _settings
     from rag.eval import report
@@ -63,6 +64,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add the `eval` command to the `rag` subparsers."""
     p = sub.add_parser(
         "eval",
         help="run canned questions and score the answers",

@@ -69,6 +69,7 @@ GROUP_COLUMNS: dict[str, str] = {
 
 
 def question_record(r: QuestionResult) -> dict[str, Any]:
+    """One question's entry in the report's ``questions`` list (keys in the module docstring)."""
     o = r.sample.observed
     return {
         "id": r.case.id,
