@@ -138,6 +138,7 @@ class Settings:
 
     @property
     def uses_server(self) -> bool:
+        """Whether a Chroma server is configured (CHROMA_HOST), shared with other processes or hosts."""
         return bool(self.chroma_host)
 
     def describe_backend(self) -> str:

@@ -70,18 +70,26 @@ class BackendError(RagError):
 
 
 class BackendAuthError(BackendError):
+    """The endpoint rejected the API key (401 or 403)."""
+
     reason = "the API key was rejected (401)"
 
 
 class BackendRateLimitError(BackendError):
+    """The endpoint is rate limiting requests (429)."""
+
     reason = "the endpoint is rate limiting requests (429)"
 
 
 class BackendTimeoutError(BackendError):
+    """The endpoint did not answer in time."""
+
     reason = "the endpoint did not answer in time"
 
 
 class BackendUnreachableError(BackendError):
+    """The endpoint could not be reached (no connection)."""
+
     reason = "the endpoint could not be reached"
 
 
@@ -101,6 +109,8 @@ class OutputModeError(BackendError):
 
 
 class MalformedReplyError(BackendError):
+    """The model's reply is not the JSON asked for."""
+
     reason = "the model's reply was malformed"
 
 

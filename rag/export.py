@@ -140,6 +140,7 @@ def _md_answer(r: _Reader) -> list[str]:  # noqa: C901 - lays out every optional
 def conversation_markdown(
     answers: Sequence[Answer], catalogue: Catalogue, lookup: ChunkLookup, *, generated: datetime | None = None
 ) -> str:
+    """The conversation as one Markdown file: each question, its answer, cited passages and classroom tools."""
     out = [
         f"# {TITLE}: conversation",
         "",
@@ -263,6 +264,7 @@ def _html_answer(r: _Reader, prefix: str) -> list[str]:
 def conversation_html(
     answers: Sequence[Answer], catalogue: Catalogue, lookup: ChunkLookup, *, generated: datetime | None = None
 ) -> str:
+    """The conversation as a printable, self-contained HTML handout, every piece of text escaped."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

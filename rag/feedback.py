@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS feedback (
 
 @dataclass(frozen=True)
 class FeedbackRecord:
+    """One row of the feedback table (the answer as JSON text)."""
+
     message_id: str
     question: str
     answer_json: str
@@ -49,6 +51,7 @@ class FeedbackRecord:
 
     @property
     def answer(self) -> dict[str, object]:
+        """The stored answer JSON as a dict ({} when it is not a JSON object)."""
         data = json.loads(self.answer_json)
         return data if isinstance(data, dict) else {}
 
@@ -68,6 +71,7 @@ class FeedbackStore:
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> FeedbackStore:
+        """The store in ``data_dir``'s feedback.sqlite3."""
         return cls(Path(data_dir) / FILE_NAME)
 
     @contextmanager
@@ -121,6 +125,7 @@ class FeedbackStore:
             )
 
     def get(self, message_id: str) -> FeedbackRecord | None:
+        """The feedback row of one answer, or None when it has none."""
         with self._connect() as db:
             row = db.execute(
                 "SELECT message_id, question, answer_json, backend, rating, comment, created_at, updated_at "

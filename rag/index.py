@@ -37,6 +37,8 @@ POINTER_CHECK_S = 0.5  # how stale another process's publish may look to a reade
 
 @dataclass
 class IndexReport:
+    """What one indexing run did: files and chunks published, embedded and removed, and how long it took."""
+
     files: int = 0
     files_changed: int = 0
     files_removed: int = 0
@@ -47,6 +49,7 @@ class IndexReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
     def summary(self) -> str:
+        """The report as one line of counts and seconds."""
         return (
             f"{self.files} files, {self.chunks} chunks ({self.embedded} embedded, "
             f"{self.deleted} removed, {self.files_changed} files changed, "
@@ -69,6 +72,7 @@ class Snapshot:
 
 
 def file_sha(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -55,6 +55,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
+    """One user file read and validated: its name, kind, content hash, size and text sections."""
+
     name: str  # the file name as the user gave it
     kind: str  # markdown | text | pdf | html | docx
     sha: str  # of the file's bytes

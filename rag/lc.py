@@ -18,6 +18,7 @@ from rag.retrieve import Hit
 
 
 def hit_to_document(hit: Hit) -> Document:
+    """A search hit as a LangChain Document: the passage text, its metadata, chunk id, score and collection."""
     c = hit.chunk
     return Document(
         id=c.id,
@@ -68,7 +69,9 @@ class MiniLMEmbeddings(Embeddings):
         self._model = MiniLMEmbedder(token_budget=token_budget)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors for ``texts``, in order, as lists of floats."""
         return self._model.embed_batch(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
+        """The unit vector of one query, as a list of floats."""
         return self._model.embed_query(text).tolist()

@@ -159,6 +159,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> LexicalIndex:
+        """A BM25 index of ``texts`` (tokenized here) whose results are named by ``ids``."""
         import bm25s
 
         retriever = bm25s.BM25()
@@ -168,11 +169,13 @@ class LexicalIndex:
         return cls(ids, retriever)
 
     def save(self, folder: Path) -> None:
+        """Write the BM25 files into ``folder`` (nothing for an empty index)."""
         if self.ids:
             self._retriever.save(str(folder), show_progress=False)  # type: ignore[attr-defined]
 
     @classmethod
     def load(cls, folder: Path, ids: Sequence[str]) -> LexicalIndex:
+        """The index saved in ``folder`` for ``ids`` (an empty one when there are no ids)."""
         import bm25s
 
         if not ids:

@@ -253,6 +253,7 @@ class StringTable:
 
     @classmethod
     def load(cls, path: Path = I18N_PATH) -> StringTable:
+        """The table in ``path`` (the shipped i18n.yaml by default); ConfigError when it is unreadable or invalid."""
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as e:
@@ -268,6 +269,7 @@ class StringTable:
 
     @property
     def languages(self) -> tuple[str, ...]:
+        """The table's language codes, in file order."""
         return tuple(self._data)
 
     def get(self, language: str, key: str) -> str:

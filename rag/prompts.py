@@ -14,11 +14,14 @@ PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
 @dataclass(frozen=True)
 class Template:
+    """One prompt file: its name and text, whose ``{name}`` fields are the variables to fill."""
+
     name: str
     text: str
 
     @property
     def variables(self) -> set[str]:
+        """The names of the ``{fields}`` in the text."""
         return {f for _, f, _, _ in string.Formatter().parse(self.text) if f}
 
     def render(self, **values: str) -> str:

@@ -34,23 +34,57 @@ class VectorStore(Protocol):
 
     def upsert(
         self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[dict[str, Any]]
-    ) -> None: ...
-    def delete(self, ids: Sequence[str]) -> None: ...
-    def query(self, vector: np.ndarray, k: int, where: Filter | None = None) -> list[tuple[str, float]]: ...
-    def count(self) -> int: ...
-    def all_ids(self) -> Iterator[str]: ...
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
-    def metadatas(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
-    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None: ...
-    def get_records(self, ids: Sequence[str] | None = None) -> tuple[list[str], list[str], list[dict[str, Any]]]: ...
-    def version(self) -> str | None: ...
-    def set_version(self, name: str) -> None: ...
+    ) -> None:
+        """Store, or replace, the vector, text and metadata of each of ``ids``."""
+        ...
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove the records of ``ids``."""
+        ...
+
+    def query(self, vector: np.ndarray, k: int, where: Filter | None = None) -> list[tuple[str, float]]:
+        """(id, cosine similarity) of the ``k`` nearest vectors, best first (``where`` may be applied only in part)."""
+        ...
+
+    def count(self) -> int:
+        """How many records the collection holds."""
+        ...
+
+    def all_ids(self) -> Iterator[str]:
+        """Every stored id."""
+        ...
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those of ``ids`` that exist."""
+        ...
+
+    def metadatas(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored metadata of those of ``ids`` that exist."""
+        ...
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Replace the metadata of stored records, keeping their vectors."""
+        ...
+
+    def get_records(self, ids: Sequence[str] | None = None) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """ids, documents and metadatas (all, or the given ids)."""
+        ...
+
+    def version(self) -> str | None:
+        """The snapshot a writer last published to this collection, or None."""
+        ...
+
+    def set_version(self, name: str) -> None:
+        """Record ``name`` as the published snapshot (what ``version`` returns)."""
+        ...
 
 
 class StoreFactory(Protocol):
     """Opens (or creates) the store of one collection by name."""
 
-    def __call__(self, name: str) -> VectorStore: ...
+    def __call__(self, name: str) -> VectorStore:
+        """The store of collection ``name``, created when missing."""
+        ...
 
 
 def chroma_where(where: Filter | None) -> dict[str, Any] | None:
@@ -67,6 +101,7 @@ _PAGE = 5000
 
 
 def chroma_settings() -> Any:
+    """Chroma client settings: telemetry off, reset not allowed."""
     from chromadb.config import Settings as ChromaSettings
 
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -125,6 +160,7 @@ class ChromaStore:
         return str(value) if value else None
 
     def set_version(self, name: str) -> None:
+        """Record ``name`` as the published snapshot, in the collection's metadata."""
         self._call("modify", self._collection.modify, metadata={VERSION_KEY: name})
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -133,6 +169,7 @@ class ChromaStore:
         return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
 
     def count(self) -> int:
+        """How many records the collection holds."""
         return int(self._call("count", self._collection.count))
 
     def metadatas(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -154,6 +191,7 @@ class ChromaStore:
             )
 
     def all_ids(self) -> Iterator[str]:
+        """Every stored id, read a page at a time."""
         total = self.count()
         for offset in range(0, total, _PAGE):
             got = self._call("get", self._collection.get, include=[], limit=_PAGE, offset=offset)
@@ -166,6 +204,7 @@ class ChromaStore:
         documents: Sequence[str],
         metadatas: Sequence[dict[str, Any]],
     ) -> None:
+        """Store, or replace, the vector, text and metadata of each of ``ids`` (nothing for no ids)."""
         if not ids:
             return
         self._call(
@@ -178,6 +217,7 @@ class ChromaStore:
         )
 
     def delete(self, ids: Sequence[str]) -> None:
+        """Remove the records of ``ids``, a page at a time."""
         for start in range(0, len(ids), _PAGE):
             self._call("delete", self._collection.delete, ids=list(ids[start : start + _PAGE]))
 

@@ -172,10 +172,12 @@ class Attribution:
 
     @property
     def own(self) -> bool:
+        """Whether the passage is the project's own writing (a note or an assessment)."""
         return self.kind in OWN_KINDS
 
     @property
     def from_user(self) -> bool:
+        """Whether the passage comes from one of the user's uploaded documents."""
         return self.kind == "user"
 
 
@@ -243,6 +245,7 @@ _BLOCK = re.compile(r"^(\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)*)(.*)$")
 
 
 def has_rtl(text: str) -> bool:
+    """Does ``text`` hold any right-to-left letter?"""
     return _RTL.search(text) is not None
 
 

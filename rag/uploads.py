@@ -37,9 +37,11 @@ class UploadResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the file is in the collection (added, replaced or unchanged)."""
         return self.status != "rejected"
 
     def message(self) -> str:
+        """One line for the user: the file name and what happened to it."""
         if self.status == "rejected":
             return f"{self.name}: not added, {self.reason}"
         if self.status == "unchanged":
@@ -60,9 +62,11 @@ class UploadReport:
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
+        """(name, reason) of every file that was rejected."""
         return [(r.name, r.reason) for r in self.results if r.status == "rejected"]
 
     def summary(self) -> str:
+        """One line of counts: files added, replaced, unchanged, skipped; the collection's size; the time taken."""
         counts = {s: sum(1 for r in self.results if r.status == s) for s in ("added", "replaced", "unchanged")}
         return (
             f"{counts['added']} added, {counts['replaced']} replaced, {counts['unchanged']} unchanged, "
@@ -84,6 +88,7 @@ class UploadInfo:
 
 
 def uploads_dir(engine: Any) -> Path:
+    """The folder of stored uploads under the data folder (created when missing)."""
     folder = Path(engine.settings.data_dir) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -101,6 +106,7 @@ def safe_key(name: str) -> str:
 
 
 def source_id_of(key: str) -> str:
+    """The source id of an uploaded file's passages: ``upload-`` and a slug of its stored name."""
     return "upload-" + re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
 
 

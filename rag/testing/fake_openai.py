@@ -28,6 +28,8 @@ Responder = Callable[[dict[str, Any]], str]
 
 @dataclass
 class Reply:
+    """One scripted reply: its HTTP status, content or raw body, delay, error message and where to cut a stream."""
+
     status: int = 200
     content: str | None = None  # the assistant message content (JSON text for our schema)
     delay: float = 0.0  # seconds before answering
@@ -44,6 +46,7 @@ class _State:
 
 
 def prompt_text(request: dict[str, Any]) -> str:
+    """The content of every message of a chat request, one after another."""
     return "\n".join(str(m.get("content", "")) for m in request.get("messages", []))
 
 
@@ -164,11 +167,13 @@ class FakeOpenAI:
 
     @property
     def url(self) -> str:
+        """The base URL to give an OpenAI client (``http://127.0.0.1:PORT/v1``)."""
         port = self._server.server_address[1]
         return f"http://127.0.0.1:{port}/v1"
 
     @property
     def requests(self) -> list[dict[str, Any]]:
+        """A copy of the requests received so far: path, headers and JSON body of each."""
         return list(self._state.requests)
 
     def enqueue(self, **reply: Any) -> None:
@@ -176,10 +181,12 @@ class FakeOpenAI:
         self._state.queue.append(Reply(**reply))
 
     def start(self) -> FakeOpenAI:
+        """Serve on a background thread; returns the server."""
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the socket."""
         self._server.shutdown()
         self._server.server_close()
 
