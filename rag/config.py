@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,19 @@ Backend = Literal["offline", "openai", "auto"]
 EmbeddingsKind = Literal["local", "openai"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_folder(name: str) -> Path:
+    """The repository's top-level folder ``name`` (``prompts``, ``knowledge``).
+
+    In a checkout or an editable install it sits beside the package; a wheel carries a copy
+    in ``rag/_bundled/`` instead, made by setup.py at build time.
+    """
+    beside = PROJECT_ROOT / name
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and beside.is_dir():
+        return beside
+    return Path(str(resources.files("rag") / "_bundled" / name))
+
 
 _NAMES = (
     "RAG_DATA_DIR",
@@ -38,8 +52,8 @@ _NAMES = (
 
 
 def _default_knowledge_dir() -> Path:
-    """knowledge/ beside the package (source checkout or editable install)."""
-    return PROJECT_ROOT / "knowledge"
+    """knowledge/ of the checkout, or the copy a wheel carries."""
+    return project_folder("knowledge")
 
 
 @dataclass(frozen=True)

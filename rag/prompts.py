@@ -1,4 +1,7 @@
-"""Prompt templates are files in prompts/, validated on load and rendered strictly."""
+"""Prompt templates are files in prompts/, validated on load and rendered strictly.
+
+The folder is the checkout's top-level prompts/, or the copy a wheel carries (see ``project_folder``).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,13 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.config import PROJECT_ROOT
+from rag.config import project_folder
 from rag.errors import ConfigError
 
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+def prompts_dir() -> Path:
+    """Where the templates are: prompts/ of the checkout, or the wheel's bundled copy."""
+    return project_folder("prompts")
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,9 @@ class Template:
         return self.text.format(**values)
 
 
-def load(name: str, folder: Path = PROMPTS_DIR) -> Template:
-    path = folder / f"{name}.md"
+def load(name: str, folder: Path | None = None) -> Template:
+    """The template ``name`` from ``folder`` (default :func:`prompts_dir`), its braces checked."""
+    path = (folder or prompts_dir()) / f"{name}.md"
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -48,5 +55,7 @@ def load(name: str, folder: Path = PROMPTS_DIR) -> Template:
     return Template(name, text)
 
 
-def all_templates(folder: Path = PROMPTS_DIR) -> list[Template]:
-    return [load(p.stem, folder) for p in sorted(folder.glob("*.md"))]
+def all_templates(folder: Path | None = None) -> list[Template]:
+    """Every template in ``folder`` (default :func:`prompts_dir`)."""
+    where = folder or prompts_dir()
+    return [load(p.stem, where) for p in sorted(where.glob("*.md"))]
