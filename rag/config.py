@@ -51,6 +51,12 @@ _NAMES = (
 )
 
 
+def _default_data_dir() -> Path:
+    """``.rag/`` in the project: beside the package in a checkout, else in the working directory."""
+    in_checkout = (PROJECT_ROOT / "pyproject.toml").is_file()
+    return (PROJECT_ROOT if in_checkout else Path.cwd()) / ".rag"
+
+
 def _default_knowledge_dir() -> Path:
     """knowledge/ of the checkout, or the copy a wheel carries."""
     return project_folder("knowledge")
@@ -60,7 +66,7 @@ def _default_knowledge_dir() -> Path:
 class Settings:
     """Every setting of the product. Build with :meth:`from_env`."""
 
-    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".rag")
+    data_dir: Path = field(default_factory=lambda: _default_data_dir())
     knowledge_dir: Path = field(default_factory=_default_knowledge_dir)
     chroma_host: str | None = None
     chroma_port: int = 8000

@@ -162,9 +162,23 @@ class Engine:
                 )
                 cached = StoredVectors(embedder, self.settings.cache_folder / "vectors")
                 self._routers[embedder.name] = Router.trained(
-                    data, cached, self.settings.cache_folder / "router", languages=None if multi else ENGLISH_ONLY
+                    data,
+                    cached,
+                    self.settings.cache_folder / "router",
+                    languages=None if multi else ENGLISH_ONLY,
+                    passages=self._card_vectors(self.knowledge_ml if multi else self.knowledge),
                 )
             return self._routers[embedder.name]
+
+    @staticmethod
+    def _card_vectors(coll: IndexedCollection) -> list[tuple[str, Any]]:
+        """(domain id, vector) of every domain-card passage in ``coll`` (the router's richest wording of a domain)."""
+        snap = coll.snapshot()
+        if snap is None:
+            return []
+        cards = [c for c in snap.chunks if c.kind == "domain" and c.domains]
+        vectors = coll.store.vectors([c.id for c in cards])
+        return [(c.domains[0], vectors[c.id]) for c in cards if c.id in vectors]
 
     def train_routers(self) -> None:
         """Load or train every router now (``rag index`` does this, so questions never wait for it)."""

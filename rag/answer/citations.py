@@ -47,6 +47,17 @@ class CitationBook:
     def marker_id(self, chunk_id: str) -> str:
         return self.cite(chunk_id)[1:-1]
 
+    def renumber(self, texts: Iterable[str]) -> dict[str, str]:
+        """Number the markers in the order a reader meets them in ``texts``; returns old -> new ids."""
+        order: list[str] = []
+        for text in [*texts, "".join(f"[{m}]" for m in self._marker.values())]:
+            for m in markers_in(text):
+                if m not in order:
+                    order.append(m)
+        mapping = {old: f"c{i}" for i, old in enumerate(order, start=1)}
+        self._marker = {cid: mapping[m] for cid, m in sorted(self._marker.items(), key=lambda t: order.index(t[1]))}
+        return mapping
+
     def citations(self, catalogue: Any = None) -> list[CitationOut]:
         """The cited passages in marker order, each saying who wrote it (``source_kind``, ``based_on``)."""
         out = []
@@ -99,3 +110,8 @@ def check_answer(answer: Answer) -> list[str]:
         if c.chunk_id not in retrieved
     ]
     return problems
+
+
+def relabel(text: str, mapping: dict[str, str]) -> str:
+    """``text`` with its ``[cN]`` markers renamed by ``mapping``."""
+    return MARKER_RE.sub(lambda m: f"[{mapping.get(m.group(1), m.group(1))}]", text)

@@ -183,7 +183,7 @@ def gather(
     if kinds:
         ev.typed = ev.add(
             s.question.search(
-                query, 6, mode=s.question_mode, where=Filter(kinds=kinds), vector=vector, collections=("knowledge",)
+                query, 10, mode=s.question_mode, where=Filter(kinds=kinds), vector=vector, collections=("knowledge",)
             )
         )
     for did in u.domains:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from rag.answer.citations import CitationBook, CitationIntegrityError, check_answer
+from rag.answer.citations import CitationBook, CitationIntegrityError, check_answer, relabel
 from rag.answer.compose import Composed, Composer, CompositionError, Preview
 from rag.answer.evidence import Evidence, Searchers, gather
 from rag.answer.excerpts import Labels
@@ -50,6 +50,17 @@ class Prepared:
     evidence: Evidence
     started: float
     retrieved_at: float
+
+
+def in_reading_order(composed: Composed, book: CitationBook) -> None:
+    """Renumber the markers as a reader meets them: the answer's text, then each condition."""
+    found = [*(composed.conditions or {}).values(), *(c for d in composed.comparison for c in d.conditions.values())]
+    conditions = list({id(c): c for c in found}.values())  # a comparison shares its first domain's conditions
+    mapping = book.renumber([composed.answer, *(c.reasoning for c in conditions)])
+    composed.answer = relabel(composed.answer, mapping)
+    for c in conditions:
+        c.reasoning = relabel(c.reasoning, mapping)
+        c.citations = [mapping.get(m, m) for m in c.citations]
 
 
 def refusal_text(u: Understanding | None) -> str:
@@ -207,6 +218,7 @@ class Navigator:
         u = prep.understanding
         if not book.citations():
             return self.refusal(prep.question, None, prep.started, notices)
+        in_reading_order(composed, book)
         from rag.multilingual import string_table
 
         language_notice = string_table().notice(u.language) if backend == "offline" else None

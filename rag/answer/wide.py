@@ -66,9 +66,8 @@ def overview_answer(u: Understanding, ev: Evidence, book: CitationBook, cat: Cat
             marks = _cite(book, [_card(ev, d.id, "overview")])
             out.append(f"- **{d.name}** ({ORIGIN_WORDS.get(d.origin, d.origin)}) {marks}".rstrip())
         out += _reason_lines(groups[g], ev, book, labels)
-    put_forward = (
-        [d for g in lead for d in groups[g]] if orientation != "survey" else [d for g in order for d in groups[g]]
-    )
+    # every area the answer names, the group the question asks about first
+    put_forward = [d for g in order for d in groups[g]]
     overview = [
         DomainAssessmentOut(
             domain=d.id,

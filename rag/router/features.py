@@ -80,7 +80,11 @@ PAIR_FEATURES = (
     "word_cover_lead",
     "char_sim_lead",
     "model_proba",
+    "passage_best",
+    "passage_best_lead",
+    "type_new_area",
 )
+NEW_AREA = "apply_framework"  # the question type of an area the catalogue does not assess
 
 
 class PhraseFeatures:
@@ -93,7 +97,10 @@ class PhraseFeatures:
         phrase_vectors: np.ndarray,
         summary_vectors: np.ndarray,
         grams: CharGrams,
+        passage_owner: np.ndarray | None = None,
+        passage_vectors: np.ndarray | None = None,
     ) -> None:
+        """``passage_*``: the vectors of each domain's own passages in the knowledge base (its card)."""
         self.ids = list(domain_ids)
         index = {d: i for i, d in enumerate(self.ids)}
         self.owner = np.asarray([index[d] for d, _ in phrases], dtype=np.int32)
@@ -118,6 +125,8 @@ class PhraseFeatures:
         order = np.argsort(self.owner, kind="stable")
         self._order = order
         self._starts = np.searchsorted(self.owner[order], np.arange(len(self.ids) + 1))
+        self._passage_vectors = passage_vectors if passage_vectors is not None else np.zeros((0, 1), np.float32)
+        self._passage_owner = passage_owner if passage_owner is not None else np.zeros(0, np.int32)
 
     def _per_domain(self, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Best and mean of the best ``k`` similarities per domain (rows: texts)."""
@@ -156,12 +165,32 @@ class PhraseFeatures:
         best_other = np.where(values >= top2[:, :1], top2[:, 1:2], top2[:, :1])
         return values - best_other
 
-    def __call__(self, texts: Sequence[str], vectors: np.ndarray, model_proba: np.ndarray) -> np.ndarray:
-        """Array (texts, domains, len(PAIR_FEATURES))."""
+    def __call__(
+        self, texts: Sequence[str], vectors: np.ndarray, model_proba: np.ndarray, new_area: np.ndarray
+    ) -> np.ndarray:
+        """Array (texts, domains, len(PAIR_FEATURES)).
+
+        ``new_area``: per text, the type model's probability that it asks about an area the
+        catalogue does not assess (the same for every domain of a text).
+        """
         sims = np.asarray(vectors, dtype=np.float32) @ self.phrase_vectors.T
         best, top3 = self._per_domain(sims, 3)
         summary = np.asarray(vectors, dtype=np.float32) @ self.summary_vectors.T
         cover = self._cover(texts)
         char = (self._grams(texts) @ self._domain_grams.T).toarray().astype(np.float32)
+        passages = self._passage_best(np.asarray(vectors, dtype=np.float32))
         parts = [best, top3, summary, cover, char, self._lead(best), self._lead(cover), self._lead(char), model_proba]
+        parts += [passages, self._lead(passages), np.repeat(np.asarray(new_area)[:, None], len(self.ids), axis=1)]
         return np.stack(parts, axis=2)
+
+    def _passage_best(self, vectors: np.ndarray) -> np.ndarray:
+        """Per text and domain: the best cosine similarity to one of the domain's own passages (0 if none)."""
+        out = np.zeros((vectors.shape[0], len(self.ids)), dtype=np.float32)
+        if len(self._passage_owner) == 0:
+            return out
+        sims = vectors @ self._passage_vectors.T
+        for j in range(len(self.ids)):
+            cols = self._passage_owner == j
+            if cols.any():
+                out[:, j] = sims[:, cols].max(axis=1)
+        return out

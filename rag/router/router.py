@@ -26,9 +26,9 @@ import yaml
 
 from rag.router import models
 from rag.router.data import DATA_DIR, TrainingData
-from rag.router.features import PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
+from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 
-FORMAT = 1  # bump when the stored layout changes
+FORMAT = 3  # bump when the stored layout changes
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
 ACCEPT = 0.5  # a calibrated probability: more likely than not
 MIN_CLAUSE_CHARS = 4
@@ -96,6 +96,8 @@ class RouterModels:
     phrases: list[tuple[str, str]]
     phrase_vectors: np.ndarray
     summary_vectors: np.ndarray
+    passage_owner: np.ndarray  # domain index of each passage vector
+    passage_vectors: np.ndarray
 
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
 
@@ -105,6 +107,8 @@ class RouterModels:
             "grams.idf": np.asarray(self.grams.idf),
             "phrase_vectors": self.phrase_vectors,
             "summary_vectors": self.summary_vectors,
+            "passage_owner": self.passage_owner,
+            "passage_vectors": self.passage_vectors,
         }
         meta: dict[str, Any] = {"format": FORMAT, "domain_ids": self.domain_ids, "phrases": self.phrases}
         for name in self.LINEAR:
@@ -126,8 +130,16 @@ class RouterModels:
             phrases=[(d, p) for d, p in meta["phrases"]],
             phrase_vectors=z["phrase_vectors"],
             summary_vectors=z["summary_vectors"],
+            passage_owner=z["passage_owner"],
+            passage_vectors=z["passage_vectors"],
             **linear,
         )
+
+    def pair_features(self) -> PhraseFeatures:
+        return PhraseFeatures(
+            self.domain_ids, self.phrases, self.phrase_vectors, self.summary_vectors, self.grams,
+            self.passage_owner, self.passage_vectors,
+        )  # fmt: skip
 
 
 def phrases_for(data: TrainingData, languages: Sequence[str] | None) -> list[tuple[str, str]]:
@@ -136,8 +148,21 @@ def phrases_for(data: TrainingData, languages: Sequence[str] | None) -> list[tup
     return list(dict.fromkeys((p.domain, p.text) for p in keep))
 
 
-def train(data: TrainingData, embedder: Embedder, *, languages: Sequence[str] | None = None) -> RouterModels:
-    """Fit every model of a router (tens of seconds on two cores; embedding the texts dominates)."""
+Passage = tuple[str, np.ndarray]  # (domain id, the vector of one of its passages)
+
+
+def train(
+    data: TrainingData,
+    embedder: Embedder,
+    *,
+    languages: Sequence[str] | None = None,
+    passages: Sequence[Passage] = (),
+) -> RouterModels:
+    """Fit every model of a router (tens of seconds on two cores; embedding the texts dominates).
+
+    ``passages``: vectors of each domain's own passages (its card), a richer wording of the
+    domain than its names; the pair model learns how much to trust them.
+    """
     ids = sorted({p.domain for p in data.phrases} | {d for ls in data.domains.labels for d in ls})
     phrases = phrases_for(data, languages)
     everything = [*data.types.texts, *data.domains.texts, *data.harms.texts, *data.orientations.texts]
@@ -155,7 +180,8 @@ def train(data: TrainingData, embedder: Embedder, *, languages: Sequence[str] | 
         return vectors, text_features(vectors, grams(texts))
 
     _, xt = features(data.types.texts)
-    types = models.fit_softmax(xt, [ls[0] for ls in data.types.labels])
+    type_labels = [ls[0] for ls in data.types.labels]
+    types = models.fit_softmax(xt, type_labels)
     _, xh = features(data.harms.texts)
     harms = models.fit_softmax(xh, [ls[0] for ls in data.harms.labels])
     _, xo = features(data.orientations.texts)
@@ -183,11 +209,39 @@ def train(data: TrainingData, embedder: Embedder, *, languages: Sequence[str] | 
     word_proba = _per_domain(classes, np.asarray([by_text[t] for t in data.domains.texts]), ids)
     phrase_vectors = np.asarray(embed([p for _, p in phrases]), dtype=np.float32)
     summary_vectors = np.asarray(embed([data.summaries.get(d, d) for d in ids]), dtype=np.float32)
-    pf = PhraseFeatures(ids, phrases, phrase_vectors, summary_vectors, grams)
-    pair_x = pf(data.domains.texts, q_vectors, word_proba).reshape(-1, len(PAIR_FEATURES))
+    index = {d: j for j, d in enumerate(ids)}
+    kept = [(index[d], v) for d, v in passages if d in index]
+    passage_owner = np.asarray([j for j, _ in kept], dtype=np.int32)
+    passage_vectors = np.asarray([v for _, v in kept], dtype=np.float32).reshape(len(kept), -1)
+    pf = PhraseFeatures(ids, phrases, phrase_vectors, summary_vectors, grams, passage_owner, passage_vectors)
+    new_area = _new_area_out_of_fold(types, xt, type_labels, data.domains.texts, grams, q_vectors, data)
+    pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
     pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
     pairs = models.fit_binary(pair_x, pair_y)
-    return RouterModels(grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors)
+    return RouterModels(
+        grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
+        passage_owner, passage_vectors,
+    )  # fmt: skip
+
+
+def _new_area(types: models.LinearModel, x: Any) -> np.ndarray:
+    """The type model's probability that each row asks about an area the catalogue does not assess."""
+    if NEW_AREA not in types.classes:
+        return np.zeros(x.shape[0], dtype=np.float32)
+    return types.proba(x)[:, types.classes.index(NEW_AREA)].astype(np.float32)
+
+
+def _new_area_out_of_fold(
+    types: models.LinearModel, xt: Any, labels: Sequence[str], texts: Sequence[str], grams: CharGrams,
+    vectors: np.ndarray, data: TrainingData,
+) -> np.ndarray:  # fmt: skip
+    """``_new_area`` for the domain model's questions; out of fold for those the type model learned from."""
+    out = _new_area(types, text_features(vectors, grams(texts)))
+    if NEW_AREA not in types.classes:
+        return out
+    classes, oof = models.out_of_fold(xt, labels, types.c)
+    held_out = dict(zip(data.types.texts, oof[:, classes.index(NEW_AREA)].tolist(), strict=True))
+    return np.asarray([held_out.get(t, o) for t, o in zip(texts, out.tolist(), strict=True)], dtype=np.float32)
 
 
 def _per_domain(classes: Sequence[str], proba: np.ndarray, ids: Sequence[str]) -> np.ndarray:
@@ -200,11 +254,19 @@ def _per_domain(classes: Sequence[str], proba: np.ndarray, ids: Sequence[str]) -
     return out
 
 
-def weights_key(data: TrainingData, embedder: Embedder, languages: Sequence[str] | None) -> str:
-    """What fixes a router's weights: its training data, embedder, languages, library and format."""
+def weights_key(
+    data: TrainingData, embedder: Embedder, languages: Sequence[str] | None, passages: Sequence[Passage] = ()
+) -> str:
+    """What fixes a router's weights: its training data, passages, embedder, languages, library and format."""
     import sklearn
 
-    raw = f"{data.fingerprint()}|{embedder.name}|{embedder.fingerprint}|{languages}|{sklearn.__version__}|{FORMAT}"
+    digest = hashlib.sha256()
+    for d, v in passages:
+        digest.update(d.encode() + np.asarray(v, dtype=np.float32).tobytes())
+    raw = (
+        f"{data.fingerprint()}|{digest.hexdigest()}|{embedder.name}|{embedder.fingerprint}|{languages}|"
+        f"{sklearn.__version__}|{FORMAT}"
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
@@ -214,19 +276,23 @@ class Router:
     def __init__(self, embedder: Embedder, trained: RouterModels) -> None:
         self.embedder = embedder
         self.models = trained
-        self._pairs = PhraseFeatures(
-            trained.domain_ids, trained.phrases, trained.phrase_vectors, trained.summary_vectors, trained.grams
-        )
+        self._pairs = trained.pair_features()
 
     @classmethod
     def trained(
-        cls, data: TrainingData, embedder: Embedder, folder: Path, *, languages: Sequence[str] | None = None
+        cls,
+        data: TrainingData,
+        embedder: Embedder,
+        folder: Path,
+        *,
+        languages: Sequence[str] | None = None,
+        passages: Sequence[Passage] = (),
     ) -> Router:
         """The router stored under ``folder`` for this data and embedder, trained now if there is none."""
-        path = folder / f"router-{embedder.name}-{weights_key(data, embedder, languages)}.npz"
+        path = folder / f"router-{embedder.name}-{weights_key(data, embedder, languages, passages)}.npz"
         stored = RouterModels.load(path)
         if stored is None:
-            stored = train(data, embedder, languages=languages)
+            stored = train(data, embedder, languages=languages, passages=passages)
             try:
                 stored.save(path)
                 for old in folder.glob(f"router-{embedder.name}-*.npz"):
@@ -250,7 +316,7 @@ class Router:
         x = text_features(vectors, m.grams(units))
         types = dict(zip(m.types.classes, m.types.proba(x[0]).ravel().tolist(), strict=True))
         words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
-        pair_x = self._pairs(units, vectors, words)
+        pair_x = self._pairs(units, vectors, words, _new_area(m.types, x))
         proba = m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)
         # A clause names one area: from a clause only its best domain counts; the whole question
         # may name several.
