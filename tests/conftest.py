@@ -25,6 +25,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     netguard.install()
     SESSION_CACHE.append(Path(tempfile.mkdtemp(prefix="rag-test-cache-")))
+    # Servers and CLIs the tests start inherit it: the routers are trained once per session.
+    os.environ["RAG_CACHE_DIR"] = str(SESSION_CACHE[0])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

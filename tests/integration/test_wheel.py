@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests import netguard
+from tests.conftest import SESSION_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "rag", "prompts", "knowledge")
@@ -47,6 +48,8 @@ def _clean_env(tmp: Path, venv: Path) -> dict[str, str]:
         "RAG_DATA_DIR": str(tmp / "data"),
         "ANONYMIZED_TELEMETRY": "False",
     }
+    if SESSION_CACHE:  # derived data only (trained routers, vectors of fixed texts): the wheel still indexes
+        env["RAG_CACHE_DIR"] = str(SESSION_CACHE[0])
     return env
 
 
