@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from rag.config import Settings
+from rag.yamlfile import read_yaml
 
 Log = Callable[[str], None]
 SCALE_CHUNKS = 100_000
@@ -47,7 +47,7 @@ def _rss_mb() -> float:
 
 def canned_questions() -> list[dict[str, Any]]:
     """The canned questions of rag/eval/canned.yaml, as plain dicts."""
-    return list(yaml.safe_load((Path(__file__).parent / "eval" / "canned.yaml").read_text(encoding="utf-8")))
+    return list(read_yaml(Path(__file__).parent / "eval" / "canned.yaml"))
 
 
 def chroma_default_ef(folder: Path) -> Any:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+
+from rag.yamlfile import read_yaml
 
 Log = Callable[[str], None]
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
@@ -29,7 +30,7 @@ K = 5
 
 def load_questions(name: str) -> list[dict[str, Any]]:
     """A canned question file of rag/eval by file name."""
-    return list(yaml.safe_load((EVAL_DIR / name).read_text(encoding="utf-8")) or [])
+    return list(read_yaml(EVAL_DIR / name) or [])
 
 
 def labelled(questions: Iterable[Mapping[str, Any]], *, language: str | None = None) -> list[Mapping[str, Any]]:

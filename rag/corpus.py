@@ -29,6 +29,7 @@ from rag.framework import (
     Ref,
 )
 from rag.refs import CITATION_RE, Citation, parse_citations
+from rag.yamlfile import load_yaml
 
 __all__ = ["CITATION_RE", "Chunk", "Citation", "load_corpus", "parse_citations"]
 
@@ -147,7 +148,7 @@ def read_markdown(path: Path) -> MarkdownDoc:  # noqa: C901 - a line-by-line par
         if len(parts) != 2:
             raise KnowledgeError(f"{path}: front matter is not closed with ---")
         try:
-            loaded = yaml.safe_load(parts[0][3:]) or {}
+            loaded = load_yaml(parts[0][3:]) or {}
         except yaml.YAMLError as e:
             raise KnowledgeError(f"{path}: bad front matter: {e}") from e
         if not isinstance(loaded, dict):

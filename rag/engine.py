@@ -101,7 +101,9 @@ class Engine:
     def _store(self, name: str) -> VectorStore:
         if self._store_factory is not None:
             return self._store_factory(name)
-        return ChromaStore(self._client, name, remote=self.settings.uses_server)
+        if self.settings.uses_server:
+            return ChromaStore(self._client, name, remote=True)
+        return ChromaStore(self._client, name, reconnect=lambda: make_client(self.settings, fresh=True))
 
     def _collection(self, kind: str, embedder: Embedder) -> IndexedCollection:
         name = f"{kind}-{embedder.name}"

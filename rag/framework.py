@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rag.errors import KnowledgeError
 from rag.refs import parse_citations
+from rag.yamlfile import read_yaml
 
 ConditionId = Literal["domain_separability", "mutual_vulnerability", "verification_feasibility"]
 Rating = Literal["met", "partial", "not_met", "unknown"]
@@ -214,7 +215,7 @@ class Source(_Strict):
 
 def _load_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_yaml(path)
     except (OSError, yaml.YAMLError) as e:
         raise KnowledgeError(f"{path}: cannot read YAML: {e}") from e
 

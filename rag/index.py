@@ -10,6 +10,8 @@ How it stays consistent and crash-safe:
   and the next run finds the vectors already stored and completes quickly.
 * Vectors no longer in the snapshot are deleted after the switch.
 * A file lock serialises writers (a second ``rag index`` waits its turn).
+* When another process publishes (``rag index`` while the app runs), a reader reopens
+  its store once, so that an embedded Chroma shows that process's vectors.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class IndexedCollection:
         self._lock_path = folder / "write.lock"
         self._snapshot: Snapshot | None = None
         self._snapshot_name: str | None = None
+        self._own: set[str | None] = set()  # snapshots this process published, or saw when it first looked
         self._checked = -SERVER_CHECK_S
         self._pointer: str | None = None
         self._pointer_read_at = -POINTER_CHECK_S
@@ -129,9 +132,14 @@ class IndexedCollection:
             if served and served != name:
                 self._sync_from_server(served)
                 name = self.current_name()
+        if not self._own:
+            self._own.add(name)
         if name is None:
             return None
         if name != self._snapshot_name:
+            if name not in self._own and not self.store.remote:
+                self.store.reopen()  # another process published: its new vectors are not in our memory
+                self._own.add(name)
             self._snapshot = self._load(name)
             self._snapshot_name = name
         return self._snapshot
@@ -254,6 +262,7 @@ class IndexedCollection:
         name = f"snap-{time.strftime('%Y%m%d-%H%M%S')}-{digest}"
         if before_switch:
             before_switch()
+        self._own.add(name)
         self._write_snapshot(name, chunks, manifest)
         self.store.set_version(name)  # other replicas of a shared server follow this version
         # Garbage: vectors no snapshot refers to any more, and old snapshot folders.

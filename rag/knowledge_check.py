@@ -26,6 +26,7 @@ from rag.errors import KnowledgeError
 from rag.framework import CONDITIONS, OWN_KINDS, Domain, Ref, Source, load_sources
 from rag.lexical import tokenize
 from rag.refs import content_words, parse_citations, quoted_spans, sentences
+from rag.yamlfile import read_yaml
 
 FIXED_DOMAINS = (
     "extreme-risk-prevention",
@@ -213,7 +214,7 @@ def _texts_of(domain: Domain) -> Iterator[tuple[str, str, list[Ref]]]:
 
 def _load_domain(path: Path, rel: str) -> tuple[Domain | None, dict[str, object], list[str]]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except (yaml.YAMLError, OSError) as e:
         return None, {}, [f"{rel}: cannot read: {e}"]
     raw = raw if isinstance(raw, dict) else {}

@@ -28,6 +28,7 @@ import numpy as np
 import yaml
 
 from rag.errors import ConfigError, EmbeddingError
+from rag.yamlfile import read_yaml
 
 # Languages the encoder covers and the Navigator supports (detection, retrieval, string table).
 # USE multilingual v3 also covers nl, pl, th and tr; they have no strings yet, so they are left out.
@@ -255,7 +256,7 @@ class StringTable:
     def load(cls, path: Path = I18N_PATH) -> StringTable:
         """The table in ``path`` (the shipped i18n.yaml by default); ConfigError when it is unreadable or invalid."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = read_yaml(path)
         except (OSError, yaml.YAMLError) as e:
             raise ConfigError(f"cannot read the i18n table {path}: {e}") from e
         return cls(data)

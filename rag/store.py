@@ -11,7 +11,7 @@ as ``Engine(settings, store_factory=...)``; ``rag.testing.InMemoryVectorStore`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -31,6 +31,10 @@ class VectorStore(Protocol):
 
     name: str
     remote: bool  # shared with other processes or hosts: the published version lives in the store
+
+    def reopen(self) -> None:
+        """Drop what this process cached of the store, so writes by other processes show."""
+        ...
 
     def upsert(
         self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[dict[str, Any]]
@@ -107,8 +111,12 @@ def chroma_settings() -> Any:
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
-def make_client(settings: Settings) -> Any:
-    """A Chroma client for the configured deployment."""
+def make_client(settings: Settings, *, fresh: bool = False) -> Any:
+    """A Chroma client for the configured deployment.
+
+    ``fresh``: for the embedded store, a new Chroma system rather than the one this process
+    already shares for that folder (clients made before keep theirs, and keep working).
+    """
     import chromadb
 
     try:
@@ -122,6 +130,10 @@ def make_client(settings: Settings) -> Any:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings())
         path = settings.data_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()  # forgets the shared systems; it stops none of them
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings())
     except Exception as e:  # chromadb raises ValueError/ConnectionError/httpx errors
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "disk"
@@ -134,18 +146,35 @@ VERSION_KEY = "rag_snapshot"
 class ChromaStore:
     """One Chroma collection of chunk vectors (cosine space)."""
 
-    def __init__(self, client: Any, name: str, *, remote: bool = False) -> None:
+    def __init__(
+        self, client: Any, name: str, *, remote: bool = False, reconnect: Callable[[], Any] | None = None
+    ) -> None:
+        """``reconnect`` makes a fresh client of the same store (embedded: see ``reopen``)."""
         self.name = name
         self.remote = remote  # a server shared with other processes (or hosts)
-        self._client = client
+        self._reconnect = reconnect
+        self._open(client)
+
+    def _open(self, client: Any) -> None:
         try:
-            self._collection = client.get_or_create_collection(
-                name=name,
+            collection = client.get_or_create_collection(
+                name=self.name,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except Exception as e:
-            raise StoreUnavailableError(f"cannot open Chroma collection {name!r}: {e}") from e
+            raise StoreUnavailableError(f"cannot open Chroma collection {self.name!r}: {e}") from e
+        self._client, self._collection = client, collection
+
+    def reopen(self) -> None:
+        """Open the collection again through a fresh client.
+
+        Embedded Chroma keeps a collection's vector index in the memory of the process that
+        loaded it: vectors another process added later are not found by ``query``, and ids it
+        deleted can fail ``get``. A server needs none of this.
+        """
+        if self._reconnect is not None:
+            self._open(self._reconnect())
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -27,6 +27,7 @@ from rag.eval.trust import CitationView
 from rag.framework import ConditionId, Rating, Verdict
 from rag.retrieve import Mode
 from rag.service import Service
+from rag.yamlfile import load_yaml
 
 SHIPPED_QUESTIONS = Path(__file__).resolve().parent / "canned.yaml"
 QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
@@ -90,7 +91,7 @@ def _describe(e: ValidationError) -> str:
 def parse_cases(text: str, name: str = "questions") -> list[Case]:
     """Cases of a question file's text; ``UsageError`` naming every problem found."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as e:
         raise UsageError(f"{name}: not valid YAML ({' '.join(str(e).split())})") from e
     if not isinstance(data, list) or not data:

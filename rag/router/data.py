@@ -23,6 +23,7 @@ import yaml
 
 from rag.errors import ConfigError
 from rag.framework import Catalogue
+from rag.yamlfile import read_yaml
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
@@ -86,7 +87,7 @@ def _yaml(path: Path) -> Any:
     if not path.exists():
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_yaml(path)
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"router training data {path} cannot be read: {e}") from e
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,16 @@ class LinearModel:
         return cls(meta["classes"], z[f"{name}.coef"], z[f"{name}.intercept"], bool(meta["binary"]), meta["c"])
 
 
-def _quiet() -> Any:
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    warnings.simplefilter("ignore")  # convergence and API-transition notices say nothing about the fit
-    return ctx
+@contextmanager
+def _fitting() -> Iterator[None]:
+    """Fit quietly, on two threads: convergence and API notices say nothing about the fit, and
+    process workers (joblib's default) outlive the fit and hold up the exit of a ``rag index``
+    run or of a worker process for minutes."""
+    from joblib import parallel_config
+
+    with warnings.catch_warnings(), parallel_config(backend="threading", n_jobs=2):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def fit_softmax(x: Any, y: Sequence[str], *, cs: Sequence[float] = CS) -> LinearModel:
@@ -67,17 +73,12 @@ def fit_softmax(x: Any, y: Sequence[str], *, cs: Sequence[float] = CS) -> Linear
 
     labels = list(y)
     smallest = min(labels.count(c) for c in set(labels))
-    ctx = _quiet()
-    try:
-        if smallest >= FOLDS and len(cs) > 1:
-            model: Any = LogisticRegressionCV(
-                Cs=list(cs), cv=FOLDS, scoring="neg_log_loss", max_iter=300, tol=1e-3, n_jobs=2
-            )
-        else:  # too few examples of a class to cross-validate: the middle strength
-            model = LogisticRegression(C=float(sorted(cs)[len(cs) // 2]), max_iter=1000)
+    if smallest >= FOLDS and len(cs) > 1:
+        model: Any = LogisticRegressionCV(Cs=list(cs), cv=FOLDS, scoring="neg_log_loss", max_iter=300, tol=1e-3)
+    else:  # too few examples of a class to cross-validate: the middle strength
+        model = LogisticRegression(C=float(sorted(cs)[len(cs) // 2]), max_iter=1000)
+    with _fitting():
         model.fit(x, labels)
-    finally:
-        ctx.__exit__(None, None, None)
     c = float(np.ravel(model.C_)[0]) if hasattr(model, "C_") else float(model.C)
     return LinearModel(list(map(str, model.classes_)), model.coef_.astype(np.float32), model.intercept_, c=c)
 
@@ -86,12 +87,9 @@ def fit_binary(x: Any, y: Sequence[int], *, cs: Sequence[float] = CS) -> LinearM
     """Binary logistic regression, strength chosen by cross-validated log loss."""
     from sklearn.linear_model import LogisticRegressionCV
 
-    ctx = _quiet()
-    try:
-        model = LogisticRegressionCV(Cs=list(cs), cv=FOLDS, scoring="neg_log_loss", max_iter=2000, n_jobs=2)
+    model = LogisticRegressionCV(Cs=list(cs), cv=FOLDS, scoring="neg_log_loss", max_iter=2000)
+    with _fitting():
         model.fit(x, np.asarray(y, dtype=int))
-    finally:
-        ctx.__exit__(None, None, None)
     c = float(np.ravel(model.C_)[0])
     return LinearModel(["yes"], model.coef_.astype(np.float32), model.intercept_, binary=True, c=c)
 
@@ -104,15 +102,12 @@ def out_of_fold(x: Any, y: Sequence[str], c: float, folds: int = FOLDS, seed: in
     labels = np.asarray(list(y))
     classes = sorted(set(labels.tolist()))
     out = np.zeros((len(labels), len(classes)))
-    ctx = _quiet()
-    try:
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    with _fitting():
         for train, test in splitter.split(np.zeros(len(labels)), labels):
             model = LogisticRegression(C=c, max_iter=1000).fit(x[train], labels[train])
             cols = [classes.index(str(k)) for k in model.classes_]
             out[np.ix_(test, cols)] = model.predict_proba(x[test])
-    finally:
-        ctx.__exit__(None, None, None)
     return classes, out
 
 

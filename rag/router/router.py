@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import yaml
 
 from rag.router import models
 from rag.router.data import DATA_DIR, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
+from rag.yamlfile import read_yaml
 
 FORMAT = 3  # bump when the stored layout changes
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
@@ -60,7 +60,7 @@ class Route:
 # -- clauses ----------------------------------------------------------------------------
 @cache
 def _clause_patterns() -> dict[str, re.Pattern[str]]:
-    raw = yaml.safe_load((DATA_DIR / "clauses.yaml").read_text(encoding="utf-8"))
+    raw = read_yaml(DATA_DIR / "clauses.yaml")
     punct = "[" + re.escape(raw["punctuation"]) + "]"
     out: dict[str, re.Pattern[str]] = {}
     for lang, words in (raw.get("words") or {}).items():

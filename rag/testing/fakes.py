@@ -88,6 +88,9 @@ class InMemoryVectorStore:
             for i in ids:
                 self._rows.pop(i, None)
 
+    def reopen(self) -> None:
+        """Nothing is cached: every process sees every write (there is one process)."""
+
     def query(self, vector: np.ndarray, k: int, where: Filter | None = None) -> list[tuple[str, float]]:
         with self._lock:
             rows = [(i, v) for i, (v, _, m) in self._rows.items() if where is None or where.matches(m)]

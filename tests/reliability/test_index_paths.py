@@ -34,7 +34,7 @@ def test_bad_files_are_reported_and_the_rest_indexed(shipped_service: Service, t
         assert line.startswith("skipped") and ":" in line, (name, done.stderr)
     assert "good.md" not in done.stderr
     answer = shipped_service.ask("What did the Glacier Treaty pool between rivals?")
-    assert any(c.source_id.startswith("upload-") for c in answer.citations), answer.answer
+    assert any(c.source_kind == "user" for c in answer.citations), answer.answer
 
 
 def test_usage_error_exits_2(shipped_service: Service) -> None:
