@@ -163,24 +163,27 @@ class Engine:
                     else load_training_data(self.catalogue)
                 )
                 cached = StoredVectors(embedder, self.settings.cache_folder / "vectors")
+                ids, passages = self._card_vectors(self.knowledge_ml if multi else self.knowledge)
                 self._routers[embedder.name] = Router.trained(
                     data,
                     cached,
                     self.settings.cache_folder / "router",
                     languages=None if multi else ENGLISH_ONLY,
-                    passages=self._card_vectors(self.knowledge_ml if multi else self.knowledge),
+                    passages=passages,
+                    passage_ids=ids,
                 )
             return self._routers[embedder.name]
 
     @staticmethod
-    def _card_vectors(coll: IndexedCollection) -> list[tuple[str, Any]]:
-        """(domain id, vector) of every domain-card passage in ``coll`` (the router's richest wording of a domain)."""
+    def _card_vectors(coll: IndexedCollection) -> tuple[list[str], list[tuple[str, Any]]]:
+        """Ids and (domain id, vector) of every domain-card passage in ``coll``: a domain's richest wording."""
         snap = coll.snapshot()
         if snap is None:
-            return []
+            return [], []
         cards = [c for c in snap.chunks if c.kind == "domain" and c.domains]
         vectors = coll.store.vectors([c.id for c in cards])
-        return [(c.domains[0], vectors[c.id]) for c in cards if c.id in vectors]
+        kept = [c for c in cards if c.id in vectors]
+        return [c.id for c in kept], [(c.domains[0], vectors[c.id]) for c in kept]
 
     def train_routers(self) -> None:
         """Load or train every router now (``rag index`` does this, so questions never wait for it)."""

@@ -80,7 +80,10 @@ def fit_softmax(x: Any, y: Sequence[str], *, cs: Sequence[float] = CS) -> Linear
     with _fitting():
         model.fit(x, labels)
     c = float(np.ravel(model.C_)[0]) if hasattr(model, "C_") else float(model.C)
-    return LinearModel(list(map(str, model.classes_)), model.coef_.astype(np.float32), model.intercept_, c=c)
+    coef, intercept = model.coef_, np.asarray(model.intercept_, dtype=np.float64)
+    if coef.shape[0] == 1:  # two classes: scikit-learn fits one logit; a softmax over (-z/2, z/2) is its sigmoid
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+    return LinearModel(list(map(str, model.classes_)), coef.astype(np.float32), intercept, c=c)
 
 
 def fit_binary(x: Any, y: Sequence[int], *, cs: Sequence[float] = CS) -> LinearModel:

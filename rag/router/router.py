@@ -82,6 +82,17 @@ def clauses(question: str, language: str = "en") -> list[str]:
 
 
 # -- the trained models --------------------------------------------------------------------
+def _first_mentions(question: str, phrases: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """Where in the question each domain's name or alias first appears (domains not named are absent)."""
+    text = question.casefold()
+    found: dict[str, int] = {}
+    for domain, phrase in phrases:
+        at = text.find(phrase.casefold())
+        if at >= 0 and at < found.get(domain, len(text) + 1):
+            found[domain] = at
+    return found
+
+
 @dataclass
 class RouterModels:
     """Everything a router needs at question time, as arrays."""
@@ -212,7 +223,8 @@ def train(
     index = {d: j for j, d in enumerate(ids)}
     kept = [(index[d], v) for d, v in passages if d in index]
     passage_owner = np.asarray([j for j, _ in kept], dtype=np.int32)
-    passage_vectors = np.asarray([v for _, v in kept], dtype=np.float32).reshape(len(kept), -1)
+    dims = phrase_vectors.shape[1]
+    passage_vectors = np.asarray([v for _, v in kept], dtype=np.float32).reshape(len(kept), dims)
     pf = PhraseFeatures(ids, phrases, phrase_vectors, summary_vectors, grams, passage_owner, passage_vectors)
     new_area = _new_area_out_of_fold(types, xt, type_labels, data.domains.texts, grams, q_vectors, data)
     pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
@@ -255,14 +267,26 @@ def _per_domain(classes: Sequence[str], proba: np.ndarray, ids: Sequence[str]) -
 
 
 def weights_key(
-    data: TrainingData, embedder: Embedder, languages: Sequence[str] | None, passages: Sequence[Passage] = ()
+    data: TrainingData,
+    embedder: Embedder,
+    languages: Sequence[str] | None,
+    passages: Sequence[Passage] = (),
+    passage_ids: Sequence[str] | None = None,
 ) -> str:
-    """What fixes a router's weights: its training data, passages, embedder, languages, library and format."""
+    """What fixes a router's weights: its training data, passages, embedder, languages, library and format.
+
+    ``passage_ids`` (content hashes of the passages) stand for the passages when given: the same
+    texts embedded in other batches differ in the last bits (int8 quantisation is per batch), and
+    that must not make every fresh index train the router again.
+    """
     import sklearn
 
     digest = hashlib.sha256()
-    for d, v in passages:
-        digest.update(d.encode() + np.asarray(v, dtype=np.float32).tobytes())
+    if passage_ids is not None:
+        digest.update("\x1f".join(sorted(passage_ids)).encode())
+    else:
+        for d, v in passages:
+            digest.update(d.encode() + np.asarray(v, dtype=np.float32).tobytes())
     raw = (
         f"{data.fingerprint()}|{digest.hexdigest()}|{embedder.name}|{embedder.fingerprint}|{languages}|"
         f"{sklearn.__version__}|{FORMAT}"
@@ -287,9 +311,11 @@ class Router:
         *,
         languages: Sequence[str] | None = None,
         passages: Sequence[Passage] = (),
+        passage_ids: Sequence[str] | None = None,
     ) -> Router:
         """The router stored under ``folder`` for this data and embedder, trained now if there is none."""
-        path = folder / f"router-{embedder.name}-{weights_key(data, embedder, languages, passages)}.npz"
+        key = weights_key(data, embedder, languages, passages, passage_ids)
+        path = folder / f"router-{embedder.name}-{key}.npz"
         stored = RouterModels.load(path)
         if stored is None:
             stored = train(data, embedder, languages=languages, passages=passages)
@@ -331,7 +357,8 @@ class Router:
         first_unit = {
             j: next((i for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), len(units)) for j in accepted
         }
-        accepted.sort(key=lambda j: (first_unit[j], -best[j]))
+        named_at = _first_mentions(question, m.phrases)  # "compare X with Y" has no clauses to tell the order
+        accepted.sort(key=lambda j: (first_unit[j], named_at.get(m.domain_ids[j], len(question)), -best[j]))
         domains = {m.domain_ids[j]: float(best[j]) for j in accepted}
         qtype = max(types, key=lambda k: types[k])
         harm = orientation = None

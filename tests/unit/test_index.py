@@ -1,4 +1,4 @@
-"""Incremental, crash-safe, locked indexing against a real embedded Chroma."""
+"""Incremental, crash-safe, locked indexing (on the in-process fakes of the embedder and the store)."""
 
 from __future__ import annotations
 

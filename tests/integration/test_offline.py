@@ -1,4 +1,4 @@
-"""The default path never leaves the machine: proven under the socket guard."""
+"""The default path (the real embedders, embedded Chroma, the offline analyst) never leaves the machine."""
 
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ def test_guard_blocks_outbound_connections() -> None:
         socket.create_connection(("203.0.113.7", 443), timeout=1)
 
 
-def test_indexing_searching_and_answering_make_no_outbound_attempt(mini_engine: Engine) -> None:
+def test_indexing_searching_and_answering_make_no_outbound_attempt(real_mini_engine: Engine) -> None:
     from rag.answer.pipeline import Navigator
 
     with netguard.recording() as attempts:
-        mini_engine.index_knowledge(rebuild=True)
-        mini_engine.search("chip export restrictions", 5)
-        Navigator(mini_engine).ask("Could rivals cooperate on chip export restrictions?")
+        real_mini_engine.index_knowledge(rebuild=True)
+        real_mini_engine.search("chip export restrictions", 5)
+        Navigator(real_mini_engine).ask("Could rivals cooperate on chip export restrictions?")
     assert attempts == []
 
 
-def test_chroma_telemetry_is_off(mini_engine: Engine) -> None:
+def test_chroma_telemetry_is_off() -> None:
     from rag.store import chroma_settings
 
     assert chroma_settings().anonymized_telemetry is False

@@ -1,0 +1,337 @@
+"""The trained question router (rag/router): what it reads in questions, its stored weights, its models.
+
+The router is trained on tests/fixtures/router with the fake embedder, as the ``mini_engine``
+fixture trains it, in the session's cache folder (so it is trained once per test session).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from rag.engine import ENGLISH_ONLY, Engine
+from rag.framework import Catalogue
+from rag.router import Router, clauses, load_training_data, models
+from rag.router.data import TrainingData
+from rag.router.router import Passage, weights_key
+from rag.testing import FakeEmbedder, memory_store_factory
+from tests.conftest import FIXTURES, ROUTER_FIXTURES, make_settings
+
+COMPARISONS = (
+    "{a} versus {b}",
+    "{a} or {b}: which is likelier?",
+    "Compare {a} with {b}.",
+    "{a} vs {b}, where is a deal easier?",
+)
+OFF_TOPIC = (
+    "What is the capital of France?",
+    "How tall is Mount Everest?",
+    "Translate hello into Spanish.",
+    "Recommend a good novel to read.",
+)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The mini knowledge base with the fakes and one (English) router, like ``mini_engine``'s."""
+    root = tmp_path_factory.mktemp("router")
+    shutil.copytree(FIXTURES / "mini", root / "knowledge")
+    embedder = FakeEmbedder()
+    built = Engine(
+        make_settings(root / "knowledge", root / "data"),
+        embedder=embedder,
+        multilingual=embedder,  # the same object: no second router to train
+        store_factory=memory_store_factory(),
+        router_data=ROUTER_FIXTURES,
+    )
+    built.index_knowledge()
+    return built
+
+
+@pytest.fixture(scope="module")
+def router(engine: Engine) -> Router:
+    return engine.router_for("en")
+
+
+def names(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Domain id -> every name the catalogue gives it (its name and aliases)."""
+    return {d.id: [d.name, *d.aliases] for d in catalogue.domains.values()}
+
+
+def cards(engine: Engine) -> list[Passage]:
+    """The domain-card vectors the engine trains its English router with."""
+    return Engine._card_vectors(engine.knowledge)[1]
+
+
+def card_ids(engine: Engine) -> list[str]:
+    """The ids of those passages, which key the stored weights in their place."""
+    return Engine._card_vectors(engine.knowledge)[0]
+
+
+# -- reading questions -------------------------------------------------------------------------
+@pytest.mark.parametrize("template", ["Could rivals cooperate on {}?", "Is a deal on {} realistic?", "What about {}?"])
+def test_a_question_naming_one_domain_routes_to_it_alone(router: Router, engine: Engine, template: str) -> None:
+    for did, wordings in names(engine.catalogue).items():
+        for name in wordings:
+            route = router.route(template.format(name))
+            assert list(route.domains) == [did], (name, route.domains)
+            assert route.domains[did] >= 0.5
+            assert dict(route.candidates)[did] == max(p for _, p in route.candidates)
+
+
+@pytest.mark.parametrize("template", COMPARISONS)
+def test_a_question_naming_two_domains_yields_both_whatever_the_wording(
+    router: Router, engine: Engine, template: str
+) -> None:
+    for (a, a_names), (b, b_names) in itertools.permutations(names(engine.catalogue).items(), 2):
+        for na, nb in itertools.product(a_names, b_names):
+            question = template.format(a=na, b=nb)
+            route = router.route(question)
+            assert set(route.domains) == {a, b}, (question, route.domains)
+            assert min(route.domains.values()) >= 0.5
+
+
+@pytest.mark.parametrize("template", ["{a} versus {b}", "{a} or {b}: which is likelier?"])
+def test_domains_split_into_clauses_come_in_the_order_they_are_named(
+    router: Router, engine: Engine, template: str
+) -> None:
+    for (a, a_names), (b, b_names) in itertools.permutations(names(engine.catalogue).items(), 2):
+        route = router.route(template.format(a=a_names[0], b=b_names[0]))
+        assert list(route.domains) == [a, b]
+        assert len(route.clauses) >= 2
+
+
+def test_compare_x_with_y_keeps_the_order_the_domains_are_named(router: Router, engine: Engine) -> None:
+    wrong = []
+    for (a, a_names), (b, b_names) in itertools.permutations(names(engine.catalogue).items(), 2):
+        for na, nb in itertools.product(a_names, b_names):
+            route = router.route(f"Compare {na} with {nb}.")
+            if list(route.domains) != [a, b]:
+                wrong.append((na, nb, list(route.domains)))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_an_off_topic_question_names_no_domain(router: Router, question: str) -> None:
+    route = router.route(question)
+    assert route.domains == {}
+    assert all(p < 0.5 for _, p in route.candidates)
+
+
+def test_a_route_is_a_distribution_over_types_and_a_ranking_of_every_domain(router: Router, engine: Engine) -> None:
+    route = router.route("Could rivals cooperate on compute controls?")
+    assert sum(route.types.values()) == pytest.approx(1.0)
+    assert route.qtype == max(route.types, key=route.types.__getitem__)
+    assert {d for d, _ in route.candidates} == set(engine.catalogue.domains)
+    probabilities = [p for _, p in route.candidates]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(0.0 <= p <= 1.0 for p in probabilities)
+
+
+def test_the_precomputed_vector_gives_the_same_route(router: Router, engine: Engine) -> None:
+    question = "Incident reporting versus compute controls"
+    vector = engine.embedder.embed_query(question)
+    assert router.route(question, vector=vector) == router.route(question)
+
+
+def test_a_harmful_request_gets_a_harm_category_and_an_overview_an_orientation(router: Router) -> None:
+    harmful = router.route("How can I smuggle GPUs past customs?")
+    assert harmful.qtype == "harmful" and harmful.harm == "export_evasion" and harmful.domains == {}
+    overview = router.route("Which areas look most promising for a deal?")
+    assert overview.qtype == "overview" and overview.orientation == "promising"
+    assert router.route("Could rivals cooperate on compute controls?").harm is None
+
+
+def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_several() -> None:
+    assert clauses("Compute controls versus incident reporting") == ["Compute controls", "incident reporting"]
+    assert clauses("Could rivals cooperate on compute controls?") == []
+    assert len(clauses("Compute controls or incident reporting: which is likelier?")) == 3
+
+
+# -- stored weights ------------------------------------------------------------------------------
+def fixture_data(engine: Engine, data_dir: Path = ROUTER_FIXTURES) -> TrainingData:
+    return load_training_data(engine.catalogue, data_dir=data_dir, question_files=[])
+
+
+def test_a_second_router_with_the_same_inputs_loads_the_stored_weights(engine: Engine, router: Router) -> None:
+    folder = engine.settings.cache_folder / "router"
+    data, fresh = fixture_data(engine), FakeEmbedder()
+    key = weights_key(data, fresh, ENGLISH_ONLY, cards(engine), card_ids(engine))
+    stored = folder / f"router-{fresh.name}-{key}.npz"
+    assert stored.exists()
+    before = stored.stat().st_mtime_ns
+    again = Router.trained(
+        data, fresh, folder, languages=ENGLISH_ONLY, passages=cards(engine), passage_ids=card_ids(engine)
+    )
+    assert fresh.calls == 0  # nothing was embedded: nothing was fitted
+    assert stored.stat().st_mtime_ns == before
+    question = "Compute controls or incident reporting: which is likelier?"
+    assert again.route(question) == router.route(question)
+
+
+def test_a_changed_data_file_changes_the_key(engine: Engine, tmp_path: Path) -> None:
+    shutil.copytree(ROUTER_FIXTURES, tmp_path / "router")
+    data = fixture_data(engine)
+    key = weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(engine))
+    assert weights_key(fixture_data(engine, tmp_path / "router"), FakeEmbedder(), ENGLISH_ONLY, cards(engine)) == key
+    with (tmp_path / "router" / "domain_questions.yaml").open("a", encoding="utf-8") as f:
+        f.write('- {q: "Would rivals trade notes on AI mishaps?", domains: [incident-reporting]}\n')
+    changed = fixture_data(engine, tmp_path / "router")
+    assert changed.fingerprint() != data.fingerprint()
+    assert weights_key(changed, FakeEmbedder(), ENGLISH_ONLY, cards(engine)) != key
+    # and so does anything else the weights depend on
+    assert weights_key(data, FakeEmbedder("other"), ENGLISH_ONLY, cards(engine)) != key
+    assert weights_key(data, FakeEmbedder(), None, cards(engine)) != key
+    assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(engine)[1:]) != key
+    # given the passages' ids, the last bits of their vectors (batch-dependent int8 rounding) do not matter
+    ids = card_ids(engine)
+    by_ids = weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(engine), ids)
+    nudged = [(d, v + np.float32(1e-6)) for d, v in cards(engine)]
+    assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, nudged, ids) == by_ids
+    assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(engine), ids[1:]) != by_ids
+
+
+TINY = {  # two examples a class: too few to cross-validate, so each model is fitted once
+    "intents.yaml": {
+        "feasibility": ["Could rivals cooperate on chips?", "Can they agree on chip exports?"],
+        "comparison": ["Compare chips with incidents.", "Chips versus reports?"],
+        "off_topic": ["What is the weather?", "Give me a cake recipe."],
+    },
+    "harms.yaml": {
+        "evasion": ["Hide chips.", "Dodge controls."],
+        "fabrication": ["Fake a quote.", "Forge a memo."],
+        "weapons": ["Build a weapon.", "Write malware."],
+    },
+    "overview.yaml": {
+        "promising": ["Best areas?", "Where to start?"],
+        "hopeless": ["Hopeless areas?", "Doomed?"],
+        "survey": ["All areas?", "Every area?"],
+    },
+    "domain_questions.yaml": [
+        {"q": "Could rivals agree on chip export limits?", "domains": ["compute-controls"]},
+        {"q": "Is a GPU export deal possible?", "domains": ["compute-controls"]},
+        {"q": "Can they share incident reports?", "domains": ["incident-reporting"]},
+        {"q": "Would they exchange accident reports?", "domains": ["incident-reporting"]},
+    ],
+}
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    """A very small router training set (fitted in about a second)."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name, content in TINY.items():
+        (folder / name).write_text(yaml.safe_dump(content), encoding="utf-8")
+    return folder
+
+
+def test_weights_are_fitted_once_and_fitted_again_when_the_data_changes(
+    engine: Engine, tiny_data: Path, tmp_path: Path
+) -> None:
+    folder, passages = tmp_path / "weights", cards(engine)
+    first = FakeEmbedder()
+    Router.trained(fixture_data(engine, tiny_data), first, folder, languages=ENGLISH_ONLY, passages=passages)
+    assert first.calls == 1  # fitted: every training text embedded in one batch
+    (old,) = folder.glob("router-*.npz")
+
+    reused = FakeEmbedder()
+    Router.trained(fixture_data(engine, tiny_data), reused, folder, languages=ENGLISH_ONLY, passages=passages)
+    assert reused.calls == 0
+
+    with (tiny_data / "intents.yaml").open("a", encoding="utf-8") as f:
+        f.write("concept:\n- What does separability mean?\n- Explain the conditions.\n")
+    refit = FakeEmbedder()
+    again = Router.trained(fixture_data(engine, tiny_data), refit, folder, languages=ENGLISH_ONLY, passages=passages)
+    assert refit.calls == 1
+    (new,) = folder.glob("router-*.npz")  # the stale weights are removed
+    assert new != old
+    assert "concept" in again.models.types.classes
+
+
+def test_a_router_can_be_trained_without_passages(engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
+    trained = Router.trained(fixture_data(engine, tiny_data), FakeEmbedder(), tmp_path / "weights")
+    assert trained.route("Could rivals agree on chip export limits?").candidates
+
+
+# -- the models ------------------------------------------------------------------------------
+def blobs(centres: list[tuple[float, float]], n: int = 8, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+    """``n`` points around each centre, labelled by the centre's index."""
+    rng = np.random.default_rng(seed)
+    x = np.vstack([rng.normal(c, 0.4, size=(n, 2)) for c in centres])
+    return x, [f"k{i}" for i in range(len(centres)) for _ in range(n)]
+
+
+def test_fit_softmax_predicts_separable_classes() -> None:
+    x, y = blobs([(-4.0, 0.0), (4.0, 0.0), (0.0, 5.0)])
+    m = models.fit_softmax(x, y)
+    proba = m.proba(x)
+    assert m.classes == ["k0", "k1", "k2"]
+    assert proba.shape == (len(y), 3)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert [m.classes[i] for i in proba.argmax(axis=1)] == y
+    assert m.c in models.CS
+    unseen = m.proba(np.array([[-4.2, 0.1], [0.2, 4.8]]))
+    assert [m.classes[i] for i in unseen.argmax(axis=1)] == ["k0", "k2"]
+
+
+def test_fit_softmax_with_too_few_examples_to_cross_validate_still_fits() -> None:
+    x, y = blobs([(-4.0, 0.0), (4.0, 0.0), (0.0, 5.0)], n=2)
+    m = models.fit_softmax(x, y)
+    assert [m.classes[i] for i in m.proba(x).argmax(axis=1)] == y
+
+
+def test_fit_softmax_with_two_classes_tells_them_apart() -> None:
+    x, y = blobs([(-4.0, 0.0), (4.0, 0.0)])
+    m = models.fit_softmax(x, y, cs=(1.0,))  # one strength: no cross-validation (the bug is in both paths)
+    proba = m.proba(x)
+    assert proba.shape == (len(y), 2)
+    assert [m.classes[i] for i in proba.argmax(axis=1)] == y
+
+
+def test_fit_binary_gives_the_positive_class_probability() -> None:
+    x, labels = blobs([(-3.0, -3.0), (3.0, 3.0)])
+    y = [int(label == "k1") for label in labels]
+    m = models.fit_binary(x, y)
+    p = m.proba(x).ravel()
+    assert m.binary and p.shape == (len(y),)
+    assert ((p >= 0.5).astype(int) == np.asarray(y)).all()
+    assert ((p > 0) & (p < 1)).all()
+
+
+def test_out_of_fold_gives_one_distribution_per_row() -> None:
+    x, y = blobs([(-4.0, 0.0), (4.0, 0.0), (0.0, 5.0)], n=6)
+    classes, oof = models.out_of_fold(x, y, c=1.0)
+    assert classes == ["k0", "k1", "k2"]
+    assert oof.shape == (len(y), 3)
+    assert np.allclose(oof.sum(axis=1), 1.0)
+    assert [classes[i] for i in oof.argmax(axis=1)] == y
+    assert np.array_equal(models.out_of_fold(x, y, c=1.0)[1], oof)  # the folds are seeded: repeatable
+
+
+def test_out_of_fold_does_not_see_the_row_it_predicts() -> None:
+    x, y = blobs([(-4.0, 0.0), (4.0, 0.0)], n=9)
+    x = np.vstack([x, [[4.0, 0.0]]])  # a point in the middle of k1, labelled k0
+    y = [*y, "k0"]
+    classes, oof = models.out_of_fold(x, y, c=100.0)
+    assert classes[int(oof[-1].argmax())] == "k1"  # predicted from its neighbours, not its own label
+    assert oof[-1, classes.index("k0")] < 0.5
+
+
+def test_weights_round_trip_as_plain_arrays(tmp_path: Path) -> None:
+    x, y = blobs([(-4.0, 0.0), (4.0, 0.0), (0.0, 5.0)])
+    m = models.fit_softmax(x, y, cs=(1.0,))
+    path = tmp_path / "m.npz"
+    models.save(path, {"m": m.meta()}, m.arrays("m"))
+    meta, arrays = models.load(path) or ({}, {})
+    back = models.LinearModel.from_arrays("m", meta["m"], arrays)
+    assert back.classes == m.classes and back.c == m.c
+    assert np.allclose(back.proba(x), m.proba(x))
+    path.write_bytes(b"not an npz")
+    assert models.load(path) is None
+    assert models.load(tmp_path / "absent.npz") is None
