@@ -17,8 +17,11 @@ Denominators, so the numbers can be checked by hand:
 - ``out_of_scope_accuracy``: questions labelled ``out_of_scope: true``.
 - ``false_refusal_rate``: the other questions; a refusal or an error counts against it.
 - ``type_accuracy``: questions labelled with ``type``.
-- ``recall_at_5``, ``mrr``: questions labelled with ``sources``, scored on the source ids
-  of the retrieved chunks, best first (macro averages over questions).
+- ``recall_at_5``, ``mrr``: questions labelled with ``sources``, scored on the sources
+  each retrieved chunk carries, best first (macro averages over questions): its own source
+  and, for the project's writing, the sources its sentences cite (``based_on``). A claim of
+  the OECD's sits in a project note with its own ``[@oecd]`` reference; finding that note
+  finds the OECD's claim.
 - ``latency_ms_p50``, ``latency_ms_p95``: ``timings_ms.total`` of every answer (linear
   interpolation between ranks).
 """
@@ -58,6 +61,7 @@ class Observed:
     conditions: Mapping[str, str] = field(default_factory=dict)  # condition id -> rating
     cited_sources: tuple[str, ...] = ()
     retrieved_sources: tuple[str | None, ...] = ()  # source id of each retrieved chunk, best first
+    retrieved_based_on: tuple[tuple[str, ...], ...] = ()  # the sources each one's sentences cite
     out_of_scope: bool = False
     qtype: str | None = None
     citation_problems: tuple[str, ...] = ()
@@ -156,8 +160,14 @@ def recall_at_k(s: Sample, k: int = 5) -> float | None:
     gold = set(s.labels.sources)
     if not gold:
         return None
-    found = {src for src in s.observed.retrieved_sources[:k] if src is not None}
+    found = set().union(*_carried(s.observed)[:k])
     return len(gold & found) / len(gold)
+
+
+def _carried(o: Observed) -> list[set[str]]:
+    """The sources each retrieved chunk carries, best first: its own and those its sentences cite."""
+    based = list(o.retrieved_based_on) + [()] * (len(o.retrieved_sources) - len(o.retrieved_based_on))
+    return [({src} if src is not None else set()) | set(b) for src, b in zip(o.retrieved_sources, based, strict=False)]
 
 
 def reciprocal_rank(s: Sample) -> float | None:
@@ -165,8 +175,8 @@ def reciprocal_rank(s: Sample) -> float | None:
     gold = set(s.labels.sources)
     if not gold:
         return None
-    for rank, src in enumerate(s.observed.retrieved_sources, start=1):
-        if src in gold:
+    for rank, carried in enumerate(_carried(s.observed), start=1):
+        if carried & gold:
             return 1.0 / rank
     return 0.0
 

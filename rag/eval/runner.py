@@ -35,6 +35,7 @@ QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
 Turn = dict[str, Any]
 AskFn = Callable[[str, Sequence[Turn]], Answer]
 SourceOf = Callable[[str], str | None]
+BasedOnOf = Callable[[str], tuple[str, ...]]
 Tick = Callable[[], None]
 
 
@@ -214,7 +215,7 @@ def ask_all(
 
 
 # -- scoring -----------------------------------------------------------------------------
-def observe(outcome: Outcome, source_of: SourceOf) -> metrics.Observed:
+def observe(outcome: Outcome, source_of: SourceOf, based_on_of: BasedOnOf = lambda _: ()) -> metrics.Observed:
     """The scored view of an answer: ids mapped to sources, citations checked."""
     a = outcome.answer
     if a is None:
@@ -226,6 +227,7 @@ def observe(outcome: Outcome, source_of: SourceOf) -> metrics.Observed:
         conditions={c: v.rating for c, v in (a.conditions or {}).items()},
         cited_sources=tuple(dict.fromkeys(c.source_id for c in a.citations)),
         retrieved_sources=tuple(source_of(cid) for cid in a.retrieved),
+        retrieved_based_on=tuple(based_on_of(cid) for cid in a.retrieved),
         out_of_scope=a.out_of_scope,
         qtype=a.question_type,
         citation_problems=tuple(check_answer(a)),
@@ -275,12 +277,14 @@ def run_cases(
     pool: Sequence[Case] = (),
     tick: Tick | None = None,
     context: CaseContext | None = None,
+    based_on_of: BasedOnOf = lambda _: (),
 ) -> RunResult:
     """Ask and score every case."""
     started = time.perf_counter()
     outcomes = ask_all(cases, ask, pool=pool, tick=tick, context=context)
     results = [
-        QuestionResult(c, outcomes[c.id], metrics.Sample(c.labels(), observe(outcomes[c.id], source_of))) for c in cases
+        QuestionResult(c, o, metrics.Sample(c.labels(), observe(o, source_of, based_on_of)))
+        for c, o in ((c, outcomes[c.id]) for c in cases)
     ]
     return RunResult(label=label, results=results, seconds=time.perf_counter() - started)
 
@@ -328,6 +332,19 @@ def source_lookup(engine: Any) -> SourceOf:
     return source_of
 
 
+def based_on_lookup(engine: Any) -> BasedOnOf:
+    """chunk id -> the external sources its sentences cite (the project's writing), remembered."""
+    memo: dict[str, tuple[str, ...]] = {}
+
+    def based_on_of(chunk_id: str) -> tuple[str, ...]:
+        if chunk_id not in memo:
+            chunk = engine.chunk(chunk_id)
+            memo[chunk_id] = tuple(chunk.based_on) if chunk is not None else ()
+        return memo[chunk_id]
+
+    return based_on_of
+
+
 @dataclass
 class Evaluation:
     """The main run and, when asked for, the baselines."""
@@ -364,7 +381,7 @@ def evaluate(
     engine = service.engine
     catalogue = engine.catalogue
     check_labels([*pool, *cases], catalogue.domains, catalogue.sources)
-    source_of = source_lookup(engine)
+    source_of, based_on_of = source_lookup(engine), based_on_lookup(engine)
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     base = Path(questions_file).parent if questions_file else SHIPPED_QUESTIONS.parent
@@ -372,7 +389,9 @@ def evaluate(
 
     def run(label: str, ask: AskFn) -> RunResult:
         tick = progress(f"eval {label}", len(cases)) if progress else None
-        return run_cases(cases, ask, source_of, label=label, pool=pool, tick=tick, context=context)
+        return run_cases(
+            cases, ask, source_of, label=label, pool=pool, tick=tick, context=context, based_on_of=based_on_of
+        )
 
     backend = service.backend
     service.navigator.warm()  # latency is measured warm: models and catalogue vectors loaded first

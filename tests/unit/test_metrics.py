@@ -420,3 +420,12 @@ def test_report_json_table_and_files_from_a_run(tmp_path: Path) -> None:
 
 def test_fmt_shows_none_as_na() -> None:
     assert fmt(None) == "n/a" and fmt(0.0) == "0.000" and fmt(12.345, "latency_ms_p50") == "12.3"
+
+
+def test_a_retrieved_note_carries_the_sources_its_sentences_cite() -> None:
+    lab = Labels(sources=("oecd",))
+    note = s(lab, retrieved_sources=("x", "note-incidents"), retrieved_based_on=((), ("oecd", "brookings")))
+    assert metrics.recall_at_k(note, 5) == 1.0
+    assert metrics.reciprocal_rank(note) == pytest.approx(1 / 2)
+    other = s(lab, retrieved_sources=("note-incidents",), retrieved_based_on=(("brookings",),))
+    assert metrics.recall_at_k(other, 5) == 0.0 and metrics.reciprocal_rank(other) == 0.0
