@@ -279,7 +279,7 @@ def weights_key(
     texts embedded in other batches differ in the last bits (int8 quantisation is per batch), and
     that must not make every fresh index train the router again.
     """
-    import sklearn
+    from importlib.metadata import version  # not `import sklearn`: 2 s, and a stored router needs none of it
 
     digest = hashlib.sha256()
     if passage_ids is not None:
@@ -289,7 +289,7 @@ def weights_key(
             digest.update(d.encode() + np.asarray(v, dtype=np.float32).tobytes())
     raw = (
         f"{data.fingerprint()}|{digest.hexdigest()}|{embedder.name}|{embedder.fingerprint}|{languages}|"
-        f"{sklearn.__version__}|{FORMAT}"
+        f"{version('scikit-learn')}|{FORMAT}"
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
