@@ -47,8 +47,8 @@ FIXED_SOURCES = (
 )
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SENTENCE_RE = re.compile(r"[^.!?]*(?:\[@[^\]]+\][^.!?]*)+[.!?]?")
-# Paths a user of the product does not have.
-_OUTSIDE_RE = re.compile(r"(?:\.\./shared|/work/|/home/|/root/|[A-Z]:\\\\)")
+# Paths a user of the product does not have: a parent folder, or an absolute path (not a URL's).
+_OUTSIDE_RE = re.compile(r"(?:\.\./|(?<![\w:/.])/[\w.-]+/[\w.-]+|[A-Z]:\\\\)")
 # A sentence about the talk may name the talk and its slides in its own words.
 _TALK_WORDS = frozenset(
     tokenize(

@@ -54,6 +54,28 @@ def make_settings(knowledge: Path, data: Path, **extra: object):
 ROUTER_FIXTURES = FIXTURES / "router"
 
 
+def english_fake_engine(root: Path):
+    """The mini knowledge base under ``root``, indexed on the fakes with one (English) router.
+
+    The English and multilingual embedders are the same object, so no second router is trained;
+    the router's weights are shared through the session cache with every engine like it.
+    """
+    from rag.engine import Engine
+    from rag.testing import FakeEmbedder, memory_store_factory
+
+    shutil.copytree(FIXTURES / "mini", root / "knowledge")
+    embedder = FakeEmbedder()
+    engine = Engine(
+        make_settings(root / "knowledge", root / "data"),
+        embedder=embedder,
+        multilingual=embedder,
+        store_factory=memory_store_factory(),
+        router_data=ROUTER_FIXTURES,
+    )
+    engine.index_knowledge()
+    return engine
+
+
 @pytest.fixture
 def fake_seams() -> dict[str, object]:
     """The in-process fakes of every seam: no model, no Chroma, a small router training set."""

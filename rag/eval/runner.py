@@ -319,30 +319,25 @@ def documents_context(engine: Any, base: Path) -> CaseContext:
     return context
 
 
-def source_lookup(engine: Any) -> SourceOf:
-    """chunk id -> source id through ``engine.chunk``, remembered."""
-    memo: dict[str, str | None] = {}
+def chunk_lookups(engine: Any) -> tuple[SourceOf, BasedOnOf]:
+    """chunk id -> its source id, and -> the external sources its sentences cite, through one remembered
+    ``engine.chunk``."""
+    memo: dict[str, Any] = {}
+
+    def chunk(chunk_id: str) -> Any:
+        if chunk_id not in memo:
+            memo[chunk_id] = engine.chunk(chunk_id)
+        return memo[chunk_id]
 
     def source_of(chunk_id: str) -> str | None:
-        if chunk_id not in memo:
-            chunk = engine.chunk(chunk_id)
-            memo[chunk_id] = chunk.source_id if chunk is not None else None
-        return memo[chunk_id]
-
-    return source_of
-
-
-def based_on_lookup(engine: Any) -> BasedOnOf:
-    """chunk id -> the external sources its sentences cite (the project's writing), remembered."""
-    memo: dict[str, tuple[str, ...]] = {}
+        c = chunk(chunk_id)
+        return c.source_id if c is not None else None
 
     def based_on_of(chunk_id: str) -> tuple[str, ...]:
-        if chunk_id not in memo:
-            chunk = engine.chunk(chunk_id)
-            memo[chunk_id] = tuple(chunk.based_on) if chunk is not None else ()
-        return memo[chunk_id]
+        c = chunk(chunk_id)
+        return tuple(c.based_on) if c is not None else ()
 
-    return based_on_of
+    return source_of, based_on_of
 
 
 @dataclass
@@ -381,7 +376,7 @@ def evaluate(
     engine = service.engine
     catalogue = engine.catalogue
     check_labels([*pool, *cases], catalogue.domains, catalogue.sources)
-    source_of, based_on_of = source_lookup(engine), based_on_lookup(engine)
+    source_of, based_on_of = chunk_lookups(engine)
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     base = Path(questions_file).parent if questions_file else SHIPPED_QUESTIONS.parent

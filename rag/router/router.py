@@ -83,11 +83,14 @@ def clauses(question: str, language: str = "en") -> list[str]:
 
 # -- the trained models --------------------------------------------------------------------
 def _first_mentions(question: str, phrases: Sequence[tuple[str, str]]) -> dict[str, int]:
-    """Where in the question each domain's name or alias first appears (domains not named are absent)."""
+    """Where in the question each domain's name or alias first appears (domains not named are absent).
+
+    ``phrases`` are (domain, casefolded phrase).
+    """
     text = question.casefold()
     found: dict[str, int] = {}
     for domain, phrase in phrases:
-        at = text.find(phrase.casefold())
+        at = text.find(phrase)
         if at >= 0 and at < found.get(domain, len(text) + 1):
             found[domain] = at
     return found
@@ -301,6 +304,7 @@ class Router:
         self.embedder = embedder
         self.models = trained
         self._pairs = trained.pair_features()
+        self._folded = [(d, p.casefold()) for d, p in trained.phrases]
 
     @classmethod
     def trained(
@@ -357,7 +361,8 @@ class Router:
         first_unit = {
             j: next((i for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), len(units)) for j in accepted
         }
-        named_at = _first_mentions(question, m.phrases)  # "compare X with Y" has no clauses to tell the order
+        # "compare X with Y" has no clauses to tell the order: where the question names them does
+        named_at = _first_mentions(question, self._folded) if len(accepted) > 1 else {}
         accepted.sort(key=lambda j: (first_unit[j], named_at.get(m.domain_ids[j], len(question)), -best[j]))
         domains = {m.domain_ids[j]: float(best[j]) for j in accepted}
         qtype = max(types, key=lambda k: types[k])

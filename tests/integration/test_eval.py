@@ -42,25 +42,6 @@ SMALL = """
   out_of_scope: true
 """
 
-REQUIRED = {
-    "n",
-    "domain_accuracy",
-    "verdict_accuracy",
-    "condition_accuracy",
-    "source_recall",
-    "citation_validity",
-    "out_of_scope_accuracy",
-    "false_refusal_rate",
-    "latency_ms_p50",
-    "latency_ms_p95",
-    "questions",
-    "type_accuracy",
-    "recall_at_5",
-    "mrr",
-    "per_domain",
-    "per_type",
-    "confusion",
-}
 RATES = (
     "domain_accuracy",
     "verdict_accuracy",
@@ -73,6 +54,7 @@ RATES = (
     "recall_at_5",
     "mrr",
 )
+REQUIRED = {*RATES, "n", "latency_ms_p50", "latency_ms_p95", "questions", "per_domain", "per_type", "confusion"}
 
 
 def rate(values: list[Any]) -> float | None:

@@ -73,8 +73,14 @@ def test_notes_and_assessments_must_be_sources_of_their_own(mini_knowledge: Path
 
 def test_paths_outside_the_repository_are_reported(mini_knowledge: Path) -> None:
     path = mini_knowledge / "sources.yaml"
-    path.write_text("# written from ../shared/research/facts.md\n" + path.read_text())
-    assert any("sources.yaml:1: refers to a path outside the repository" in p for p in _mini_problems(mini_knowledge))
+    path.write_text(
+        "# written from ../notes/facts.md\n# and /srv/research/facts.md\n# see https://example.org/a/b.md\n"
+        + path.read_text()
+    )
+    problems = _mini_problems(mini_knowledge)
+    assert any("sources.yaml:1: refers to a path outside the repository" in p for p in problems)
+    assert any("sources.yaml:2: refers to a path outside the repository" in p for p in problems)
+    assert not any("sources.yaml:3:" in p for p in problems)  # a URL's path is not one
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from rag.framework import Catalogue
 from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
 from rag.router.router import Passage, weights_key
-from rag.testing import FakeEmbedder, memory_store_factory
-from tests.conftest import FIXTURES, ROUTER_FIXTURES, make_settings
+from rag.testing import FakeEmbedder
+from tests.conftest import ROUTER_FIXTURES, english_fake_engine
 
 COMPARISONS = (
     "{a} versus {b}",
@@ -39,18 +39,7 @@ OFF_TOPIC = (
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The mini knowledge base with the fakes and one (English) router, like ``mini_engine``'s."""
-    root = tmp_path_factory.mktemp("router")
-    shutil.copytree(FIXTURES / "mini", root / "knowledge")
-    embedder = FakeEmbedder()
-    built = Engine(
-        make_settings(root / "knowledge", root / "data"),
-        embedder=embedder,
-        multilingual=embedder,  # the same object: no second router to train
-        store_factory=memory_store_factory(),
-        router_data=ROUTER_FIXTURES,
-    )
-    built.index_knowledge()
-    return built
+    return english_fake_engine(tmp_path_factory.mktemp("router"))
 
 
 @pytest.fixture(scope="module")

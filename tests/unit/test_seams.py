@@ -4,7 +4,6 @@ the in-memory store and FakeChatModel driving the LLM composer, with no model fi
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -14,8 +13,8 @@ from rag.chat import OUTPUT_MODES, OutputMode
 from rag.engine import Engine
 from rag.errors import BackendRateLimitError
 from rag.service import Service
-from rag.testing import FakeChatModel, FakeEmbedder, InMemoryVectorStore, careful_reply, memory_store_factory
-from tests.conftest import FIXTURES, ROUTER_FIXTURES, make_settings
+from rag.testing import FakeChatModel, FakeEmbedder, InMemoryVectorStore, careful_reply
+from tests.conftest import english_fake_engine
 from tests.helpers import assert_sound
 
 DOMAIN = "compute-controls"
@@ -25,18 +24,7 @@ QUESTION = "Could rivals cooperate on compute controls?"
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The mini knowledge base on the fake embedder and the in-memory store (one router, session-cached)."""
-    root = tmp_path_factory.mktemp("seams")
-    shutil.copytree(FIXTURES / "mini", root / "knowledge")
-    embedder = FakeEmbedder()
-    built = Engine(
-        make_settings(root / "knowledge", root / "data"),
-        embedder=embedder,
-        multilingual=embedder,
-        store_factory=memory_store_factory(),
-        router_data=ROUTER_FIXTURES,
-    )
-    built.index_knowledge()
-    return built
+    return english_fake_engine(tmp_path_factory.mktemp("seams"))
 
 
 def service(engine: Engine, model: FakeChatModel) -> Service:
