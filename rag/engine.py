@@ -166,11 +166,12 @@ class Engine:
                 ids, passages = self._card_vectors(self.knowledge_ml if multi else self.knowledge)
                 self._routers[embedder.name] = Router.trained(
                     data,
-                    cached,
+                    embedder,
                     self.settings.cache_folder / "router",
                     languages=None if multi else ENGLISH_ONLY,
                     passages=passages,
                     passage_ids=ids,
+                    training_embedder=cached,  # training texts' vectors kept on disk; questions' never
                 )
             return self._routers[embedder.name]
 

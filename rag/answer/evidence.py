@@ -145,8 +145,12 @@ def gather_domain(ev: Evidence, s: Searchers, catalogue: Catalogue, did: str, qu
     """A domain's card facets, the passages its claims cite, its precedents, and the talk's conditions."""
     gather_slides(ev, s.english)
     d = catalogue.domains[did]
+    # The card's facets ranked by the question: words for the lexical side (with the domain's
+    # name), the question's own vector for the dense side when it is in the English space (a
+    # vector of "name + question" would cost one more model run per domain and rank the same).
+    dense = vector if s.question is s.english else None
     ev.cards[did] = ev.add(
-        s.english.search(f"{d.name} {query}", 10, mode=s.mode, where=Filter(doc_ids=(f"domain-{did}",)))
+        s.english.search(f"{d.name} {query}", 10, mode=s.mode, where=Filter(doc_ids=(f"domain-{did}",)), vector=dense)
     )
     support: list[Hit] = []
     for text in domain_texts(d):
@@ -156,10 +160,13 @@ def gather_domain(ev: Evidence, s: Searchers, catalogue: Catalogue, did: str, qu
     if d.precedents:
         ev.precedents[did] = ev.add(
             s.english.search(
-                f"{d.name} {query}", 2 * len(d.precedents), mode=s.mode, where=Filter(doc_ids=tuple(d.precedents))
+                f"{d.name} {query}",
+                2 * len(d.precedents),
+                mode=s.mode,
+                where=Filter(doc_ids=tuple(d.precedents)),
+                vector=dense,
             )
         )
-    del vector
 
 
 def gather(

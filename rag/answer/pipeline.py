@@ -126,10 +126,9 @@ class Navigator:
         """The question understood, and its vector in its language's embedding space."""
         q = clean_question(question)
         language = self.language_of(q, history)
-        retriever, _ = self.engine.retriever_for(language)
-        vector = retriever.embed(q)
-        router = self.engine.router_for(language)
-        route = router.route(q, language, vector=vector)
+        router = self.engine.router_for(language)  # its embedder is the retriever's for this language
+        route = router.route(q, language)
+        vector = route.vector
         subject = without_condition_names(q)
         if subject != q:  # domains are found in what is left once the conditions' names are out
             found = router.route(subject or ".", language)

@@ -54,13 +54,19 @@ class CharGrams:
         return self
 
     def __call__(self, texts: Sequence[str]) -> Any:
-        from sklearn.preprocessing import normalize
-
-        if self.columns is None or self.idf is None:
+        """Rows of unit length (or zero), one per text, over the fitted columns."""
+        if self.columns is None or self.idf is None or len(self.columns) == 0:
             raise ValueError("CharGrams must be fitted first")
-        counts = self._hash.transform(texts)[:, self.columns].astype(np.float32)
-        counts.data = np.log1p(counts.data)  # sublinear term frequency
-        return normalize(counts.multiply(self.idf).tocsr())
+        counts = self._hash.transform(texts)
+        # The hashed columns seen in training, found by binary search: slicing 2**20 sparse
+        # columns by fancy index costs milliseconds per question, this costs microseconds.
+        at = np.minimum(np.searchsorted(self.columns, counts.indices), len(self.columns) - 1)
+        seen = self.columns[at] == counts.indices
+        rows = np.repeat(np.arange(len(texts)), np.diff(counts.indptr))[seen]
+        weights = (np.log1p(counts.data[seen]) * self.idf[at[seen]]).astype(np.float32)  # sublinear tf x idf
+        norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=len(texts)))
+        weights /= np.maximum(norms[rows], 1e-12).astype(np.float32)
+        return csr_matrix((weights, (rows, at[seen])), shape=(len(texts), len(self.columns)), dtype=np.float32)
 
 
 def text_features(vectors: np.ndarray, grams: Any) -> Any:
@@ -121,25 +127,22 @@ class PhraseFeatures:
         self._grams = grams
         texts = [" ".join(p for (d, p) in phrases if d == did) for did in self.ids]
         self._domain_grams = grams(texts)
-        # Phrases grouped by domain, for per-domain maxima.
-        order = np.argsort(self.owner, kind="stable")
-        self._order = order
-        self._starts = np.searchsorted(self.owner[order], np.arange(len(self.ids) + 1))
+        # Each domain's phrases (and passages) as one row of column numbers, padded, so per-domain
+        # maxima are one gather and one sort rather than a loop over domains.
+        self._groups = _grouped(self.owner, len(self.ids))
         self._passage_vectors = passage_vectors if passage_vectors is not None else np.zeros((0, 1), np.float32)
-        self._passage_owner = passage_owner if passage_owner is not None else np.zeros(0, np.int32)
+        owner = passage_owner if passage_owner is not None else np.zeros(0, np.int32)
+        self._passage_owner = owner
+        self._passage_groups = _grouped(owner, len(self.ids))
 
     def _per_domain(self, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Best and mean of the best ``k`` similarities per domain (rows: texts)."""
-        best = np.full((sims.shape[0], len(self.ids)), -1.0, dtype=np.float32)
-        topk = np.full_like(best, -1.0)
-        ordered = sims[:, self._order]
-        for j in range(len(self.ids)):
-            block = ordered[:, self._starts[j] : self._starts[j + 1]]
-            if block.shape[1] == 0:
-                continue
-            part = -np.sort(-block, axis=1)[:, :k]
-            best[:, j] = part[:, 0]
-            topk[:, j] = part.mean(axis=1)
+        """Best and mean of the best ``k`` similarities per domain (rows: texts); -1 for a domain with none."""
+        columns, valid = self._groups
+        ranked = -np.sort(-_gathered(sims, columns, valid, -np.inf), axis=2)[:, :, :k]  # texts x domains x k
+        counts = np.minimum(valid.sum(axis=1), k)  # per domain
+        best = np.where(counts > 0, ranked[:, :, 0], -1.0).astype(np.float32)
+        finite = np.where(np.isfinite(ranked), ranked, 0.0).sum(axis=2)
+        topk = np.where(counts > 0, finite / np.maximum(counts, 1), -1.0).astype(np.float32)
         return best, topk
 
     def _cover(self, texts: Sequence[str]) -> np.ndarray:
@@ -166,18 +169,25 @@ class PhraseFeatures:
         return values - best_other
 
     def __call__(
-        self, texts: Sequence[str], vectors: np.ndarray, model_proba: np.ndarray, new_area: np.ndarray
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        model_proba: np.ndarray,
+        new_area: np.ndarray,
+        grams: Any = None,
     ) -> np.ndarray:
         """Array (texts, domains, len(PAIR_FEATURES)).
 
         ``new_area``: per text, the type model's probability that it asks about an area the
-        catalogue does not assess (the same for every domain of a text).
+        catalogue does not assess (the same for every domain of a text). ``grams``: the texts'
+        character n-grams when the caller has them already.
         """
         sims = np.asarray(vectors, dtype=np.float32) @ self.phrase_vectors.T
         best, top3 = self._per_domain(sims, 3)
         summary = np.asarray(vectors, dtype=np.float32) @ self.summary_vectors.T
         cover = self._cover(texts)
-        char = (self._grams(texts) @ self._domain_grams.T).toarray().astype(np.float32)
+        grams = self._grams(texts) if grams is None else grams
+        char = (grams @ self._domain_grams.T).toarray().astype(np.float32)
         passages = self._passage_best(np.asarray(vectors, dtype=np.float32))
         parts = [best, top3, summary, cover, char, self._lead(best), self._lead(cover), self._lead(char), model_proba]
         parts += [passages, self._lead(passages), np.repeat(np.asarray(new_area)[:, None], len(self.ids), axis=1)]
@@ -185,12 +195,27 @@ class PhraseFeatures:
 
     def _passage_best(self, vectors: np.ndarray) -> np.ndarray:
         """Per text and domain: the best cosine similarity to one of the domain's own passages (0 if none)."""
-        out = np.zeros((vectors.shape[0], len(self.ids)), dtype=np.float32)
         if len(self._passage_owner) == 0:
-            return out
-        sims = vectors @ self._passage_vectors.T
-        for j in range(len(self.ids)):
-            cols = self._passage_owner == j
-            if cols.any():
-                out[:, j] = sims[:, cols].max(axis=1)
-        return out
+            return np.zeros((vectors.shape[0], len(self.ids)), dtype=np.float32)
+        columns, valid = self._passage_groups
+        best = _gathered(vectors @ self._passage_vectors.T, columns, valid, -np.inf).max(axis=2)
+        return np.where(np.isfinite(best), best, 0.0).astype(np.float32)
+
+
+def _grouped(owner: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the positions owned by it (padded with 0) and which of them are real: (groups, widest)."""
+    members = [np.flatnonzero(owner == j) for j in range(groups)]
+    width = max((len(m) for m in members), default=0) or 1
+    columns = np.zeros((groups, width), dtype=np.int64)
+    valid = np.zeros((groups, width), dtype=bool)
+    for j, m in enumerate(members):
+        columns[j, : len(m)] = m
+        valid[j, : len(m)] = True
+    return columns, valid
+
+
+def _gathered(values: np.ndarray, columns: np.ndarray, valid: np.ndarray, fill: float) -> np.ndarray:
+    """``values`` (rows x positions) gathered into (rows, groups, widest), ``fill`` where a group has fewer."""
+    if values.shape[1] == 0:
+        return np.full((values.shape[0], *columns.shape), fill, dtype=np.float32)
+    return np.where(valid[None, :, :], values[:, columns], fill)

@@ -51,6 +51,8 @@ class Route:
     harm: str | None = None
     orientation: str | None = None
     clauses: list[str] = field(default_factory=list)
+    # The question's own vector from the router's embedder, for retrieval in the same space.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def qtype(self) -> str:
@@ -316,13 +318,18 @@ class Router:
         languages: Sequence[str] | None = None,
         passages: Sequence[Passage] = (),
         passage_ids: Sequence[str] | None = None,
+        training_embedder: Embedder | None = None,
     ) -> Router:
-        """The router stored under ``folder`` for this data and embedder, trained now if there is none."""
+        """The router stored under ``folder`` for this data and embedder, trained now if there is none.
+
+        ``training_embedder``: the same model for the training texts only (one that keeps their
+        vectors on disk, say); questions are always embedded by ``embedder``.
+        """
         key = weights_key(data, embedder, languages, passages, passage_ids)
         path = folder / f"router-{embedder.name}-{key}.npz"
         stored = RouterModels.load(path)
         if stored is None:
-            stored = train(data, embedder, languages=languages, passages=passages)
+            stored = train(data, training_embedder or embedder, languages=languages, passages=passages)
             try:
                 stored.save(path)
                 for old in folder.glob(f"router-{embedder.name}-*.npz"):
@@ -333,20 +340,24 @@ class Router:
         return cls(embedder, stored)
 
     def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:
-        """Type, domains, harm category and orientation of one question."""
+        """Type, domains, harm category and orientation of one question.
+
+        The question and its clauses are embedded in one model run (unless ``vector``, the
+        question's, is given); the question's vector comes back in ``Route.vector``.
+        """
         m = self.models
         units = [question, *clauses(question, language)]
-        rest = np.asarray(self.embedder.embed_batch(units[1:]), dtype=np.float32) if len(units) > 1 else None
-        first = (
-            np.asarray(vector, dtype=np.float32)[None, :]
-            if vector is not None
-            else np.asarray(self.embedder.embed_batch(units[:1]), dtype=np.float32)
-        )
-        vectors = first if rest is None else np.vstack([first, rest])
-        x = text_features(vectors, m.grams(units))
+        if vector is None:
+            vectors = np.asarray(self.embedder.embed_batch(units), dtype=np.float32)
+        else:
+            first = np.asarray(vector, dtype=np.float32)[None, :]
+            rest = [np.asarray(self.embedder.embed_batch(units[1:]), dtype=np.float32)] if len(units) > 1 else []
+            vectors = np.vstack([first, *rest])
+        grams = m.grams(units)
+        x = text_features(vectors, grams)
         types = dict(zip(m.types.classes, m.types.proba(x[0]).ravel().tolist(), strict=True))
         words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
-        pair_x = self._pairs(units, vectors, words, _new_area(m.types, x))
+        pair_x = self._pairs(units, vectors, words, _new_area(m.types, x), grams)
         proba = m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)
         # A clause names one area: from a clause only its best domain counts; the whole question
         # may name several.
@@ -371,4 +382,4 @@ class Router:
             harm = m.harms.classes[int(m.harms.proba(x[0]).argmax())]
         if qtype == "overview":
             orientation = m.orientations.classes[int(m.orientations.proba(x[0]).argmax())]
-        return Route(types, domains, candidates, harm, orientation, units[1:])
+        return Route(types, domains, candidates, harm, orientation, units[1:], vectors[0])
