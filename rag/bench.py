@@ -311,6 +311,11 @@ def render_table(r: dict[str, Any]) -> str:
             f"p50 {a['p50_s']} s / p95 {a['p95_s']} s per answer, {a['answers_per_s']} answers/s, "
             f"{a['errors']} errors"
         )
+        u = a["uncached"]
+        lines.append(
+            f"{'app: the same, answer cache off':<44} p50 {u['p50_s']} s / p95 {u['p95_s']} s per answer, "
+            f"{u['answers_per_s']} answers/s"
+        )
         lines.append(
             f"{'app: rerun CPU, answer 1 / answer 10':<44} {a['rerun_cpu_ms_first']} / {a['rerun_cpu_ms_tenth']} ms "
             f"(whole server {a['server_cpu_ms_first']} / {a['server_cpu_ms_tenth']} ms)"

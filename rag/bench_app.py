@@ -6,7 +6,9 @@ path a browser's chat input takes, with every session sharing the server's one c
 Service. Measured:
 
 - per-answer latency (p50, p95) and the server's answers per second while ``sessions``
-  sessions each ask ``questions_each`` questions at once;
+  sessions each ask ``questions_each`` questions at once: as deployed (the service's answer
+  cache on, so a question another student asked is a lookup) and with the cache off (every
+  answer retrieved and composed);
 - the CPU time of answer 1 and answer 10 (the same question) of one conversation asked alone:
   the app's script runs (the rerun cost, which must not grow with the conversation) and the
   whole server's (which also holds the agent API's JSON snapshot of the whole page, a cost of
@@ -88,8 +90,11 @@ class AppServer:
         *,
         knowledge_dir: Path | None = None,
         agent_api: bool = False,
+        env: dict[str, str] | None = None,
     ) -> None:
+        """``env``: more environment variables for the server (settings such as ``RAG_ANSWER_CACHE``)."""
         self.data_dir = data_dir
+        self.env = dict(env or {})
         self.log_path = log_path
         self.knowledge_dir = knowledge_dir
         self.extra_args = list(extra_args)
@@ -112,6 +117,7 @@ class AppServer:
             env.pop(name, None)
         if self.knowledge_dir is not None:
             env["RAG_KNOWLEDGE_DIR"] = str(self.knowledge_dir)
+        env.update(self.env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         self.started_at = time.monotonic()
@@ -408,6 +414,55 @@ def conversation_cpu(server: AppServer, questions: Sequence[str], rounds: int) -
     }
 
 
+def _serve_class(
+    settings: Settings,
+    folder: Path,
+    env: dict[str, str],
+    *,
+    sessions: int,
+    questions_each: int,
+    rounds: int,
+    log: Log,
+) -> dict[str, Any]:
+    """One server on ``folder`` with ``env``: warmed by a first visitor, then the classroom, then
+    (when ``rounds``) the CPU of one conversation; its latencies, errors and memory."""
+    name = "cache off" if env.get("RAG_ANSWER_CACHE") == "0" else "cache on"
+    server = AppServer(
+        folder / "data", folder / f"streamlit-{len(env)}.log", knowledge_dir=settings.knowledge_dir,
+        agent_api=True, env=env,
+    )  # fmt: skip
+    with server:
+        t0 = time.perf_counter()
+        warm = AgentSession(server.url)  # the first visitor builds the server's index and cached Service
+        warm.ask(CLASSROOM_QUESTIONS[0])
+        ready_s = time.perf_counter() - t0
+        warm_memory = server.rss_mb()
+        log(f"app load ({name}): server ready in {ready_s:.1f} s; {sessions} sessions x {questions_each} questions")
+        latencies, errors, wall = classroom(server.url, sessions, questions_each)
+        memory = server.rss_mb()
+        p50, p95 = _pct(latencies, 50), _pct(latencies, 95)
+        log(
+            f"app load ({name}): {len(latencies)} answers in {wall:.1f} s, {len(errors)} errors, "
+            f"p50 {p50 and round(p50, 3)} s, p95 {p95 and round(p95, 3)} s"
+        )
+        cpu = conversation_cpu(server, CONVERSATION, rounds) if rounds else None
+    return {
+        "classroom": {
+            "answers": len(latencies),
+            "p50_s": round(p50, 3) if p50 is not None else None,
+            "p95_s": round(p95, 3) if p95 is not None else None,
+            "max_s": round(max(latencies), 3) if latencies else None,
+            "wall_s": round(wall, 2),
+            "answers_per_s": round(len(latencies) / wall, 2) if wall else None,
+        },
+        "errors": errors + (cpu["errors"] if cpu else []),
+        "cpu": cpu,
+        "memory": memory,
+        "warm_memory": warm_memory,
+        "ready_s": round(ready_s, 1),
+    }
+
+
 def app_load(
     settings: Settings,
     folder: Path,
@@ -417,37 +472,32 @@ def app_load(
     rounds: int = 3,
     log: Log = lambda _m: None,
 ) -> dict[str, Any]:
-    """Start a server on ``folder`` (its own index, built on the first visit), then measure it."""
-    server = AppServer(folder / "data", folder / "streamlit.log", knowledge_dir=settings.knowledge_dir, agent_api=True)
-    with server:
-        t0 = time.perf_counter()
-        warm = AgentSession(server.url)  # the first visitor builds the server's index and cached Service
-        warm.ask(CLASSROOM_QUESTIONS[0])
-        ready_s = time.perf_counter() - t0
-        warm_memory = server.rss_mb()
-        log(f"app load: server ready in {ready_s:.1f} s; {sessions} sessions x {questions_each} questions")
-        latencies, errors, wall = classroom(server.url, sessions, questions_each)
-        memory = server.rss_mb()
-        log(f"app load: {len(latencies)} answers in {wall:.1f} s, {len(errors)} errors")
-        cpu = conversation_cpu(server, CONVERSATION, rounds)
-    errors += cpu["errors"]
+    """The classroom on a server as deployed (its answer cache on), then on a second server over
+    the same index with the cache off: the classroom again, where every answer is computed, and
+    the CPU of one conversation (so answer 10, a repeat of answer 1, is not a cache hit)."""
+    on = _serve_class(
+        settings, folder, {}, sessions=sessions, questions_each=questions_each, rounds=0, log=log
+    )  # fmt: skip
+    off = _serve_class(
+        settings, folder, {"RAG_ANSWER_CACHE": "0"}, sessions=sessions, questions_each=questions_each,
+        rounds=rounds, log=log,
+    )  # fmt: skip
+    cpu = off["cpu"]
+    errors = on["errors"] + off["errors"]
     rerun_ms, server_ms = cpu["script_cpu_ms"], cpu["server_cpu_ms"]
-    p50, p95 = _pct(latencies, 50), _pct(latencies, 95)
+    memory, warm_memory = on["memory"], on["warm_memory"]
     result = {
         "sessions": sessions,
         "questions_each": questions_each,
-        "answers": len(latencies),
-        "p50_s": round(p50, 3) if p50 is not None else None,
-        "p95_s": round(p95, 3) if p95 is not None else None,
-        "max_s": round(max(latencies), 3) if latencies else None,
-        "wall_s": round(wall, 2),
-        "answers_per_s": round(len(latencies) / wall, 2) if wall else None,
+        **on["classroom"],
         "errors": len(errors),
         "error_samples": errors[:5],
-        # Answer 1 and answer 10 (the same question) of one conversation asked alone: the CPU of
-        # the app's script runs (the reruns: page, slot and answer fragments, the engine's Python),
-        # and all the server's CPU (also the engine's native threads and the agent API's
-        # snapshot of the whole page, which a browser does not ask for).
+        # The same classroom with the answer cache off: every answer retrieved and composed.
+        "uncached": off["classroom"],
+        # Answer 1 and answer 10 (the same question) of one conversation asked alone, cache off:
+        # the CPU of the app's script runs (the reruns: page, slot and answer fragments, the
+        # engine's Python), and all the server's CPU (also the engine's native threads and the
+        # agent API's snapshot of the whole page, which a browser does not ask for).
         "rerun_cpu_ms_first": rerun_ms[0],
         "rerun_cpu_ms_tenth": rerun_ms[9] if len(rerun_ms) >= 10 else None,
         "server_cpu_ms_first": server_ms[0],
@@ -458,11 +508,12 @@ def app_load(
         "rss_mb": memory[0] if memory else None,
         "rss_mb_before_class": warm_memory[0] if warm_memory else None,
         "peak_rss_mb": memory[1] if memory else None,
-        "server_ready_s": round(ready_s, 1),
+        "server_ready_s": on["ready_s"],
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     log(
-        f"app load: per answer p50 {result['p50_s']} s, p95 {result['p95_s']} s; rerun CPU answer 1 "
+        f"app load: per answer p50 {result['p50_s']} s, p95 {result['p95_s']} s (cache off: "
+        f"{off['classroom']['p50_s']} s, {off['classroom']['p95_s']} s); rerun CPU answer 1 "
         f"{result['rerun_cpu_ms_first']} ms, answer 10 {result['rerun_cpu_ms_tenth']} ms"
     )
     return result

@@ -48,6 +48,7 @@ _NAMES = (
     "OPENAI_BASE_URL",
     "RAG_EMBEDDING_MODEL",
     "RAG_CACHE_DIR",
+    "RAG_ANSWER_CACHE",
 )
 
 
@@ -81,6 +82,7 @@ class Settings:
     openai_base_url: str | None = None
     llm_timeout_s: float = 30.0
     cache_dir: Path | None = None  # vectors of fixed texts and trained routers; default RAG_DATA_DIR/cache
+    answer_cache: int = 256  # offline answers kept for repeated questions (0: none)
 
     @property
     def cache_folder(self) -> Path:
@@ -125,6 +127,13 @@ class Settings:
             timeout = float(timeout_text)
         except ValueError as e:
             raise ConfigError(f"RAG_LLM_TIMEOUT must be seconds, not {timeout_text!r}") from e
+        cache_text = m.get("RAG_ANSWER_CACHE", str(defaults.answer_cache))
+        try:
+            answer_cache = int(cache_text)
+        except ValueError as e:
+            raise ConfigError(f"RAG_ANSWER_CACHE must be a number of answers, not {cache_text!r}") from e
+        if answer_cache < 0:
+            raise ConfigError(f"RAG_ANSWER_CACHE must be 0 (off) or more, not {answer_cache}")
         return cls(
             data_dir=Path(m["RAG_DATA_DIR"]).expanduser() if "RAG_DATA_DIR" in m else defaults.data_dir,
             knowledge_dir=(
@@ -143,6 +152,7 @@ class Settings:
             openai_base_url=m.get("OPENAI_BASE_URL"),
             llm_timeout_s=timeout,
             cache_dir=Path(m["RAG_CACHE_DIR"]).expanduser() if "RAG_CACHE_DIR" in m else None,
+            answer_cache=answer_cache,
         )
 
     def with_(self, **changes: object) -> Settings:

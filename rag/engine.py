@@ -133,6 +133,15 @@ class Engine:
         other = self.knowledge_ml if kind == "knowledge" else self.uploads_ml
         return [(english, self.embedder), (other, self.multilingual)]
 
+    def state(self) -> tuple[str | None, ...]:
+        """The published snapshot of every collection an answer reads (the same state, the same evidence)."""
+        out: list[str | None] = []
+        for kind in ("knowledge", "uploads"):
+            for coll, _ in self.collections(kind):
+                snap = coll.snapshot()
+                out.append(snap.name if snap is not None else None)
+        return tuple(out)
+
     @cached_property
     def retriever(self) -> HybridRetriever:
         return HybridRetriever(self.embedder, {"knowledge": self.knowledge, "uploads": self.uploads})

@@ -1,9 +1,9 @@
-"""Small pieces every page uses: verdict and rating badges, passages, citation popovers, source lists.
+"""Small pieces every page uses: verdict and rating badges, passages, citation markers, source lists.
 
 Colour is never the only signal: every badge has an icon of its own shape and words.
 Document and passage text is always escaped (rag.text); links are only drawn for
-http(s) addresses that come from the curated catalogue. Popovers and expanders whose
-content is long are lazy: their content is built only while they are open.
+http(s) addresses that come from the curated catalogue. Passages and expanders whose
+content is long are lazy: their content is built only while they are selected or open.
 """
 
 from __future__ import annotations
@@ -128,21 +128,24 @@ def passage_body(text: str, catalogue: Catalogue, *, from_user: bool) -> None:
 
 
 def citation_chips(view: AnswerView, key: str) -> None:
-    """The cited passages grouped by source, one popover per citation; a popover's passage is
-    built only while it is open (it reruns just this answer's fragment)."""
+    """The cited passages grouped by source: per source, its header and its markers as one row of
+    pills (one widget, however many markers), and under it the passage of the selected marker.
+    A passage is built only while its marker is selected (selecting reruns just this answer)."""
     if not view.answer.citations:
         return
     st.markdown("**Cited passages** · select a marker to read the exact passage")
     with st.container(border=True, gap="small"):
-        for group in view.groups:
-            with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-                st.markdown(group.header, width="content")
-                for c in group.citations:
-                    with st.popover(
-                        f"{c.id} · {short(c.locator, 28)}", key=f"pop-{key}-{c.id}", on_change="rerun"
-                    ) as pop:
-                        if pop.open:
-                            citation_detail(view, c)
+        for n, group in enumerate(view.groups):
+            by_id = {c.id: c for c in group.citations}
+            chosen = st.pills(
+                group.header,
+                list(by_id),
+                format_func=lambda cid, m=by_id: f"{cid} · {short(m[cid].locator, 28)}",
+                key=f"cite-{key}-{n}",
+            )
+            if chosen in by_id:
+                with st.container(border=True, key=f"passage-{key}-{n}"):
+                    citation_detail(view, by_id[chosen])
 
 
 def citation_detail(view: AnswerView, c: CitationOut) -> None:

@@ -38,8 +38,8 @@ UPLOADER_NONCE = "uploader_nonce"  # changes to empty the file uploader after a 
 SLOTS_END = "chat_slots_end"  # the chat page's free answer slots (chat.py) end before this index
 CHAT_INPUT = "chat_input"
 MAX_EXCHANGES = 40  # a session keeps (and shows) at most this many exchanges
-# Widget keys that belong to one message: prefix + message id (+ "-" + citation id for popovers).
-MESSAGE_KEY_PREFIXES = ("fb-", "fbc-", "fbform-", "pop-", "src-", "class-", "sug-")
+# Widget keys that belong to one message: prefix + message id (+ "-" + the source group's number for citations).
+MESSAGE_KEY_PREFIXES = ("fb-", "fbc-", "fbform-", "cite-", "src-", "class-", "sug-")
 
 
 def secrets() -> dict[str, Any]:

@@ -116,13 +116,17 @@ def ask(pg: Any, question: str) -> tuple[float, float]:
     return first, time.monotonic() - submitted
 
 
+def markers(scope: Any) -> Any:
+    """The citation markers of an answer (or page): one row of pills per source."""
+    return scope.get_by_test_id("stButtonGroup").locator("button")
+
+
 def open_marker(pg: Any, marker: Any) -> str:
-    """Open a citation marker and return the popover's text once its passage is drawn (it is built on opening)."""
+    """Select a citation marker and return its passage's text once drawn (it is built on selection)."""
     cid = marker.inner_text().split("·")[0].strip()
     marker.click()
-    body = pg.get_by_test_id("stPopoverBody")
+    body = pg.locator("[class*='st-key-passage-']").filter(has_text=f"[{cid}]").first
     body.wait_for(state="visible")
-    body.get_by_text(f"[{cid}]", exact=False).first.wait_for(state="visible")
     return str(body.inner_text())
 
 
@@ -137,30 +141,27 @@ def test_ask_shows_verdict_conditions_and_a_cited_passage(page: Any) -> None:
     for name in ("Domain separability", "Mutual vulnerability", "Verification feasibility"):
         assert name in text and answer.get_by_text(name, exact=True).first.is_visible()
     shot(page, "02-answer")
-    marker = answer.get_by_test_id("stPopover").first.locator("button")
+    marker = markers(answer).first
     cid = marker.inner_text().split("·")[0].strip()
     body = open_marker(page, marker)
     assert f"[{cid}]" in body and len(body) > 120
     shot(page, "03-citation-passage", full=False)
-    page.keyboard.press("Escape")
 
 
 def test_citation_header_says_what_it_is_and_what_it_is_based_on(page: Any) -> None:
     """Opening a marker shows the header kind; a passage of the project's own writing lists its sources."""
     answer = page.get_by_test_id("stChatMessage").nth(1)
-    markers = answer.get_by_test_id("stPopover").locator("button")
+    chips = markers(answer)
     seen: list[str] = []
-    for i in range(markers.count()):
-        body = open_marker(page, markers.nth(i))
+    for i in range(chips.count()):
+        body = open_marker(page, chips.nth(i))
         header = body.split("\n", 1)[0]
         seen.append(header)
         if "Project assessment" in header or "Project note:" in header:
             assert "Based on:" in body, body
             assert "the project's own" in body
             shot(page, "03b-citation-of-the-projects-writing", full=False)
-            page.keyboard.press("Escape")
             break
-        page.keyboard.press("Escape")
     else:  # the engine does not attribute any passage of this answer to the project's writing
         raise AssertionError(f"no passage shown as the project's note or assessment: {seen}")
 
@@ -188,9 +189,8 @@ def test_a_second_question_keeps_the_first_answer_and_its_passages(page: Any) ->
     assert messages.count() == 4
     first = messages.nth(1)
     assert "Not feasible" in first.inner_text()
-    body = open_marker(page, first.get_by_test_id("stPopover").first.locator("button"))
+    body = open_marker(page, markers(first).nth(1))
     assert len(body) > 120  # an earlier answer's passages still open
-    page.keyboard.press("Escape")
 
 
 def test_right_to_left_question_reads_right_to_left(page: Any) -> None:
@@ -242,5 +242,5 @@ def test_upload_a_document_and_ask_about_it(page: Any, tmp_path: Path) -> None:
 
 def test_uploaded_document_is_cited(page: Any) -> None:
     answer = page.get_by_test_id("stChatMessage").nth(1)
-    cited = answer.get_by_test_id("stPopover").filter(has_text="Incident ledger")
+    cited = markers(answer).filter(has_text="Incident ledger")
     assert cited.count() >= 1

@@ -58,7 +58,9 @@ def show(knowledge: Path, answer: Answer, **session: Any) -> AppTest:
 
 
 def text(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown) + "\n" + "\n".join(c.value for c in at.caption)
+    """The page's Markdown, captions and the labels of the citation markers' groups (pills)."""
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption] + [p.label for p in at.button_group]
+    return "\n".join(shown)
 
 
 def conds(rating: str) -> dict[str, ConditionOut]:
@@ -163,12 +165,14 @@ def test_group_headers_say_what_each_cited_passage_is(mini_knowledge: Path) -> N
     shown = text(at)
     assert "Project note: the hotline" in shown and "Project assessment: compute controls" in shown
     assert "A talk about cooperation" in shown
-    assert "The hotline was agreed" not in shown  # passages are built only when their popover is opened
+    assert "The hotline was agreed" not in shown  # passages are built only when their marker is selected
+    markers = [[o.split(" · ")[0] for o in p.options] for p in at.button_group]  # "c1 · locator"
+    assert markers == [["c1"], ["c2"], ["c3"]]  # one row of markers per source, in order of first citation
 
 
 def test_an_opened_note_shows_its_header_based_on_line_and_the_projects_reading(mini_knowledge: Path) -> None:
     answer = Answer(question="q", backend="offline", answer="Text. [c1]", citations=citations())
-    shown = text(show(mini_knowledge, answer, **{"pop-m1-c1": True}))
+    shown = text(show(mini_knowledge, answer, **{"cite-m1-0": "c1"}))
     assert "**[c1] Project note: the hotline**" in shown
     assert "Based on: A talk about cooperation, [A rule on chip exports](https://example.org/chips)" in shown
     assert "agreed in 1963 \\(A talk about cooperation, slide 3; the project's reading\\)" in shown
@@ -177,7 +181,7 @@ def test_an_opened_note_shows_its_header_based_on_line_and_the_projects_reading(
 
 def test_an_opened_external_citation_has_no_based_on_line_and_links_its_source(mini_knowledge: Path) -> None:
     answer = Answer(question="q", backend="offline", answer="Text. [c3]", citations=citations())
-    shown = text(show(mini_knowledge, answer, **{"pop-m1-c3": True}))
+    shown = text(show(mini_knowledge, answer, **{"cite-m1-2": "c3"}))
     assert "**[c3] A talk about cooperation**" in shown and "Based on" not in shown
     assert "[Open the source](https://example.org/talk)" in shown
 
@@ -194,7 +198,7 @@ def test_an_uploaded_passage_is_shown_exactly_and_never_linked(mini_knowledge: P
         source_kind="user",
     )
     answer = Answer(question="q", backend="offline", answer="Text. [c1]", citations=[upload])
-    shown = text(show(mini_knowledge, answer, **{"pop-m1-c1": True}))
+    shown = text(show(mini_knowledge, answer, **{"cite-m1-0": "c1"}))
     assert "Your document: brief\\.md" in shown and "from your documents" in shown
     assert "\\[@talk, slide 1\\]" in shown  # a user's file is never rewritten
     assert "evil.example" not in shown
