@@ -70,6 +70,10 @@ class HybridRetriever:
         """The query vector (cached by the embedder)."""
         return self.embedder.embed_query(query)
 
+    def embed_many(self, queries: Sequence[str]) -> np.ndarray:
+        """Vectors of several queries in one model run (not cached)."""
+        return np.asarray(self.embedder.embed_batch(list(queries)), dtype=np.float32)
+
     def nearest(
         self, vector: np.ndarray, k: int, *, where: Filter | None = None, collections: Sequence[str] | None = None
     ) -> list[tuple[Chunk, float, str]]:

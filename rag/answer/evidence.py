@@ -68,9 +68,14 @@ class Searchers:
 OWN_PREFIXES = ("assessment-", "note-")  # ids of the project's own writing (sources.yaml kinds note, assessment)
 
 
-def claims_of(text: str) -> list[Sentence]:
-    """The sentences of a catalogue text that cite an external source (the project's own id aside)."""
-    return [s for s in sentences(text) if any(not r.source.startswith(OWN_PREFIXES) for r in s.refs)]
+@functools.lru_cache(maxsize=1024)
+def claims_of(text: str) -> tuple[Sentence, ...]:
+    """The sentences of a catalogue text that cite an external source (the project's own id aside).
+
+    Catalogue texts are few and fixed, and every answer about a domain reads its texts' claims:
+    they are parsed once.
+    """
+    return tuple(s for s in sentences(text) if any(not r.source.startswith(OWN_PREFIXES) for r in s.refs))
 
 
 def supports(claim: Sentence, hit: Hit) -> bool:
@@ -119,11 +124,6 @@ def domain_texts(d: Domain) -> list[str]:
     return texts
 
 
-@functools.lru_cache(maxsize=64)
-def _claims(text: str) -> tuple[Sentence, ...]:
-    return tuple(claims_of(text))
-
-
 # The talk's own words an assessment answer quotes: its conditions, and its warning that feasible is not fair.
 SLIDE_QUERIES = {
     "conditions": "Conditions for feasible cooperation domain separability mutual vulnerability verification",
@@ -154,7 +154,7 @@ def gather_domain(ev: Evidence, s: Searchers, catalogue: Catalogue, did: str, qu
     )
     support: list[Hit] = []
     for text in domain_texts(d):
-        for claim in _claims(text):
+        for claim in claims_of(text):
             support += _support_search(s.english, claim)
     ev.support[did] = ev.add(support)
     if d.precedents:
@@ -221,15 +221,18 @@ def definition(english: HybridRetriever, cid: str) -> list[Hit]:
 
 def gather_new_area(ev: Evidence, s: Searchers, query: str, vector: Any) -> None:
     """For an area the catalogue does not assess: per condition, what the knowledge base says."""
-    for cid in CONDITIONS:
-        probe = f"{query} {CONDITION_QUESTIONS[cid]}"
+    probes = [f"{query} {CONDITION_QUESTIONS[cid]}" for cid in CONDITIONS]
+    # Hybrid: each probe's own vector, the three in one model run. Dense (another language): the
+    # question's vector, since the conditions' questions are English words.
+    vectors = list(s.question.embed_many(probes)) if s.question_mode == "hybrid" else [vector] * len(probes)
+    for cid, probe, probe_vector in zip(CONDITIONS, probes, vectors, strict=True):
         hits = s.question.search(
             probe,
             3,
             mode=s.question_mode,
             where=Filter(kinds=NOTE_KINDS),
             collections=("knowledge",),
-            vector=None if s.question_mode == "hybrid" else vector,
+            vector=probe_vector,
         )
         ev.per_condition[cid] = ev.add([*definition(s.english, cid)[:1], *hits])
 
