@@ -324,3 +324,15 @@ def test_weights_round_trip_as_plain_arrays(tmp_path: Path) -> None:
     path.write_bytes(b"not an npz")
     assert models.load(path) is None
     assert models.load(tmp_path / "absent.npz") is None
+
+
+def test_routing_a_question_stores_nothing(engine: Engine) -> None:
+    """Only the training texts' vectors are kept on disk; a question's are not (one file each, before)."""
+    router = engine.router_for("en")
+    folder = engine.settings.cache_folder / "vectors"
+    before = sorted(folder.glob("*")) if folder.exists() else []
+    for n in range(3):
+        route = router.route(f"Could rivals cooperate on compute controls, and on standards, in year {2030 + n}?")
+        assert route.vector is not None and route.clauses
+    after = sorted(folder.glob("*")) if folder.exists() else []
+    assert after == before
