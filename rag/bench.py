@@ -10,7 +10,7 @@ Parts (all keys of DESIGN.md "Benchmark JSON"):
 - scale: 100,000 chunks (real BM25 text, synthetic vectors near real ones). Chroma's
   HNSW build of 100k vectors takes minutes on 2 cores, so the scale store is built
   once under RAG_DATA_DIR/bench/ and reused; its build time is the one measured then;
-- app_load: a classroom on one real `streamlit run app.py` server (rag/bench_app.py).
+- app_load: a classroom on one real `streamlit run app.py` server, answer cache on and off (rag/bench_app.py).
 """
 
 from __future__ import annotations

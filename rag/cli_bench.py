@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
         description="Embedder vs Chroma's default embedding function (same model files, same chunks), index "
         "build, warm hybrid retrieval and offline answers (p50/p95), recall@5 for BM25/dense/hybrid, peak memory, "
         "a 100,000-chunk scale test (its store is built once under RAG_DATA_DIR/bench and reused), and a classroom of "
-        "20 sessions x 3 questions on one real `streamlit run app.py` server.",
+        "20 sessions x 3 questions on one real `streamlit run app.py` server, with the answer cache on (as deployed) "
+        "and off (every answer computed).",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object (last line)")
     p.add_argument("--quick", action="store_true", help="skip the 100,000-chunk scale part and the app load")
