@@ -21,6 +21,10 @@ __all__ = ["Filter", "Hit", "HybridRetriever", "Mode", "rrf"]
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
+# A filtered dense search over at most this many passages (a domain's card, its precedents) is
+# ranked in process from their vectors, kept per snapshot and filter, instead of a store query:
+# the same exact ranking without a round trip to Chroma for each of them.
+SMALL_SET = 256
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.collections = collections
         self._masks: dict[tuple[str, str, Filter], np.ndarray] = {}  # per snapshot and filter
+        self._subsets: dict[tuple[str, str, Filter], tuple[list[str], np.ndarray]] = {}  # small filtered sets
         self._remembered: dict[tuple[object, ...], list[Hit]] = {}  # catalogue-driven searches, per snapshot
 
     def _mask(self, cname: str, snap: Any, where: Filter) -> np.ndarray:
@@ -65,6 +70,24 @@ class HybridRetriever:
             mask = np.asarray([where.accepts(c) for c in snap.chunks], dtype=np.float32)
             self._masks[key] = mask
         return mask
+
+    def _subset(
+        self, cname: str, coll: IndexedCollection, snap: Any, where: Filter, mask: np.ndarray
+    ) -> tuple[list[str], np.ndarray]:
+        """The ids and unit vectors of the passages ``where`` accepts, read from the store once per snapshot."""
+        key = (cname, snap.name, where)
+        found = self._subsets.get(key)
+        if found is None:
+            if len(self._subsets) > 256:
+                self._subsets.clear()
+            wanted = [snap.chunks[i].id for i in np.flatnonzero(mask)]
+            stored = coll.store.vectors(wanted)
+            ids = [i for i in wanted if i in stored]
+            dims = len(next(iter(stored.values()))) if stored else 1
+            matrix = np.asarray([stored[i] for i in ids], dtype=np.float32).reshape(len(ids), dims)
+            found = (ids, _unit(matrix))
+            self._subsets[key] = found
+        return found
 
     def embed(self, query: str) -> np.ndarray:
         """The query vector (cached by the embedder)."""
@@ -119,8 +142,14 @@ class HybridRetriever:
                 return []
         dense: list[str] = []
         if vector is not None and mode != "bm25":
-            found = coll.store.query(vector, candidates, where)
-            dense = [i for i, _ in found if i in snap.by_id and (where is None or where.accepts(snap.by_id[i]))]
+            if mask is not None and where is not None and mask.sum() <= SMALL_SET:
+                ids, matrix = self._subset(cname, coll, snap, where, mask)
+                if ids:
+                    sims = matrix @ _unit(np.asarray(vector, dtype=np.float32))
+                    dense = [ids[i] for i in np.argsort(-sims, kind="stable")[:candidates]]
+            else:
+                found = coll.store.query(vector, candidates, where)
+                dense = [i for i, _ in found if i in snap.by_id and (where is None or where.accepts(snap.by_id[i]))]
         lexical: list[str] = []
         if mode != "dense":
             lexical = [i for i, _ in snap.lexical.search(query, candidates, mask=mask)]
@@ -173,3 +202,9 @@ class HybridRetriever:
             ]
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    """Rows (or a vector) scaled to unit length, as the store's cosine distance sees them."""
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return x / np.clip(norms, 1e-12, None)

@@ -155,6 +155,23 @@ def test_a_filter_matching_nothing_returns_nothing(retriever: HybridRetriever, m
     assert retriever.search("chip export restrictions", 10, mode=mode, where=Filter(kinds=("no-such-kind",))) == []
 
 
+@pytest.mark.parametrize(
+    "where", [Filter(kinds=("domain",)), Filter(source_ids=("talk",)), Filter(cites=("chips-rule",))], ids=str
+)
+def test_a_small_filtered_set_is_ranked_in_process_as_the_store_ranks_it(
+    retriever: HybridRetriever, where: Filter
+) -> None:
+    """A filtered set this small is ranked from its vectors without a store query: the same ranking
+    (passages of equal similarity may come in either order)."""
+    query = "chip export restrictions and incident reports"
+    vector = retriever.embed(query)
+    by_store = [(chunk.id, round(sim, 5)) for chunk, sim, _ in retriever.nearest(vector, 50, where=where)]
+    stored = retriever.collections["knowledge"].store.vectors([i for i, _ in by_store])
+    in_process = [h.id for h in retriever.search(query, 50, mode="dense", where=where)]
+    assert by_store and sorted(in_process) == sorted(i for i, _ in by_store)
+    assert [round(float(stored[i] @ vector), 5) for i in in_process] == [sim for _, sim in by_store]
+
+
 def test_nearest_honours_the_filter(retriever: HybridRetriever) -> None:
     where = Filter(source_ids=("chips-rule",))
     found = retriever.nearest(retriever.embed("chip export restrictions"), 10, where=where)
