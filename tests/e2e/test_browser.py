@@ -122,10 +122,15 @@ def markers(scope: Any) -> Any:
 
 
 def open_marker(pg: Any, marker: Any) -> str:
-    """Select a citation marker and return its passage's text once drawn (it is built on selection)."""
+    """Select a citation marker and return its passage's text once drawn (it is built on selection).
+
+    A marker already selected is not clicked again: that would deselect it and close its passage.
+    """
     cid = marker.inner_text().split("·")[0].strip()
-    marker.click()
-    body = pg.locator("[class*='st-key-passage-']").filter(has_text=f"[{cid}]").first
+    answer = marker.locator("xpath=ancestor::*[@data-testid='stChatMessage'][1]")
+    if marker.get_attribute("aria-checked") != "true":  # each marker is a radio: checked when selected
+        marker.click()
+    body = answer.locator("[class*='st-key-passage-']").filter(has_text=f"[{cid}]").first
     body.wait_for(state="visible")
     return str(body.inner_text())
 
