@@ -419,6 +419,7 @@ def _serve_class(
     folder: Path,
     env: dict[str, str],
     *,
+    label: str,
     sessions: int,
     questions_each: int,
     rounds: int,
@@ -426,9 +427,8 @@ def _serve_class(
 ) -> dict[str, Any]:
     """One server on ``folder`` with ``env``: warmed by a first visitor, then the classroom, then
     (when ``rounds``) the CPU of one conversation; its latencies, errors and memory."""
-    name = "cache off" if env.get("RAG_ANSWER_CACHE") == "0" else "cache on"
     server = AppServer(
-        folder / "data", folder / f"streamlit-{len(env)}.log", knowledge_dir=settings.knowledge_dir,
+        folder / "data", folder / f"streamlit-{label.replace(' ', '-')}.log", knowledge_dir=settings.knowledge_dir,
         agent_api=True, env=env,
     )  # fmt: skip
     with server:
@@ -437,12 +437,12 @@ def _serve_class(
         warm.ask(CLASSROOM_QUESTIONS[0])
         ready_s = time.perf_counter() - t0
         warm_memory = server.rss_mb()
-        log(f"app load ({name}): server ready in {ready_s:.1f} s; {sessions} sessions x {questions_each} questions")
+        log(f"app load ({label}): server ready in {ready_s:.1f} s; {sessions} sessions x {questions_each} questions")
         latencies, errors, wall = classroom(server.url, sessions, questions_each)
         memory = server.rss_mb()
         p50, p95 = _pct(latencies, 50), _pct(latencies, 95)
         log(
-            f"app load ({name}): {len(latencies)} answers in {wall:.1f} s, {len(errors)} errors, "
+            f"app load ({label}): {len(latencies)} answers in {wall:.1f} s, {len(errors)} errors, "
             f"p50 {p50 and round(p50, 3)} s, p95 {p95 and round(p95, 3)} s"
         )
         cpu = conversation_cpu(server, CONVERSATION, rounds) if rounds else None
@@ -476,11 +476,11 @@ def app_load(
     the same index with the cache off: the classroom again, where every answer is computed, and
     the CPU of one conversation (so answer 10, a repeat of answer 1, is not a cache hit)."""
     on = _serve_class(
-        settings, folder, {}, sessions=sessions, questions_each=questions_each, rounds=0, log=log
+        settings, folder, {}, label="cache on", sessions=sessions, questions_each=questions_each, rounds=0, log=log
     )  # fmt: skip
     off = _serve_class(
-        settings, folder, {"RAG_ANSWER_CACHE": "0"}, sessions=sessions, questions_each=questions_each,
-        rounds=rounds, log=log,
+        settings, folder, {"RAG_ANSWER_CACHE": "0"}, label="cache off", sessions=sessions,
+        questions_each=questions_each, rounds=rounds, log=log,
     )  # fmt: skip
     cpu = off["cpu"]
     errors = on["errors"] + off["errors"]

@@ -96,8 +96,7 @@ class Service:
         return Navigator(self.engine, composer=LLMComposer(model, self.engine.catalogue))
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        key = self._key(question, history)
-        cached = self.cache.get(key) if key is not None else None
+        key, cached = self._lookup(question, history)
         if cached is not None:
             return cached
         answer = self.navigator.ask(question, history)
@@ -107,8 +106,7 @@ class Service:
 
     def ask_stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
         """Text pieces as they are produced, then the final validated Answer (last item)."""
-        key = self._key(question, history)
-        cached = self.cache.get(key) if key is not None else None
+        key, cached = self._lookup(question, history)
         if cached is not None:
             yield from cached.answer.splitlines(keepends=True)
             yield cached
@@ -117,6 +115,11 @@ class Service:
             if key is not None and isinstance(item, Answer):
                 self.cache.put(key, item)
             yield item
+
+    def _lookup(self, question: str, history: Sequence[Turn]) -> tuple[Hashable | None, Answer | None]:
+        """The cache key of this question (None when not cached) and the answer kept under it, if any."""
+        key = self._key(question, history)
+        return key, (self.cache.get(key) if key is not None else None)
 
     def _key(self, question: str, history: Sequence[Turn]) -> Hashable | None:
         """What fixes an offline answer: the question, the conversation, the index and the retrieval mode.

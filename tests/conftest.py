@@ -54,8 +54,9 @@ def make_settings(knowledge: Path, data: Path, **extra: object):
 ROUTER_FIXTURES = FIXTURES / "router"
 
 
-def english_fake_engine(root: Path):
-    """The mini knowledge base under ``root``, indexed on the fakes with one (English) router.
+@pytest.fixture(scope="module")
+def fake_engine(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    """The mini knowledge base indexed on the fakes with one (English) router, one per test module.
 
     The English and multilingual embedders are the same object, so no second router is trained;
     the router's weights are shared through the session cache with every engine like it.
@@ -63,6 +64,7 @@ def english_fake_engine(root: Path):
     from rag.engine import Engine
     from rag.testing import FakeEmbedder, memory_store_factory
 
+    root = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
     shutil.copytree(FIXTURES / "mini", root / "knowledge")
     embedder = FakeEmbedder()
     engine = Engine(

@@ -20,7 +20,7 @@ from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
 from rag.router.router import Passage, weights_key
 from rag.testing import FakeEmbedder
-from tests.conftest import ROUTER_FIXTURES, english_fake_engine
+from tests.conftest import ROUTER_FIXTURES
 
 COMPARISONS = (
     "{a} versus {b}",
@@ -37,14 +37,8 @@ OFF_TOPIC = (
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """The mini knowledge base with the fakes and one (English) router, like ``mini_engine``'s."""
-    return english_fake_engine(tmp_path_factory.mktemp("router"))
-
-
-@pytest.fixture(scope="module")
-def router(engine: Engine) -> Router:
-    return engine.router_for("en")
+def router(fake_engine: Engine) -> Router:
+    return fake_engine.router_for("en")
 
 
 def names(catalogue: Catalogue) -> dict[str, list[str]]:
@@ -52,20 +46,20 @@ def names(catalogue: Catalogue) -> dict[str, list[str]]:
     return {d.id: [d.name, *d.aliases] for d in catalogue.domains.values()}
 
 
-def cards(engine: Engine) -> list[Passage]:
+def cards(fake_engine: Engine) -> list[Passage]:
     """The domain-card vectors the engine trains its English router with."""
-    return Engine._card_vectors(engine.knowledge)[1]
+    return Engine._card_vectors(fake_engine.knowledge)[1]
 
 
-def card_ids(engine: Engine) -> list[str]:
+def card_ids(fake_engine: Engine) -> list[str]:
     """The ids of those passages, which key the stored weights in their place."""
-    return Engine._card_vectors(engine.knowledge)[0]
+    return Engine._card_vectors(fake_engine.knowledge)[0]
 
 
 # -- reading questions -------------------------------------------------------------------------
 @pytest.mark.parametrize("template", ["Could rivals cooperate on {}?", "Is a deal on {} realistic?", "What about {}?"])
-def test_a_question_naming_one_domain_routes_to_it_alone(router: Router, engine: Engine, template: str) -> None:
-    for did, wordings in names(engine.catalogue).items():
+def test_a_question_naming_one_domain_routes_to_it_alone(router: Router, fake_engine: Engine, template: str) -> None:
+    for did, wordings in names(fake_engine.catalogue).items():
         for name in wordings:
             route = router.route(template.format(name))
             assert list(route.domains) == [did], (name, route.domains)
@@ -75,9 +69,9 @@ def test_a_question_naming_one_domain_routes_to_it_alone(router: Router, engine:
 
 @pytest.mark.parametrize("template", COMPARISONS)
 def test_a_question_naming_two_domains_yields_both_whatever_the_wording(
-    router: Router, engine: Engine, template: str
+    router: Router, fake_engine: Engine, template: str
 ) -> None:
-    for (a, a_names), (b, b_names) in itertools.permutations(names(engine.catalogue).items(), 2):
+    for (a, a_names), (b, b_names) in itertools.permutations(names(fake_engine.catalogue).items(), 2):
         for na, nb in itertools.product(a_names, b_names):
             question = template.format(a=na, b=nb)
             route = router.route(question)
@@ -87,17 +81,17 @@ def test_a_question_naming_two_domains_yields_both_whatever_the_wording(
 
 @pytest.mark.parametrize("template", ["{a} versus {b}", "{a} or {b}: which is likelier?"])
 def test_domains_split_into_clauses_come_in_the_order_they_are_named(
-    router: Router, engine: Engine, template: str
+    router: Router, fake_engine: Engine, template: str
 ) -> None:
-    for (a, a_names), (b, b_names) in itertools.permutations(names(engine.catalogue).items(), 2):
+    for (a, a_names), (b, b_names) in itertools.permutations(names(fake_engine.catalogue).items(), 2):
         route = router.route(template.format(a=a_names[0], b=b_names[0]))
         assert list(route.domains) == [a, b]
         assert len(route.clauses) >= 2
 
 
-def test_compare_x_with_y_keeps_the_order_the_domains_are_named(router: Router, engine: Engine) -> None:
+def test_compare_x_with_y_keeps_the_order_the_domains_are_named(router: Router, fake_engine: Engine) -> None:
     wrong = []
-    for (a, a_names), (b, b_names) in itertools.permutations(names(engine.catalogue).items(), 2):
+    for (a, a_names), (b, b_names) in itertools.permutations(names(fake_engine.catalogue).items(), 2):
         for na, nb in itertools.product(a_names, b_names):
             route = router.route(f"Compare {na} with {nb}.")
             if list(route.domains) != [a, b]:
@@ -112,19 +106,21 @@ def test_an_off_topic_question_names_no_domain(router: Router, question: str) ->
     assert all(p < 0.5 for _, p in route.candidates)
 
 
-def test_a_route_is_a_distribution_over_types_and_a_ranking_of_every_domain(router: Router, engine: Engine) -> None:
+def test_a_route_is_a_distribution_over_types_and_a_ranking_of_every_domain(
+    router: Router, fake_engine: Engine
+) -> None:
     route = router.route("Could rivals cooperate on compute controls?")
     assert sum(route.types.values()) == pytest.approx(1.0)
     assert route.qtype == max(route.types, key=route.types.__getitem__)
-    assert {d for d, _ in route.candidates} == set(engine.catalogue.domains)
+    assert {d for d, _ in route.candidates} == set(fake_engine.catalogue.domains)
     probabilities = [p for _, p in route.candidates]
     assert probabilities == sorted(probabilities, reverse=True)
     assert all(0.0 <= p <= 1.0 for p in probabilities)
 
 
-def test_the_precomputed_vector_gives_the_same_route(router: Router, engine: Engine) -> None:
+def test_the_precomputed_vector_gives_the_same_route(router: Router, fake_engine: Engine) -> None:
     question = "Incident reporting versus compute controls"
-    vector = engine.embedder.embed_query(question)
+    vector = fake_engine.embedder.embed_query(question)
     assert router.route(question, vector=vector) == router.route(question)
 
 
@@ -143,19 +139,19 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
 
 
 # -- stored weights ------------------------------------------------------------------------------
-def fixture_data(engine: Engine, data_dir: Path = ROUTER_FIXTURES) -> TrainingData:
-    return load_training_data(engine.catalogue, data_dir=data_dir, question_files=[])
+def fixture_data(fake_engine: Engine, data_dir: Path = ROUTER_FIXTURES) -> TrainingData:
+    return load_training_data(fake_engine.catalogue, data_dir=data_dir, question_files=[])
 
 
-def test_a_second_router_with_the_same_inputs_loads_the_stored_weights(engine: Engine, router: Router) -> None:
-    folder = engine.settings.cache_folder / "router"
-    data, fresh = fixture_data(engine), FakeEmbedder()
-    key = weights_key(data, fresh, ENGLISH_ONLY, cards(engine), card_ids(engine))
+def test_a_second_router_with_the_same_inputs_loads_the_stored_weights(fake_engine: Engine, router: Router) -> None:
+    folder = fake_engine.settings.cache_folder / "router"
+    data, fresh = fixture_data(fake_engine), FakeEmbedder()
+    key = weights_key(data, fresh, ENGLISH_ONLY, cards(fake_engine), card_ids(fake_engine))
     stored = folder / f"router-{fresh.name}-{key}.npz"
     assert stored.exists()
     before = stored.stat().st_mtime_ns
     again = Router.trained(
-        data, fresh, folder, languages=ENGLISH_ONLY, passages=cards(engine), passage_ids=card_ids(engine)
+        data, fresh, folder, languages=ENGLISH_ONLY, passages=cards(fake_engine), passage_ids=card_ids(fake_engine)
     )
     assert fresh.calls == 0  # nothing was embedded: nothing was fitted
     assert stored.stat().st_mtime_ns == before
@@ -163,26 +159,29 @@ def test_a_second_router_with_the_same_inputs_loads_the_stored_weights(engine: E
     assert again.route(question) == router.route(question)
 
 
-def test_a_changed_data_file_changes_the_key(engine: Engine, tmp_path: Path) -> None:
+def test_a_changed_data_file_changes_the_key(fake_engine: Engine, tmp_path: Path) -> None:
     shutil.copytree(ROUTER_FIXTURES, tmp_path / "router")
-    data = fixture_data(engine)
-    key = weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(engine))
-    assert weights_key(fixture_data(engine, tmp_path / "router"), FakeEmbedder(), ENGLISH_ONLY, cards(engine)) == key
+    data = fixture_data(fake_engine)
+    key = weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine))
+    assert (
+        weights_key(fixture_data(fake_engine, tmp_path / "router"), FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine))
+        == key
+    )
     with (tmp_path / "router" / "domain_questions.yaml").open("a", encoding="utf-8") as f:
         f.write('- {q: "Would rivals trade notes on AI mishaps?", domains: [incident-reporting]}\n')
-    changed = fixture_data(engine, tmp_path / "router")
+    changed = fixture_data(fake_engine, tmp_path / "router")
     assert changed.fingerprint() != data.fingerprint()
-    assert weights_key(changed, FakeEmbedder(), ENGLISH_ONLY, cards(engine)) != key
+    assert weights_key(changed, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine)) != key
     # and so does anything else the weights depend on
-    assert weights_key(data, FakeEmbedder("other"), ENGLISH_ONLY, cards(engine)) != key
-    assert weights_key(data, FakeEmbedder(), None, cards(engine)) != key
-    assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(engine)[1:]) != key
+    assert weights_key(data, FakeEmbedder("other"), ENGLISH_ONLY, cards(fake_engine)) != key
+    assert weights_key(data, FakeEmbedder(), None, cards(fake_engine)) != key
+    assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine)[1:]) != key
     # given the passages' ids, the last bits of their vectors (batch-dependent int8 rounding) do not matter
-    ids = card_ids(engine)
-    by_ids = weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(engine), ids)
-    nudged = [(d, v + np.float32(1e-6)) for d, v in cards(engine)]
+    ids = card_ids(fake_engine)
+    by_ids = weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine), ids)
+    nudged = [(d, v + np.float32(1e-6)) for d, v in cards(fake_engine)]
     assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, nudged, ids) == by_ids
-    assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(engine), ids[1:]) != by_ids
+    assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine), ids[1:]) != by_ids
 
 
 TINY = {  # two examples a class: too few to cross-validate, so each model is fitted once
@@ -221,30 +220,32 @@ def tiny_data(tmp_path: Path) -> Path:
 
 
 def test_weights_are_fitted_once_and_fitted_again_when_the_data_changes(
-    engine: Engine, tiny_data: Path, tmp_path: Path
+    fake_engine: Engine, tiny_data: Path, tmp_path: Path
 ) -> None:
-    folder, passages = tmp_path / "weights", cards(engine)
+    folder, passages = tmp_path / "weights", cards(fake_engine)
     first = FakeEmbedder()
-    Router.trained(fixture_data(engine, tiny_data), first, folder, languages=ENGLISH_ONLY, passages=passages)
+    Router.trained(fixture_data(fake_engine, tiny_data), first, folder, languages=ENGLISH_ONLY, passages=passages)
     assert first.calls == 1  # fitted: every training text embedded in one batch
     (old,) = folder.glob("router-*.npz")
 
     reused = FakeEmbedder()
-    Router.trained(fixture_data(engine, tiny_data), reused, folder, languages=ENGLISH_ONLY, passages=passages)
+    Router.trained(fixture_data(fake_engine, tiny_data), reused, folder, languages=ENGLISH_ONLY, passages=passages)
     assert reused.calls == 0
 
     with (tiny_data / "intents.yaml").open("a", encoding="utf-8") as f:
         f.write("concept:\n- What does separability mean?\n- Explain the conditions.\n")
     refit = FakeEmbedder()
-    again = Router.trained(fixture_data(engine, tiny_data), refit, folder, languages=ENGLISH_ONLY, passages=passages)
+    again = Router.trained(
+        fixture_data(fake_engine, tiny_data), refit, folder, languages=ENGLISH_ONLY, passages=passages
+    )
     assert refit.calls == 1
     (new,) = folder.glob("router-*.npz")  # the stale weights are removed
     assert new != old
     assert "concept" in again.models.types.classes
 
 
-def test_a_router_can_be_trained_without_passages(engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
-    trained = Router.trained(fixture_data(engine, tiny_data), FakeEmbedder(), tmp_path / "weights")
+def test_a_router_can_be_trained_without_passages(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
+    trained = Router.trained(fixture_data(fake_engine, tiny_data), FakeEmbedder(), tmp_path / "weights")
     assert trained.route("Could rivals agree on chip export limits?").candidates
 
 
@@ -326,10 +327,10 @@ def test_weights_round_trip_as_plain_arrays(tmp_path: Path) -> None:
     assert models.load(tmp_path / "absent.npz") is None
 
 
-def test_routing_a_question_stores_nothing(engine: Engine) -> None:
+def test_routing_a_question_stores_nothing(fake_engine: Engine) -> None:
     """Only the training texts' vectors are kept on disk; a question's are not (one file each, before)."""
-    router = engine.router_for("en")
-    folder = engine.settings.cache_folder / "vectors"
+    router = fake_engine.router_for("en")
+    folder = fake_engine.settings.cache_folder / "vectors"
     before = sorted(folder.glob("*")) if folder.exists() else []
     for n in range(3):
         route = router.route(f"Could rivals cooperate on compute controls, and on standards, in year {2030 + n}?")

@@ -14,31 +14,24 @@ from rag.engine import Engine
 from rag.errors import BackendRateLimitError
 from rag.service import Service
 from rag.testing import FakeChatModel, FakeEmbedder, InMemoryVectorStore, careful_reply
-from tests.conftest import english_fake_engine
 from tests.helpers import assert_sound
 
 DOMAIN = "compute-controls"
 QUESTION = "Could rivals cooperate on compute controls?"
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """The mini knowledge base on the fake embedder and the in-memory store (one router, session-cached)."""
-    return english_fake_engine(tmp_path_factory.mktemp("seams"))
+def service(fake_engine: Engine, model: FakeChatModel) -> Service:
+    return Service(fake_engine.settings, engine=fake_engine, chat_model=model)
 
 
-def service(engine: Engine, model: FakeChatModel) -> Service:
-    return Service(engine.settings, engine=engine, chat_model=model)
-
-
-def assert_cites_only_retrieved(answer: Answer, engine: Engine) -> None:
+def assert_cites_only_retrieved(answer: Answer, fake_engine: Engine) -> None:
     """Sound markers, and every citation is a retrieved passage shown with its own text."""
     assert_sound(answer)
     assert answer.citations
     retrieved = set(answer.retrieved)
     for c in answer.citations:
         assert c.chunk_id in retrieved
-        chunk = engine.chunk(c.chunk_id)
+        chunk = fake_engine.chunk(c.chunk_id)
         assert chunk is not None and c.text == chunk.text and c.source_id == chunk.source_id
 
 
@@ -49,21 +42,21 @@ def invented() -> str:  # ZZ00, QQ11, WW10: label_for never uses 0 or 1, so no p
     return json.dumps({"supported": True, "summary": summary, "conditions": [], "left_out": [bad]})
 
 
-def test_the_engine_runs_on_the_fakes(engine: Engine) -> None:
-    assert isinstance(engine.embedder, FakeEmbedder)
-    assert isinstance(engine.knowledge.store, InMemoryVectorStore)
-    assert engine.knowledge.store.count() == engine.status().chunks > 0
+def test_the_engine_runs_on_the_fakes(fake_engine: Engine) -> None:
+    assert isinstance(fake_engine.embedder, FakeEmbedder)
+    assert isinstance(fake_engine.knowledge.store, InMemoryVectorStore)
+    assert fake_engine.knowledge.store.count() == fake_engine.status().chunks > 0
 
 
-def test_the_fake_model_composes_the_answer(engine: Engine) -> None:
+def test_the_fake_model_composes_the_answer(fake_engine: Engine) -> None:
     model = FakeChatModel("fake-seams-model")
-    answer = service(engine, model).ask(QUESTION)
+    answer = service(fake_engine, model).ask(QUESTION)
     assert answer.backend == "fake-seams-model"
     assert not answer.out_of_scope and answer.notices == []
     assert answer.domains == [DOMAIN]
-    assert answer.verdict == engine.catalogue.domains[DOMAIN].verdict  # always the catalogue's
+    assert answer.verdict == fake_engine.catalogue.domains[DOMAIN].verdict  # always the catalogue's
     assert answer.validation["claims_dropped"] == 0
-    assert_cites_only_retrieved(answer, engine)
+    assert_cites_only_retrieved(answer, fake_engine)
     (call,) = model.history
     assert call.mode == "json_schema" and call.schema is not None
     assert [m.role for m in call.messages] == ["system", "user"]
@@ -73,10 +66,10 @@ def test_the_fake_model_composes_the_answer(engine: Engine) -> None:
     assert plain(answer.citations[0].text) in first_passage
 
 
-def test_a_reply_failing_validation_wholesale_falls_back_to_the_analyst_with_a_notice(engine: Engine) -> None:
-    offline = Service(engine.settings, engine=engine).ask(QUESTION)  # the analyst alone
+def test_a_reply_failing_validation_wholesale_falls_back_to_the_analyst_with_a_notice(fake_engine: Engine) -> None:
+    offline = Service(fake_engine.settings, engine=fake_engine).ask(QUESTION)  # the analyst alone
     model = FakeChatModel("fake-seams-model").enqueue(invented())
-    answer = service(engine, model).ask(QUESTION)
+    answer = service(fake_engine, model).ask(QUESTION)
     assert len(model.history) == 1  # the model was asked, once
     assert not answer.out_of_scope  # not a refusal
     assert answer.backend == "offline"
@@ -88,32 +81,32 @@ def test_a_reply_failing_validation_wholesale_falls_back_to_the_analyst_with_a_n
     assert answer.retrieved == offline.retrieved
     assert answer.answer == offline.answer
     assert answer.citations == offline.citations
-    assert answer.verdict == offline.verdict == engine.catalogue.domains[DOMAIN].verdict
+    assert answer.verdict == offline.verdict == fake_engine.catalogue.domains[DOMAIN].verdict
     assert answer.conditions == offline.conditions
-    assert_cites_only_retrieved(answer, engine)
+    assert_cites_only_retrieved(answer, fake_engine)
 
 
-def test_invented_quotes_alone_also_fall_back(engine: Engine) -> None:
+def test_invented_quotes_alone_also_fall_back(fake_engine: Engine) -> None:
     model = FakeChatModel()
-    first = service(engine, model).ask(QUESTION)  # learn the prompt's labels from a careful run
+    first = service(fake_engine, model).ask(QUESTION)  # learn the prompt's labels from a careful run
     prompt = model.history[-1].messages
     reply = json.loads(careful_reply(prompt))
     for c in reply["summary"]:
         c["quote"] = "words that appear in no passage at all"
     model.enqueue(json.dumps(reply))
-    answer = service(engine, model).ask(QUESTION)
+    answer = service(fake_engine, model).ask(QUESTION)
     assert answer.backend == "offline"
     assert answer.validation["quotes_dropped"] == len(reply["summary"])
     assert answer.retrieved == first.retrieved
-    assert_cites_only_retrieved(answer, engine)
+    assert_cites_only_retrieved(answer, fake_engine)
 
 
-def test_a_failing_endpoint_falls_back_with_its_reason(engine: Engine) -> None:
+def test_a_failing_endpoint_falls_back_with_its_reason(fake_engine: Engine) -> None:
     model = FakeChatModel().enqueue(BackendRateLimitError("slow down"))
-    answer = service(engine, model).ask(QUESTION)
+    answer = service(fake_engine, model).ask(QUESTION)
     assert answer.backend == "offline" and not answer.out_of_scope
     assert any("was not used" in n and BackendRateLimitError.reason in n for n in answer.notices)
-    assert_cites_only_retrieved(answer, engine)
+    assert_cites_only_retrieved(answer, fake_engine)
 
 
 @pytest.mark.parametrize(
@@ -121,13 +114,13 @@ def test_a_failing_endpoint_falls_back_with_its_reason(engine: Engine) -> None:
     [(OUTPUT_MODES, "json_schema"), (("json_object", "prompt"), "json_object"), (("prompt",), "prompt")],
 )
 def test_the_strongest_declared_output_mode_is_used(
-    engine: Engine, declared: tuple[OutputMode, ...], used: OutputMode
+    fake_engine: Engine, declared: tuple[OutputMode, ...], used: OutputMode
 ) -> None:
     model = FakeChatModel("fake-seams-model", output_modes=declared)
-    answer = service(engine, model).ask(QUESTION)
+    answer = service(fake_engine, model).ask(QUESTION)
     assert [c.mode for c in model.history] == [used]
     assert answer.backend == "fake-seams-model"
-    assert_cites_only_retrieved(answer, engine)
+    assert_cites_only_retrieved(answer, fake_engine)
 
 
 @pytest.mark.parametrize(
@@ -138,10 +131,10 @@ def test_the_strongest_declared_output_mode_is_used(
     ],
 )
 def test_rejected_modes_fall_to_the_next_and_the_working_one_is_remembered(
-    engine: Engine, rejects: tuple[OutputMode, ...], tried: list[OutputMode]
+    fake_engine: Engine, rejects: tuple[OutputMode, ...], tried: list[OutputMode]
 ) -> None:
     model = FakeChatModel("fake-seams-model", rejects=rejects)
-    svc = service(engine, model)
+    svc = service(fake_engine, model)
     first = svc.ask(QUESTION)
     assert [c.mode for c in model.history] == tried
     assert first.backend == "fake-seams-model"
@@ -149,17 +142,17 @@ def test_rejected_modes_fall_to_the_next_and_the_working_one_is_remembered(
     assert [c.mode for c in model.history[len(tried) :]] == [tried[-1]]
 
 
-def test_an_endpoint_rejecting_every_mode_falls_back(engine: Engine) -> None:
+def test_an_endpoint_rejecting_every_mode_falls_back(fake_engine: Engine) -> None:
     model = FakeChatModel(rejects=OUTPUT_MODES)
-    answer = service(engine, model).ask(QUESTION)
+    answer = service(fake_engine, model).ask(QUESTION)
     assert [c.mode for c in model.history] == list(OUTPUT_MODES)
     assert answer.backend == "offline"
     assert any("was not used" in n for n in answer.notices)
 
 
-def test_a_streamed_answer_yields_the_summary_then_the_answer(engine: Engine) -> None:
+def test_a_streamed_answer_yields_the_summary_then_the_answer(fake_engine: Engine) -> None:
     model = FakeChatModel("fake-seams-model")
-    items = list(service(engine, model).ask_stream(QUESTION))
+    items = list(service(fake_engine, model).ask_stream(QUESTION))
     answer = items[-1]
     pieces = [p for p in items[:-1] if isinstance(p, str)]
     assert isinstance(answer, Answer) and answer.backend == "fake-seams-model"
@@ -168,8 +161,8 @@ def test_a_streamed_answer_yields_the_summary_then_the_answer(engine: Engine) ->
     assert model.history[-1].stream is True
 
 
-def test_a_refused_question_never_reaches_the_model(engine: Engine) -> None:
+def test_a_refused_question_never_reaches_the_model(fake_engine: Engine) -> None:
     model = FakeChatModel()
-    answer = service(engine, model).ask("What is the capital of France?")
+    answer = service(fake_engine, model).ask("What is the capital of France?")
     assert answer.out_of_scope and answer.citations == []
     assert model.history == []
