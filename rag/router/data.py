@@ -4,7 +4,8 @@
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
   questions of ``rag/data/domain_questions.yaml`` and of the canned sets, and questions
-  that name no catalogued area (negatives);
+  that name no catalogued area (negatives), with the actors and question frames of
+  ``rag/data/no_area.yaml`` (fragments a clause cut leaves, negatives too);
 - harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``.
 
 Nothing here is a rule about wording: change the files and the router learns again.
@@ -136,6 +137,9 @@ def load_training_data(
     _domain_phrases(td, catalogue, data_dir)
     for item in _yaml(data_dir / "domain_questions.yaml") or []:
         td.domains.add(item.get("q", ""), *(d for d in item.get("domains") or [] if d in catalogue.domains))
+    for fragments in _labelled(_yaml(data_dir / "no_area.yaml")).values():
+        for text in fragments or []:
+            td.domains.add(text)
     files = question_files if question_files is not None else [EVAL_DIR / n for n in TRAINING_QUESTION_FILES]
     for path in files:
         for q in _yaml(path) or []:

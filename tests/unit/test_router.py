@@ -184,6 +184,21 @@ def test_a_changed_data_file_changes_the_key(fake_engine: Engine, tmp_path: Path
     assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine), ids[1:]) != by_ids
 
 
+def test_no_area_fragments_are_domain_negatives_and_not_questions(fake_engine: Engine, tmp_path: Path) -> None:
+    shutil.copytree(ROUTER_FIXTURES, tmp_path / "router")
+    before = fixture_data(fake_engine, tmp_path / "router")
+    (tmp_path / "router" / "no_area.yaml").write_text(
+        yaml.safe_dump({"en": ["the United States", "Could the US"], "zh": ["中美能否"]}, allow_unicode=True),
+        encoding="utf-8",
+    )
+    after = fixture_data(fake_engine, tmp_path / "router")
+    added = after.domains.texts[len(before.domains) :]
+    assert set(added) == {"the United States", "Could the US", "中美能否"}
+    assert all(labels == () for labels in after.domains.labels[len(before.domains) :])
+    assert after.types.texts == before.types.texts  # fragments are not questions: no type is learned from them
+    assert after.fingerprint() != before.fingerprint()
+
+
 TINY = {  # two examples a class: too few to cross-validate, so each model is fitted once
     "intents.yaml": {
         "feasibility": ["Could rivals cooperate on chips?", "Can they agree on chip exports?"],
