@@ -30,6 +30,7 @@ from typing import Any
 from rag.corpus import Chunk
 from rag.errors import IndexBusyError, RagIndexError
 from rag.lexical import LexicalIndex
+from rag.locks import file_lock
 from rag.store import VectorStore
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -192,27 +193,9 @@ class IndexedCollection:
     @contextmanager
     def locked(self, timeout: float = 600.0) -> Iterator[None]:
         """Hold the writer lock; IndexBusyError when it cannot be had in ``timeout`` s."""
-        import fcntl
-
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise IndexBusyError(
-                            f"another process is writing the index in {self.folder}; try again when it ends"
-                        ) from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        busy = IndexBusyError(f"another process is writing the index in {self.folder}; try again when it ends")
+        with file_lock(self._lock_path, timeout, busy):
+            yield
 
     def publish(
         self,

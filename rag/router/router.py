@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rag.locks import file_lock
 from rag.router import models
 from rag.router.data import DATA_DIR, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
@@ -32,6 +34,7 @@ FORMAT = 3  # bump when the stored layout changes
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
 ACCEPT = 0.5  # a calibrated probability: more likely than not
 MIN_CLAUSE_CHARS = 4
+TRAINING_WAIT = 600.0  # seconds to wait for another process training the same router
 
 
 class Embedder(Protocol):
@@ -299,6 +302,16 @@ def weights_key(
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
+@contextmanager
+def _training_lock(path: Path) -> Iterator[None]:
+    """One process trains a router at a time; where no lock can be had (a read-only folder, a
+    training that takes too long), it trains without: at worst twice, never not at all."""
+    with ExitStack() as stack:
+        with suppress(OSError, TimeoutError):
+            stack.enter_context(file_lock(path, TRAINING_WAIT, TimeoutError("another process is training the router")))
+        yield
+
+
 class Router:
     """Routes questions with one embedder's trained models."""
 
@@ -329,14 +342,18 @@ class Router:
         path = folder / f"router-{embedder.name}-{key}.npz"
         stored = RouterModels.load(path)
         if stored is None:
-            stored = train(data, training_embedder or embedder, languages=languages, passages=passages)
-            try:
-                stored.save(path)
-                for old in folder.glob(f"router-{embedder.name}-*.npz"):
-                    if old != path:
-                        old.unlink(missing_ok=True)
-            except OSError:
-                pass  # a read-only data folder: train again next time
+            with _training_lock(folder / f".router-{embedder.name}.lock"):
+                # another process (a second `rag index`, a replica starting) may have trained it meanwhile
+                stored = RouterModels.load(path)
+                if stored is None:
+                    stored = train(data, training_embedder or embedder, languages=languages, passages=passages)
+                    try:
+                        stored.save(path)
+                        for old in folder.glob(f"router-{embedder.name}-*.npz"):
+                            if old != path:
+                                old.unlink(missing_ok=True)
+                    except OSError:
+                        pass  # a read-only data folder: train again next time
         return cls(embedder, stored)
 
     def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import yaml
 
 from rag.engine import ENGLISH_ONLY, Engine
 from rag.framework import Catalogue
+from rag.locks import file_lock
 from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
 from rag.router.router import Passage, weights_key
@@ -257,6 +259,27 @@ def test_weights_are_fitted_once_and_fitted_again_when_the_data_changes(
     (new,) = folder.glob("router-*.npz")  # the stale weights are removed
     assert new != old
     assert "concept" in again.models.types.classes
+
+
+def test_a_router_another_process_is_training_is_waited_for_and_loaded_not_trained_twice(
+    fake_engine: Engine, tiny_data: Path, tmp_path: Path
+) -> None:
+    folder, passages, data = tmp_path / "weights", cards(fake_engine), fixture_data(fake_engine, tiny_data)
+    waiting, results = FakeEmbedder(), []
+    with file_lock(folder / f".router-{waiting.name}.lock", 5, TimeoutError()):  # "another process" trains
+        thread = threading.Thread(
+            target=lambda: results.append(
+                Router.trained(data, waiting, folder, languages=ENGLISH_ONLY, passages=passages)
+            )
+        )
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and waiting.calls == 0  # it waits rather than training alongside
+        Router.trained(data, FakeEmbedder(), tmp_path / "elsewhere", languages=ENGLISH_ONLY, passages=passages)
+        for trained in (tmp_path / "elsewhere").glob("router-*.npz"):  # the other process saves its weights
+            shutil.copy(trained, folder / trained.name)
+    thread.join(30)
+    assert results and waiting.calls == 0  # it loaded those weights: nothing was embedded, nothing fitted
 
 
 def test_a_router_can_be_trained_without_passages(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
