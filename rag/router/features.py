@@ -5,15 +5,16 @@
   Character n-grams work for every script, Chinese and Arabic included.
 - :class:`PhraseFeatures`: for each (question, domain) pair, how closely the question matches
   what names that domain: best and mean-of-best cosine similarity to its phrases, similarity
-  to its summary, the IDF-weighted share of a phrase's words the question contains, the
-  character n-gram similarity to all its phrases, and how far each stands above the best other
-  domain. The domain model weighs these, shared across domains, so it generalises to wordings
-  no phrase contains.
+  to its summary, the IDF-weighted share of a phrase's words (character bigrams in Chinese,
+  Japanese and Korean) the question contains, the character n-gram similarity to all its
+  phrases, and how far each stands above the best other domain. The domain model weighs these,
+  shared across domains, so it generalises to wordings no phrase contains.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,6 +29,24 @@ NGRAMS = (2, 4)
 MIN_DF = 2  # an n-gram seen in one training text only is noise
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+# Scripts written without spaces between words (Han, kana) and Hangul: a "word" of ``tokenize`` is
+# a whole run of them, so for word cover they are read as overlapping character bigrams instead,
+# the usual unit of CJK lexical matching.
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+
+
+def words(text: str) -> list[str]:
+    """``tokenize``'s word tokens, with each run of CJK characters as its overlapping bigrams."""
+    out: list[str] = []
+    for token in tokenize(text):
+        runs = _CJK_RE.findall(token)
+        if not runs:
+            out.append(token)
+            continue
+        out.extend(_CJK_RE.sub(" ", token).split())  # the Latin letters or digits beside them ("ai")
+        for run in runs:
+            out.extend([run] if len(run) < 2 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return out
 
 
 def _hasher() -> Any:
@@ -113,7 +132,7 @@ class PhraseFeatures:
         self.phrase_vectors = phrase_vectors
         self.summary_vectors = summary_vectors
         # Phrase words as a sparse (phrases x vocabulary) matrix of IDF weights, for word coverage.
-        tokens = [set(tokenize(p)) for _, p in phrases]
+        tokens = [set(words(p)) for _, p in phrases]
         df = Counter(t for toks in tokens for t in toks)
         self._vocab = {t: i for i, t in enumerate(sorted(df))}
         n = max(len(tokens), 1)
@@ -149,7 +168,7 @@ class PhraseFeatures:
         """Per text and domain: the best IDF-weighted share of a phrase's words the text contains."""
         rows, cols = [], []
         for i, text in enumerate(texts):
-            for t in set(tokenize(text)):
+            for t in set(words(text)):
                 j = self._vocab.get(t)
                 if j is not None:
                     rows.append(i)
