@@ -63,11 +63,11 @@ class FeedbackStore:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute(_SCHEMA)
-        except (OSError, sqlite3.Error) as e:
+        except OSError as e:
             raise FeedbackError(f"cannot open the feedback store {path}: {e}") from e
+        with self._connect("open the feedback store") as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> FeedbackStore:
@@ -75,13 +75,17 @@ class FeedbackStore:
         return cls(Path(data_dir) / FILE_NAME)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
+    def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """A connection for one call; any SQLite error becomes a FeedbackError saying what failed."""
         try:
-            with db:  # commits, or rolls back on error
-                yield db
-        finally:
-            db.close()
+            db = sqlite3.connect(self.path, timeout=10)
+            try:
+                with db:  # commits, or rolls back on error
+                    yield db
+            finally:
+                db.close()
+        except sqlite3.Error as e:
+            raise FeedbackError(f"cannot {doing} {self.path}: {e}") from e
 
     def record(
         self,
@@ -100,33 +104,30 @@ class FeedbackStore:
         if comment is not None:
             comment = comment.strip() or None
         now = time.time()
-        try:
-            with self._connect() as db:
-                db.execute(
-                    """
-                    INSERT INTO feedback (message_id, question, answer_json, backend, rating, comment,
-                                          created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(message_id) DO UPDATE SET
-                        rating = COALESCE(excluded.rating, feedback.rating),
-                        comment = COALESCE(excluded.comment, feedback.comment),
-                        updated_at = excluded.updated_at
-                    """,
-                    (message_id, question, answer_json, backend, rating, comment, now, now),
-                )
-        except sqlite3.Error as e:
-            raise FeedbackError(f"cannot save feedback to {self.path}: {e}") from e
+        with self._connect("save feedback to") as db:
+            db.execute(
+                """
+                INSERT INTO feedback (message_id, question, answer_json, backend, rating, comment,
+                                      created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(message_id) DO UPDATE SET
+                    rating = COALESCE(excluded.rating, feedback.rating),
+                    comment = COALESCE(excluded.comment, feedback.comment),
+                    updated_at = excluded.updated_at
+                """,
+                (message_id, question, answer_json, backend, rating, comment, now, now),
+            )
 
     def clear_rating(self, message_id: str) -> None:
         """Forget the rating of one answer (the user un-clicked the thumb)."""
-        with self._connect() as db:
+        with self._connect("clear a rating in") as db:
             db.execute(
                 "UPDATE feedback SET rating = NULL, updated_at = ? WHERE message_id = ?", (time.time(), message_id)
             )
 
     def get(self, message_id: str) -> FeedbackRecord | None:
         """The feedback row of one answer, or None when it has none."""
-        with self._connect() as db:
+        with self._connect("read feedback from") as db:
             row = db.execute(
                 "SELECT message_id, question, answer_json, backend, rating, comment, created_at, updated_at "
                 "FROM feedback WHERE message_id = ?",
@@ -136,7 +137,7 @@ class FeedbackStore:
 
     def all(self) -> list[FeedbackRecord]:
         """Every row, oldest first."""
-        with self._connect() as db:
+        with self._connect("read feedback from") as db:
             rows = db.execute(
                 "SELECT message_id, question, answer_json, backend, rating, comment, created_at, updated_at "
                 "FROM feedback ORDER BY id"
@@ -145,7 +146,7 @@ class FeedbackStore:
 
     def counts(self) -> dict[str, int]:
         """How many answers were rated up and down."""
-        with self._connect() as db:
+        with self._connect("count ratings in") as db:
             rows = db.execute("SELECT rating, COUNT(*) FROM feedback WHERE rating IS NOT NULL GROUP BY rating")
             found = dict(rows.fetchall())
         return {"up": int(found.get("up", 0)), "down": int(found.get("down", 0))}

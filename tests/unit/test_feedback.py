@@ -54,3 +54,22 @@ def test_store_uses_write_ahead_logging(tmp_path: Path) -> None:
 def test_bad_rating_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FeedbackError):
         FeedbackStore.in_data_dir(tmp_path).record("m", question="q", answer={}, backend="x", rating="meh")  # type: ignore[arg-type]
+
+
+def test_a_damaged_store_gives_a_feedback_error_for_every_call_not_a_database_error(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store.record("m1", question="q", answer={}, backend="offline", rating="up")
+    for extra in ("-wal", "-shm"):
+        (tmp_path / f"feedback.sqlite3{extra}").unlink(missing_ok=True)
+    (tmp_path / "feedback.sqlite3").write_bytes(b"not a database" * 100)
+    calls = [
+        lambda: store.record("m2", question="q", answer={}, backend="offline", rating="down"),
+        lambda: store.clear_rating("m1"),
+        lambda: store.get("m1"),
+        store.all,
+        store.counts,
+        lambda: FeedbackStore(tmp_path / "feedback.sqlite3"),
+    ]
+    for call in calls:
+        with pytest.raises(FeedbackError, match=r"feedback\.sqlite3"):
+            call()
