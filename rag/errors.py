@@ -10,7 +10,8 @@
     ├── IngestError               a user document cannot be read (per file)
     ├── FeedbackError             the feedback store cannot be written
     ├── BackendError              the LLM endpoint failed (the engine falls back)
-    │   ├── BackendAuthError      the key was rejected (401/403)
+    │   ├── BackendAuthError      the key was rejected (401)
+    │   │   └── BackendForbiddenError  the key has no access to the model or endpoint (403)
     │   ├── BackendRateLimitError the endpoint is rate limiting (429)
     │   ├── BackendTimeoutError   no answer in time
     │   ├── BackendUnreachableError  no connection
@@ -70,9 +71,15 @@ class BackendError(RagError):
 
 
 class BackendAuthError(BackendError):
-    """The endpoint rejected the API key (401 or 403)."""
+    """The endpoint rejected the API key (401)."""
 
     reason = "the API key was rejected (401)"
+
+
+class BackendForbiddenError(BackendAuthError):
+    """The key was accepted but may not use this model or endpoint (403)."""
+
+    reason = "the API key may not use this model or endpoint (403)"
 
 
 class BackendRateLimitError(BackendError):

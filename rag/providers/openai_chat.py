@@ -15,6 +15,7 @@ from rag.config import Settings
 from rag.errors import (
     BackendAuthError,
     BackendError,
+    BackendForbiddenError,
     BackendRateLimitError,
     BackendStatusError,
     BackendTimeoutError,
@@ -29,7 +30,9 @@ def map_error(error: Exception) -> BackendError:
     """The project's error for an SDK exception (by type, never by name)."""
     import openai
 
-    if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
+    if isinstance(error, openai.PermissionDeniedError):
+        return BackendForbiddenError(str(error))
+    if isinstance(error, openai.AuthenticationError):
         return BackendAuthError(str(error))
     if isinstance(error, openai.RateLimitError):
         return BackendRateLimitError(str(error))

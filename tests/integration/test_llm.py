@@ -92,6 +92,7 @@ def test_bad_quote_is_dropped_and_uncited_conditions_fall_back_to_the_catalogue(
     ("reply", "reason"),
     [
         ({"status": 401}, "401"),
+        ({"status": 403}, "403"),
         ({"status": 429}, "429"),
         ({"status": 500}, "500"),
         ({"delay": 4.0}, "in time"),
