@@ -245,7 +245,8 @@ def _pdf(data: bytes) -> list[Section]:
 
 
 # -- docx ------------------------------------------------------------------------
-def _docx(data: bytes) -> list[Section]:  # noqa: C901 - walks a Word document's paragraphs, headings and tables in order
+def _docx(data: bytes) -> list[Section]:
+    """Sections of a Word file: its paragraphs and tables in document order, cut at its headings."""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError("this is a password-protected or old-format Word file; save it as an unprotected .docx")
     if not data.startswith(b"PK"):
@@ -254,12 +255,14 @@ def _docx(data: bytes) -> list[Section]:  # noqa: C901 - walks a Word document's
         import docx
 
         document = docx.Document(io.BytesIO(data))
-        blocks: list[tuple[str, str]] = []  # (style name, text)
-        for p in document.paragraphs:
-            blocks.append(((p.style.name if p.style is not None else "") or "", p.text))
-        for table in document.tables:
-            for row in table.rows:
-                blocks.append(("", " | ".join(cell.text.strip() for cell in row.cells)))
+        from docx.table import Table
+
+        blocks: list[tuple[str, str]] = []  # (style name, text), in document order
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):  # a table stays under the heading it follows
+                blocks.extend(("", " | ".join(cell.text.strip() for cell in row.cells)) for row in item.rows)
+            else:
+                blocks.append(((item.style.name if item.style is not None else "") or "", item.text))
     except Exception as e:  # python-docx raises its own PackageNotFoundError and XML errors
         raise IngestError(f"the Word file is corrupt and cannot be read ({type(e).__name__})") from e
     sections: list[Section] = []

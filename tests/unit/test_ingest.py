@@ -94,6 +94,25 @@ def test_docx_headings_become_sections() -> None:
     assert doc.sections[0].text == "Sampling without disclosure."
 
 
+def test_a_docx_table_stays_under_the_heading_it_follows() -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Results", level=1)
+    document.add_paragraph("The trial checked two sites.")
+    table = document.add_table(rows=2, cols=2)
+    for r, (a, b) in enumerate([("Site", "Outcome"), ("Hsinchu", "passed")]):
+        table.cell(r, 0).text, table.cell(r, 1).text = a, b
+    document.add_heading("Next steps", level=1)
+    document.add_paragraph("Repeat the trial in a year.")
+    buf = io.BytesIO()
+    document.save(buf)
+    doc = read_document("trial.docx", buf.getvalue())
+    by_heading = {s.heading: s.text for s in doc.sections}
+    assert "Hsinchu | passed" in by_heading["Results"]
+    assert "Hsinchu" not in by_heading["Next steps"]
+
+
 def test_long_sections_are_split_into_passages() -> None:
     body = "\n\n".join(f"Paragraph {i} about verification between rival states." * 4 for i in range(30))
     doc = read_document("long.md", f"## Long\n\n{body}".encode())
