@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.embeddings import unit_rows
 from rag.yamlfile import read_yaml
 
 Log = Callable[[str], None]
@@ -66,11 +67,6 @@ def language_group(question: Mapping[str, Any]) -> str:
     return "zh-Hant" if language == "zh" and str(question.get("id", "")).startswith("zht-") else language
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    return vectors / np.clip(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12, None)
-
-
 class _Side:
     """One encoder's chunk vectors, per-question rankings and timings."""
 
@@ -86,12 +82,12 @@ class _Side:
         texts = [c.embedding_content() for c in self.chunks]
         self.encoder.embed_batch(texts[:8])  # warm up: first-call allocations are not indexing speed
         t0 = time.perf_counter()
-        self.matrix = _unit(self.encoder.embed_batch(texts))
+        self.matrix = unit_rows(self.encoder.embed_batch(texts))
         self.index_s = time.perf_counter() - t0
 
     def ask(self, key: str, text: str) -> None:
         t0 = time.perf_counter()
-        vector = _unit(self.encoder.embed_batch([text])[0])  # uncached: the cost of a new question
+        vector = unit_rows(self.encoder.embed_batch([text])[0])  # uncached: the cost of a new question
         order = np.argsort(-(self.matrix @ vector), kind="stable")[:K]
         self.query_s.append(time.perf_counter() - t0)
         self.ranked[key] = [self.chunks[i] for i in order]

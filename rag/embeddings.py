@@ -30,6 +30,12 @@ ASSETS = Path(__file__).resolve().parent / "assets" / "minilm"
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained with 256-token inputs
 
 
+def unit_rows(x: Any) -> np.ndarray:
+    """Rows (or one vector) as float32 scaled to unit length, as cosine similarity sees them."""
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.clip(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12, None)
+
+
 @runtime_checkable
 class Embedder(Protocol):
     """Turns texts into unit vectors.
@@ -195,8 +201,7 @@ class OpenAIEmbedder:
             vectors = self._client.embed_documents(list(texts))
         except Exception as e:  # the SDK raises many types; all mean "cannot embed"
             raise EmbeddingError(f"OpenAI embeddings failed: {type(e).__name__}") from e
-        arr = np.asarray(vectors, dtype=np.float32)
-        return arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
+        return unit_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_batch([text])[0]

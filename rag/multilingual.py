@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from rag.embeddings import unit_rows
 from rag.errors import ConfigError, EmbeddingError
 from rag.yamlfile import read_yaml
 
@@ -192,8 +193,7 @@ class MultilingualEncoder:
                 raise
             except Exception as e:  # numpy or file errors inside the package all mean "cannot embed"
                 raise EmbeddingError(f"the multilingual encoder failed: {type(e).__name__}: {e}") from e
-        vectors = np.asarray(raw, dtype=np.float32).reshape(len(batch), self.dimensions)
-        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        return unit_rows(np.asarray(raw, dtype=np.float32).reshape(len(batch), self.dimensions))
 
     def embed_query(self, text: str) -> np.ndarray:
         """One vector, cached."""

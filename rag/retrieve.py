@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rag.corpus import Chunk
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, unit_rows
 from rag.filters import Filter
 from rag.index import IndexedCollection
 
@@ -25,6 +25,7 @@ RRF_K = 60
 # ranked in process from their vectors, kept per snapshot and filter, instead of a store query:
 # the same exact ranking without a round trip to Chroma for each of them.
 SMALL_SET = 256
+MAX_FILTERS = 256  # per-filter masks and small sets kept; past this many, forgotten and rebuilt
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class HybridRetriever:
         key = (cname, snap.name, where)
         mask = self._masks.get(key)
         if mask is None:
-            if len(self._masks) > 256:
+            if len(self._masks) > MAX_FILTERS:
                 self._masks.clear()
             mask = np.asarray([where.accepts(c) for c in snap.chunks], dtype=np.float32)
             self._masks[key] = mask
@@ -78,14 +79,14 @@ class HybridRetriever:
         key = (cname, snap.name, where)
         found = self._subsets.get(key)
         if found is None:
-            if len(self._subsets) > 256:
+            if len(self._subsets) > MAX_FILTERS:
                 self._subsets.clear()
             wanted = [snap.chunks[i].id for i in np.flatnonzero(mask)]
             stored = coll.store.vectors(wanted)
             ids = [i for i in wanted if i in stored]
             dims = len(next(iter(stored.values()))) if stored else 1
             matrix = np.asarray([stored[i] for i in ids], dtype=np.float32).reshape(len(ids), dims)
-            found = (ids, _unit(matrix))
+            found = (ids, unit_rows(matrix))
             self._subsets[key] = found
         return found
 
@@ -145,7 +146,7 @@ class HybridRetriever:
             if mask is not None and where is not None and mask.sum() <= SMALL_SET:
                 ids, matrix = self._subset(cname, coll, snap, where, mask)
                 if ids:
-                    sims = matrix @ _unit(np.asarray(vector, dtype=np.float32))
+                    sims = matrix @ unit_rows(vector)
                     dense = [ids[i] for i in np.argsort(-sims, kind="stable")[:candidates]]
             else:
                 found = coll.store.query(vector, candidates, where)
@@ -202,9 +203,3 @@ class HybridRetriever:
             ]
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    """Rows (or a vector) scaled to unit length, as the store's cosine distance sees them."""
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / np.clip(norms, 1e-12, None)
