@@ -29,7 +29,7 @@ from typing import Any
 
 from rag.corpus import Chunk
 from rag.errors import IndexBusyError, RagIndexError
-from rag.lexical import LexicalIndex
+from rag.lexical import TOKENIZER, LexicalIndex
 from rag.locks import file_lock
 from rag.store import VectorStore
 
@@ -154,7 +154,10 @@ class IndexedCollection:
                 for line in f:
                     rec = json.loads(line)
                     chunks.append(Chunk.from_record(rec["id"], rec["text"], rec["meta"]))
-            lexical = LexicalIndex.load(folder / "bm25", [c.id for c in chunks])
+            if manifest.get("tokenizer") == TOKENIZER:
+                lexical = LexicalIndex.load(folder / "bm25", [c.id for c in chunks])
+            else:  # made with an older tokenizer: its words are not the ones queries are cut into
+                lexical = LexicalIndex.build([c.id for c in chunks], [c.embedding_content() for c in chunks])
         except (OSError, ValueError, KeyError) as e:
             raise RagIndexError(f"the index snapshot {folder} is damaged ({e}); run `rag index --rebuild`") from e
         return Snapshot(name=name, chunks=chunks, files=manifest["files"], lexical=lexical)
@@ -181,7 +184,10 @@ class IndexedCollection:
         lexical = LexicalIndex.build([c.id for c in chunks], [c.embedding_content() for c in chunks])
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
-        _write_json(tmp / "manifest.json", {"files": dict(manifest), "chunks": len(chunks), "created": time.time()})
+        _write_json(
+            tmp / "manifest.json",
+            {"files": dict(manifest), "chunks": len(chunks), "tokenizer": TOKENIZER, "created": time.time()},
+        )
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
         pointer = self.folder / "CURRENT.tmp"

@@ -2,7 +2,10 @@
 
 LangChain's BM25Retriever splits on whitespace, so "Controls?" never matches
 "controls"; here text is lower-cased, split on word characters, stop words are
-dropped and a light suffix stemmer folds plurals and -ing/-ed forms.
+dropped and a light suffix stemmer folds plurals and -ing/-ed forms. Chinese and
+Japanese have no spaces between words, so a run of their characters (and a Korean
+word, whose particles are attached) is read as its overlapping character bigrams,
+the usual unit of CJK lexical search: "芯片走私" matches a passage on "走私芯片".
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from pathlib import Path
 import numpy as np
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['-][^\W_]+)*", re.UNICODE)
+# Han, kana and Hangul: read as character bigrams, not as one "word" per run
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+# Bump when ``tokenize`` changes: a snapshot's BM25 index made with another one is rebuilt on load.
+TOKENIZER = 2
 STOP_WORDS = frozenset(
     [
         "a",
@@ -140,13 +147,25 @@ def _stem(word: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed word tokens without stop words."""
+    """Lower-cased, stemmed word tokens without stop words; CJK runs as overlapping character bigrams."""
     out: list[str] = []
     for m in _WORD_RE.finditer(text.lower()):
         for w in m.group(0).split("-"):
             w = w.strip("'")
             if w and w not in STOP_WORDS:
-                out.append(_stem(w))
+                out.extend(_bigrams(_stem(w)))
+    return out
+
+
+def _bigrams(token: str) -> list[str]:
+    """``token`` itself, or, where it holds CJK characters, the Latin letters or digits beside
+    them ("ai" of "ai事故") and each CJK run's overlapping bigrams (a one-character run as is)."""
+    runs = _CJK_RE.findall(token)
+    if not runs:
+        return [token]
+    out = _CJK_RE.sub(" ", token).split()
+    for run in runs:
+        out.extend([run] if len(run) < 2 else [run[i : i + 2] for i in range(len(run) - 1)])
     return out
 
 

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,24 +28,6 @@ NGRAMS = (2, 4)
 MIN_DF = 2  # an n-gram seen in one training text only is noise
 
 Embed = Callable[[Sequence[str]], np.ndarray]
-# Scripts written without spaces between words (Han, kana) and Hangul: a "word" of ``tokenize`` is
-# a whole run of them, so for word cover they are read as overlapping character bigrams instead,
-# the usual unit of CJK lexical matching.
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
-
-
-def words(text: str) -> list[str]:
-    """``tokenize``'s word tokens, with each run of CJK characters as its overlapping bigrams."""
-    out: list[str] = []
-    for token in tokenize(text):
-        runs = _CJK_RE.findall(token)
-        if not runs:
-            out.append(token)
-            continue
-        out.extend(_CJK_RE.sub(" ", token).split())  # the Latin letters or digits beside them ("ai")
-        for run in runs:
-            out.extend([run] if len(run) < 2 else [run[i : i + 2] for i in range(len(run) - 1)])
-    return out
 
 
 def _hasher() -> Any:
@@ -132,7 +113,7 @@ class PhraseFeatures:
         self.phrase_vectors = phrase_vectors
         self.summary_vectors = summary_vectors
         # Phrase words as a sparse (phrases x vocabulary) matrix of IDF weights, for word coverage.
-        tokens = [set(words(p)) for _, p in phrases]
+        tokens = [set(tokenize(p)) for _, p in phrases]
         df = Counter(t for toks in tokens for t in toks)
         self._vocab = {t: i for i, t in enumerate(sorted(df))}
         n = max(len(tokens), 1)
@@ -168,7 +149,7 @@ class PhraseFeatures:
         """Per text and domain: the best IDF-weighted share of a phrase's words the text contains."""
         rows, cols = [], []
         for i, text in enumerate(texts):
-            for t in set(words(text)):
+            for t in set(tokenize(text)):
                 j = self._vocab.get(t)
                 if j is not None:
                     rows.append(i)

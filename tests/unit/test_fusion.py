@@ -10,6 +10,7 @@ from rag.corpus import Chunk, chunks_for_file, knowledge_files
 from rag.filters import Filter
 from rag.framework import Catalogue
 from rag.index import IndexedCollection
+from rag.lexical import LexicalIndex, tokenize
 from rag.retrieve import RRF_K, HybridRetriever, Mode, rrf
 from rag.testing import FakeEmbedder, InMemoryVectorStore
 from tests.conftest import FIXTURES
@@ -207,3 +208,25 @@ def test_a_boosted_domain_gains_a_first_place(retriever: HybridRetriever) -> Non
 
 def test_a_blank_query_finds_nothing(retriever: HybridRetriever) -> None:
     assert retriever.search("   ", 5) == []
+
+
+# -- words, in every script ----------------------------------------------------------------
+def test_tokens_are_stemmed_words_and_cjk_runs_are_character_bigrams() -> None:
+    assert tokenize("Could rivals cooperate on H20 chips?") == ["rival", "cooperate", "h20", "chip"]
+    assert tokenize("芯片走私") == ["芯片", "片走", "走私"]
+    assert set(tokenize("芯片走私")) <= set(tokenize("竞争对手能否合作打击芯片走私？"))  # a term inside a sentence
+    assert tokenize("AI事故通報") == ["ai", "事故", "故通", "通報"]
+    assert tokenize("米国と中国") == ["米国", "国と", "と中", "中国"]
+    assert tokenize("中") == ["中"]
+
+
+def test_bm25_finds_a_chinese_passage_by_the_words_a_chinese_question_shares_with_it() -> None:
+    """A run of Han characters is no word: the question's "芯片走私" must match a passage on 走私芯片."""
+    texts = {
+        "smuggling": "海关查获一批走私芯片，涉及高端图形处理器。",
+        "weather": "两国气象部门合作改进台风路径预测模型。",
+        "health": "卫生部门交流传染病监测数据。",
+    }
+    index = LexicalIndex.build(list(texts), list(texts.values()))
+    assert index.search("中美能否合作打击芯片走私？", 3)[0][0] == "smuggling"
+    assert index.search("台风预测方面有合作空间吗", 3)[0][0] == "weather"

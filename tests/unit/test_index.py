@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import shutil
 import time
 from pathlib import Path
 
@@ -63,6 +65,20 @@ def test_deleted_file_disappears_from_both_searches(mini_engine: Engine, mini_kn
     for mode in ("dense", "bm25", "hybrid"):
         hits = mini_engine.search("direct link for crises 1963 hotline", 10, mode=mode)
         assert all(h.chunk.doc_id != "hotline" for h in hits)
+
+
+def test_a_snapshot_indexed_with_an_older_tokenizer_gets_its_bm25_side_rebuilt(
+    mini_engine: Engine, fake_seams: dict[str, object]
+) -> None:
+    folder = mini_engine.knowledge.folder
+    snapshot = folder / (folder / "CURRENT").read_text().strip()
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    del manifest["tokenizer"]  # what snapshots written before the tokenizer was versioned hold
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+    shutil.rmtree(snapshot / "bm25")  # loading it would fail: it must not be read at all
+    reader = Engine(mini_engine.settings, **fake_seams)  # type: ignore[arg-type]
+    hits = reader.search("chip export restrictions", 3, mode="bm25")
+    assert hits and hits[0].chunk.id in {c.id for c in mini_engine.all_chunks()}
 
 
 def test_search_ranks_chip_material_first(mini_engine: Engine) -> None:

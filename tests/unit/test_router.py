@@ -17,11 +17,9 @@ import yaml
 
 from rag.engine import ENGLISH_ONLY, Engine
 from rag.framework import Catalogue
-from rag.lexical import tokenize
 from rag.locks import file_lock
 from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
-from rag.router.features import words
 from rag.router.router import Passage, weights_key
 from rag.testing import FakeEmbedder
 from tests.conftest import ROUTER_FIXTURES
@@ -140,15 +138,6 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
     assert clauses("Compute controls versus incident reporting") == ["Compute controls", "incident reporting"]
     assert clauses("Could rivals cooperate on compute controls?") == []
     assert len(clauses("Compute controls or incident reporting: which is likelier?")) == 3
-
-
-def test_words_read_chinese_and_japanese_as_character_bigrams_and_other_scripts_as_words() -> None:
-    assert words("Could rivals cooperate on H20 chips?") == tokenize("Could rivals cooperate on H20 chips?")
-    assert words("芯片走私") == ["芯片", "片走", "走私"]
-    assert set(words("芯片走私")) <= set(words("竞争对手能否合作打击芯片走私？"))  # a phrase inside a question
-    assert words("AI事故通報") == ["ai", "事故", "故通", "通報"]
-    assert words("米国と中国") == ["米国", "国と", "と中", "中国"]
-    assert words("中") == ["中"]
 
 
 # -- stored weights ------------------------------------------------------------------------------
