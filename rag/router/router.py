@@ -71,9 +71,12 @@ def _clause_patterns() -> dict[str, re.Pattern[str]]:
     for lang, words in (raw.get("words") or {}).items():
         alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
         out[lang] = re.compile(rf"{punct}|(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE)
+    particles = raw.get("particles") or {}
     for lang, chars in (raw.get("characters") or {}).items():
         alt = "|".join(re.escape(w) for w in sorted(chars, key=len, reverse=True))
-        out[lang] = re.compile(rf"{punct}|{alt}")
+        after_noun = "|".join(re.escape(w) for w in sorted(particles.get(lang, ()), key=len, reverse=True))
+        noun_particles = rf"|(?<![\u3040-\u309f\s])(?:{after_noun})" if after_noun else ""
+        out[lang] = re.compile(rf"{punct}|{alt}{noun_particles}")
     out["*"] = re.compile(punct)
     return out
 

@@ -140,6 +140,20 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
     assert len(clauses("Compute controls or incident reporting: which is likelier?")) == 3
 
 
+def test_japanese_particles_cut_after_a_noun_not_inside_a_word() -> None:
+    assert clauses("軍事AIか核指揮統制か、どちらが協力しやすいですか", "ja") == [
+        "軍事AI",
+        "核指揮統制",
+        "どちらが協力しやすいですか",
+    ]
+    # こと, ほとんど and ですか end in と or か but are no particles between nouns
+    assert clauses("米中協力の見込みがほとんどないAIガバナンスの分野はどれですか？", "ja") == []
+    assert clauses("研究者が共同で論文を書くことは、今でも現実的ですか？", "ja") == [
+        "研究者が共同で論文を書くことは",
+        "今でも現実的ですか",
+    ]
+
+
 # -- stored weights ------------------------------------------------------------------------------
 def fixture_data(fake_engine: Engine, data_dir: Path = ROUTER_FIXTURES) -> TrainingData:
     return load_training_data(fake_engine.catalogue, data_dir=data_dir, question_files=[])
