@@ -8,7 +8,11 @@ Domains are decided by a pairwise model: for each (text, domain) it weighs how c
 text matches what names the domain (``PhraseFeatures``) together with a multinomial model's
 probability for that domain, and keeps the domains with probability 0.5 or more. The whole
 question and each of its clauses are scored, so each area of a comparison is found in its
-own clause. When no domain reaches 0.5, the question is about no catalogued area.
+own clause. Where the type model rules a comparison out (it gives one less than the share
+comparisons have among its training questions), a clause adds its area only if that is the
+question's most probable one: a clause of context ("Reporting from Nairobi: ...", "...
+without exposing the model weights") otherwise turned a one-area question into a comparison.
+When no domain reaches 0.5, the question is about no catalogued area.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from rag.router.data import DATA_DIR, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.yamlfile import read_yaml
 
-FORMAT = 4  # bump when the stored layout or the features change
+FORMAT = 5  # bump when the stored layout or the features change
+COMPARISON = "comparison"  # the question type naming several areas
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
 ACCEPT = 0.5  # a calibrated probability: more likely than not
 MIN_CLAUSE_CHARS = 4
@@ -120,6 +125,7 @@ class RouterModels:
     summary_vectors: np.ndarray
     passage_owner: np.ndarray  # domain index of each passage vector
     passage_vectors: np.ndarray
+    comparison_prior: float = 0.0  # the share of comparisons among the type model's training questions
 
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
 
@@ -132,7 +138,12 @@ class RouterModels:
             "passage_owner": self.passage_owner,
             "passage_vectors": self.passage_vectors,
         }
-        meta: dict[str, Any] = {"format": FORMAT, "domain_ids": self.domain_ids, "phrases": self.phrases}
+        meta: dict[str, Any] = {
+            "format": FORMAT,
+            "domain_ids": self.domain_ids,
+            "phrases": self.phrases,
+            "comparison_prior": self.comparison_prior,
+        }
         for name in self.LINEAR:
             m: models.LinearModel = getattr(self, name)
             arrays.update(m.arrays(name))
@@ -154,6 +165,7 @@ class RouterModels:
             summary_vectors=z["summary_vectors"],
             passage_owner=z["passage_owner"],
             passage_vectors=z["passage_vectors"],
+            comparison_prior=float(meta["comparison_prior"]),
             **linear,
         )
 
@@ -243,7 +255,7 @@ def train(
     pairs = models.fit_binary(pair_x, pair_y)
     return RouterModels(
         grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
-        passage_owner, passage_vectors,
+        passage_owner, passage_vectors, type_labels.count(COMPARISON) / max(len(type_labels), 1),
     )  # fmt: skip
 
 
@@ -313,6 +325,21 @@ def _training_lock(path: Path) -> Iterator[None]:
         with suppress(OSError, TimeoutError):
             stack.enter_context(file_lock(path, TRAINING_WAIT, TimeoutError("another process is training the router")))
         yield
+
+
+def accepted_areas(whole: np.ndarray, best: np.ndarray, *, comparison: bool) -> list[int]:
+    """The domains (column numbers) a question is about, from its probabilities on the whole
+    question (``whole``) and the higher of that and its clauses' (``best``).
+
+    Every domain at ACCEPT or more, unless the question cannot be a comparison
+    (``comparison`` False): then the whole question's domains, and a clause's only where it
+    is the most probable of all (a clause of context never adds a weaker area).
+    """
+    accepted = [j for j in range(len(best)) if best[j] >= ACCEPT]
+    if comparison or not accepted:
+        return accepted
+    top = max(accepted, key=lambda j: best[j])
+    return [j for j in accepted if whole[j] >= ACCEPT or j == top]
 
 
 class Router:
@@ -387,7 +414,7 @@ class Router:
             clause_best[i, j] = proba[i, j]
         best = np.maximum(proba[0], clause_best[1:].max(axis=0)) if len(units) > 1 else proba[0]
         candidates = sorted(zip(m.domain_ids, proba.max(axis=0).tolist(), strict=True), key=lambda t: -t[1])
-        accepted = [j for j in range(len(m.domain_ids)) if best[j] >= ACCEPT]
+        accepted = accepted_areas(proba[0], best, comparison=types.get(COMPARISON, 1.0) >= m.comparison_prior)
         # in the order the question names them: the first clause where each is the best domain
         first_unit = {
             j: next((i for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), len(units)) for j in accepted

@@ -20,7 +20,7 @@ from rag.framework import Catalogue
 from rag.locks import file_lock
 from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
-from rag.router.router import Passage, weights_key
+from rag.router.router import Passage, accepted_areas, weights_key
 from rag.testing import FakeEmbedder
 from tests.conftest import ROUTER_FIXTURES
 
@@ -138,6 +138,24 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
     assert clauses("Compute controls versus incident reporting") == ["Compute controls", "incident reporting"]
     assert clauses("Could rivals cooperate on compute controls?") == []
     assert len(clauses("Compute controls or incident reporting: which is likelier?")) == 3
+
+
+def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
+    whole = np.array([0.9, 0.02, 0.3, 0.1])  # the whole question names area 0
+    best = np.array([0.9, 0.8, 0.3, 0.6])  # clauses name areas 1 and 3 too
+    assert accepted_areas(whole, best, comparison=True) == [0, 1, 3]
+    assert accepted_areas(whole, best, comparison=False) == [0]  # "Reporting from Nairobi: ..." adds nothing
+    # a clause's area that is the most probable of all still counts
+    assert accepted_areas(np.array([0.6, 0.1]), np.array([0.6, 0.95]), comparison=False) == [0, 1]
+    # a question whose whole names nothing keeps the one area its clauses name best
+    assert accepted_areas(np.array([0.2, 0.1, 0.0]), np.array([0.7, 0.9, 0.0]), comparison=False) == [1]
+    assert accepted_areas(np.array([0.2, 0.1, 0.0]), np.array([0.2, 0.4, 0.0]), comparison=False) == []
+
+
+def test_the_router_learns_how_common_comparisons_are(router: Router, fake_engine: Engine) -> None:
+    labels = [ls[0] for ls in fixture_data(fake_engine).types.labels]
+    assert "comparison" in labels
+    assert router.models.comparison_prior == pytest.approx(labels.count("comparison") / len(labels))
 
 
 def test_japanese_particles_cut_after_a_noun_not_inside_a_word() -> None:
