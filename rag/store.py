@@ -193,9 +193,13 @@ class ChromaStore:
         self._call("modify", self._collection.modify, metadata={VERSION_KEY: name})
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of ``ids`` (those that exist)."""
-        got = self._call("get", self._collection.get, ids=list(ids), include=["embeddings"])
-        return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+        """The stored vectors of ``ids`` (those that exist), read a page at a time: a filter over
+        a large upload collection may want tens of thousands, more than one request should carry."""
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), _PAGE):
+            got = self._call("get", self._collection.get, ids=list(ids[start : start + _PAGE]), include=["embeddings"])
+            found.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+        return found
 
     def count(self) -> int:
         """How many records the collection holds."""

@@ -9,11 +9,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.answer.pipeline import Navigator
 from rag.engine import Engine
 from rag.errors import StoreUnavailableError
+from rag.store import ChromaStore, make_client
 from tests.conftest import make_settings
 from tests.helpers import assert_sound
 from tests.integration.chroma_server import ChromaServer
@@ -33,6 +35,24 @@ def server(tmp_path: Path) -> Iterator[ChromaServer]:
 
 def _engine(knowledge: Path, data: Path, server: ChromaServer) -> Engine:
     return Engine(make_settings(knowledge, data, chroma_host="127.0.0.1", chroma_port=server.port))
+
+
+def test_more_records_than_one_page_come_back_whole(tmp_path: Path, server: ChromaServer) -> None:
+    """Vectors, metadata and ids are read in pages of 5,000: every one of 5,001 comes back, right."""
+    settings = make_settings(tmp_path / "k", tmp_path / "d", chroma_host="127.0.0.1", chroma_port=server.port)
+    store = ChromaStore(make_client(settings), "paging", remote=True)
+    n, dims = 5001, 4
+    ids = [f"c{i}" for i in range(n)]
+    vectors = np.arange(n * dims, dtype=np.float32).reshape(n, dims) + 1.0
+    metadatas = [{"i": i} for i in range(n)]
+    for start in range(0, n, 1000):
+        part = slice(start, start + 1000)
+        store.upsert(ids[part], vectors[part], ids[part], metadatas[part])
+    got = store.vectors([*ids, "missing"])
+    assert len(got) == n and "missing" not in got
+    assert all(np.allclose(got[ids[i]], vectors[i]) for i in (0, 4999, 5000))
+    assert store.metadatas(ids)["c5000"] == {"i": 5000}
+    assert sorted(store.all_ids()) == sorted(ids)
 
 
 def test_index_answer_restart_and_nothing_is_lost(mini_knowledge: Path, tmp_path: Path, server: ChromaServer) -> None:
