@@ -157,7 +157,7 @@ class IndexedCollection:
             if manifest.get("tokenizer") == TOKENIZER:
                 lexical = LexicalIndex.load(folder / "bm25", [c.id for c in chunks])
             else:  # made with an older tokenizer: its words are not the ones queries are cut into
-                lexical = LexicalIndex.build([c.id for c in chunks], [c.embedding_content() for c in chunks])
+                lexical = _lexical(chunks)
         except (OSError, ValueError, KeyError) as e:
             raise RagIndexError(f"the index snapshot {folder} is damaged ({e}); run `rag index --rebuild`") from e
         return Snapshot(name=name, chunks=chunks, files=manifest["files"], lexical=lexical)
@@ -181,7 +181,7 @@ class IndexedCollection:
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps({"id": c.id, "text": c.text, "meta": c.metadata()}, ensure_ascii=False) + "\n")
-        lexical = LexicalIndex.build([c.id for c in chunks], [c.embedding_content() for c in chunks])
+        lexical = _lexical(chunks)
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
         _write_json(
@@ -268,3 +268,8 @@ class IndexedCollection:
         self._forget_pointer()
         self._snapshot = None
         self._snapshot_name = None
+
+
+def _lexical(chunks: Sequence[Chunk]) -> LexicalIndex:
+    """The BM25 index of ``chunks``, over the text their vectors were made from."""
+    return LexicalIndex.build([c.id for c in chunks], [c.embedding_content() for c in chunks])

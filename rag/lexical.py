@@ -160,6 +160,8 @@ def tokenize(text: str) -> list[str]:
 def _bigrams(token: str) -> list[str]:
     """``token`` itself, or, where it holds CJK characters, the Latin letters or digits beside
     them ("ai" of "ai事故") and each CJK run's overlapping bigrams (a one-character run as is)."""
+    if token.isascii():  # most tokens: no pattern search on the way
+        return [token]
     runs = _CJK_RE.findall(token)
     if not runs:
         return [token]

@@ -104,6 +104,12 @@ def chroma_where(where: Filter | None) -> dict[str, Any] | None:
 _PAGE = 5000
 
 
+def _pages(items: Sequence[Any]) -> Iterator[list[Any]]:
+    """``items`` in lists of at most _PAGE, the most one Chroma request carries here."""
+    for start in range(0, len(items), _PAGE):
+        yield list(items[start : start + _PAGE])
+
+
 def chroma_settings() -> Any:
     """Chroma client settings: telemetry off, reset not allowed."""
     from chromadb.config import Settings as ChromaSettings
@@ -196,8 +202,8 @@ class ChromaStore:
         """The stored vectors of ``ids`` (those that exist), read a page at a time: a filter over
         a large upload collection may want tens of thousands, more than one request should carry."""
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), _PAGE):
-            got = self._call("get", self._collection.get, ids=list(ids[start : start + _PAGE]), include=["embeddings"])
+        for page in _pages(ids):
+            got = self._call("get", self._collection.get, ids=page, include=["embeddings"])
             found.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
         return found
 
@@ -208,20 +214,15 @@ class ChromaStore:
     def metadatas(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored metadata of those of ``ids`` that exist."""
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), _PAGE):
-            got = self._call("get", self._collection.get, ids=list(ids[start : start + _PAGE]), include=["metadatas"])
+        for page in _pages(ids):
+            got = self._call("get", self._collection.get, ids=page, include=["metadatas"])
             found.update({i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)})
         return found
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         """Replace the metadata of stored records, keeping their vectors."""
-        for start in range(0, len(ids), _PAGE):
-            self._call(
-                "update",
-                self._collection.update,
-                ids=list(ids[start : start + _PAGE]),
-                metadatas=list(metadatas[start : start + _PAGE]),
-            )
+        for page, metas in zip(_pages(ids), _pages(metadatas), strict=True):
+            self._call("update", self._collection.update, ids=page, metadatas=metas)
 
     def all_ids(self) -> Iterator[str]:
         """Every stored id, read a page at a time."""
@@ -251,8 +252,8 @@ class ChromaStore:
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove the records of ``ids``, a page at a time."""
-        for start in range(0, len(ids), _PAGE):
-            self._call("delete", self._collection.delete, ids=list(ids[start : start + _PAGE]))
+        for page in _pages(ids):
+            self._call("delete", self._collection.delete, ids=page)
 
     def query(self, vector: np.ndarray, k: int, where: Filter | None = None) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the ``k`` nearest stored vectors passing ``where``'s scalar clauses."""
@@ -278,7 +279,7 @@ class ChromaStore:
             total = self.count()
             pages = [{"limit": _PAGE, "offset": o} for o in range(0, total, _PAGE)]
         else:
-            pages = [{"ids": list(ids[s : s + _PAGE])} for s in range(0, len(ids), _PAGE)]
+            pages = [{"ids": page} for page in _pages(ids)]
         for page in pages:
             got = self._call("get", self._collection.get, include=["documents", "metadatas"], **page)
             out_ids.extend(got["ids"])
