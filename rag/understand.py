@@ -2,8 +2,9 @@
 
 The trained router (``rag.router``) reads the question; this module turns its reading into
 an :class:`Understanding`: question types that depend on the domains found (one domain:
-feasibility; two or more: a comparison; none: the framework applied to an area the
-catalogue does not assess), follow-ups resolved against the conversation, and the
+feasibility; two or more: a comparison, also where the wording reads as another kind of
+question about areas but a comparison is not ruled out; none: the framework applied to an
+area the catalogue does not assess), follow-ups resolved against the conversation, and the
 conditions the question names.
 """
 
@@ -30,6 +31,10 @@ _REFERRING_RE = re.compile(
 # Types whose answer is a verdict on catalogued domains; the number of domains decides which.
 VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
 REFUSED_TYPES = ("off_topic", "injection", "harmful")
+# Answers about catalogued areas that are not verdicts: with two or more areas found, and a
+# comparison not ruled out by the type model, the question compares them ("is co-writing papers
+# easier than red-teaming each other's models?" reads as research, but asks for a comparison).
+AREA_TYPES = ("fairness", "precedent", "deepseek", "research")
 # Types a short follow-up ("why?", "what would change that?") keeps from the answer before it.
 INHERITABLE = ("feasibility", "comparison", "fairness", "precedent", "deepseek", "research", "concept")
 
@@ -134,7 +139,7 @@ def understand(
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, prev, names)
     if qtype == "documents" and not has_documents:
         qtype = _second_type(route, exclude=("documents", *REFUSED_TYPES))
-    if qtype in VERDICT_TYPES:
+    if qtype in VERDICT_TYPES or (qtype in AREA_TYPES and len(domains) >= 2 and route.comparison_open):
         qtype = verdict_type(domains)
     if qtype in REFUSED_TYPES or qtype == "overview":
         domains = []

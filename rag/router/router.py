@@ -59,6 +59,9 @@ class Route:
     harm: str | None = None
     orientation: str | None = None
     clauses: list[str] = field(default_factory=list)
+    # The type model gives a comparison at least the share comparisons have among its training
+    # questions: it does not rule one out.
+    comparison_open: bool = False
     # The question's own vector from the router's embedder, for retrieval in the same space.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -414,7 +417,8 @@ class Router:
             clause_best[i, j] = proba[i, j]
         best = np.maximum(proba[0], clause_best[1:].max(axis=0)) if len(units) > 1 else proba[0]
         candidates = sorted(zip(m.domain_ids, proba.max(axis=0).tolist(), strict=True), key=lambda t: -t[1])
-        accepted = accepted_areas(proba[0], best, comparison=types.get(COMPARISON, 1.0) >= m.comparison_prior)
+        comparison_open = types.get(COMPARISON, 1.0) >= m.comparison_prior
+        accepted = accepted_areas(proba[0], best, comparison=comparison_open)
         # in the order the question names them: the first clause where each is the best domain
         first_unit = {
             j: next((i for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), len(units)) for j in accepted
@@ -429,4 +433,4 @@ class Router:
             harm = m.harms.classes[int(m.harms.proba(x[0]).argmax())]
         if qtype == "overview":
             orientation = m.orientations.classes[int(m.orientations.proba(x[0]).argmax())]
-        return Route(types, domains, candidates, harm, orientation, units[1:], vectors[0])
+        return Route(types, domains, candidates, harm, orientation, units[1:], comparison_open, vectors[0])
