@@ -2,10 +2,10 @@
 
 The trained router (``rag.router``) reads the question; this module turns its reading into
 an :class:`Understanding`: question types that depend on the domains found (one domain:
-feasibility; two or more: a comparison, also where the wording reads as another kind of
-question about areas but a comparison is not ruled out; none: the framework applied to an
-area the catalogue does not assess), follow-ups resolved against the conversation, and the
-conditions the question names.
+feasibility; two or more: a comparison; none: the framework applied to an area the
+catalogue does not assess; also where the wording reads as another kind of question about
+areas, unless the type model rules that reading out), follow-ups resolved against the
+conversation, and the conditions the question names.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ _REFERRING_RE = re.compile(
 # Types whose answer is a verdict on catalogued domains; the number of domains decides which.
 VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
 REFUSED_TYPES = ("off_topic", "injection", "harmful")
-# Answers about catalogued areas that are not verdicts: with two or more areas found, and a
-# comparison not ruled out by the type model, the question compares them ("is co-writing papers
-# easier than red-teaming each other's models?" reads as research, but asks for a comparison).
+# Answers about areas that are not verdicts. Read as one of these, a question about two or more
+# areas is a comparison, and one about no catalogued area the framework applied to it, where the
+# type model does not rule that reading out ("is co-writing papers easier than red-teaming each
+# other's models?" reads as research; "AI at trade fairs" as fairness, for the word "fair").
 AREA_TYPES = ("fairness", "precedent", "deepseek", "research")
 # Types a short follow-up ("why?", "what would change that?") keeps from the answer before it.
 INHERITABLE = ("feasibility", "comparison", "fairness", "precedent", "deepseek", "research", "concept")
@@ -139,7 +140,7 @@ def understand(
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, prev, names)
     if qtype == "documents" and not has_documents:
         qtype = _second_type(route, exclude=("documents", *REFUSED_TYPES))
-    if qtype in VERDICT_TYPES or (qtype in AREA_TYPES and len(domains) >= 2 and route.comparison_open):
+    if qtype in VERDICT_TYPES or (not followup and qtype in AREA_TYPES and _verdict_open(route, domains)):
         qtype = verdict_type(domains)
     if qtype in REFUSED_TYPES or qtype == "overview":
         domains = []
@@ -153,6 +154,11 @@ def understand(
         is_followup=followup,
         conditions=named_conditions(question),
     )
+
+
+def _verdict_open(route: Route, domains: Sequence[str]) -> bool:
+    """Whether a question about no area or several may be read by their number (see AREA_TYPES)."""
+    return len(domains) != 1 and verdict_type(domains) in route.open_types
 
 
 def _second_type(route: Route, *, exclude: Sequence[str]) -> str:

@@ -34,7 +34,7 @@ from rag.router.data import DATA_DIR, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.yamlfile import read_yaml
 
-FORMAT = 6  # bump when the stored layout, the features or the fitting change
+FORMAT = 7  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
 ACCEPT = 0.5  # a calibrated probability: more likely than not
@@ -59,9 +59,8 @@ class Route:
     harm: str | None = None
     orientation: str | None = None
     clauses: list[str] = field(default_factory=list)
-    # The type model gives a comparison at least the share comparisons have among its training
-    # questions: it does not rule one out.
-    comparison_open: bool = False
+    # Types the type model does not rule out: those given at least their share of its training questions.
+    open_types: frozenset[str] = frozenset()
     # The question's own vector from the router's embedder, for retrieval in the same space.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -128,7 +127,7 @@ class RouterModels:
     summary_vectors: np.ndarray
     passage_owner: np.ndarray  # domain index of each passage vector
     passage_vectors: np.ndarray
-    comparison_prior: float = 0.0  # the share of comparisons among the type model's training questions
+    type_priors: dict[str, float] = field(default_factory=dict)  # each type's share of the type model's questions
 
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
 
@@ -145,7 +144,7 @@ class RouterModels:
             "format": FORMAT,
             "domain_ids": self.domain_ids,
             "phrases": self.phrases,
-            "comparison_prior": self.comparison_prior,
+            "type_priors": self.type_priors,
         }
         for name in self.LINEAR:
             m: models.LinearModel = getattr(self, name)
@@ -168,7 +167,7 @@ class RouterModels:
             summary_vectors=z["summary_vectors"],
             passage_owner=z["passage_owner"],
             passage_vectors=z["passage_vectors"],
-            comparison_prior=float(meta["comparison_prior"]),
+            type_priors={str(k): float(v) for k, v in meta["type_priors"].items()},
             **linear,
         )
 
@@ -258,7 +257,7 @@ def train(
     pairs = models.fit_binary(pair_x, pair_y)
     return RouterModels(
         grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
-        passage_owner, passage_vectors, type_labels.count(COMPARISON) / max(len(type_labels), 1),
+        passage_owner, passage_vectors, {t: type_labels.count(t) / len(type_labels) for t in set(type_labels)},
     )  # fmt: skip
 
 
@@ -417,8 +416,8 @@ class Router:
             clause_best[i, j] = proba[i, j]
         best = np.maximum(proba[0], clause_best[1:].max(axis=0)) if len(units) > 1 else proba[0]
         candidates = sorted(zip(m.domain_ids, proba.max(axis=0).tolist(), strict=True), key=lambda t: -t[1])
-        comparison_open = types.get(COMPARISON, 1.0) >= m.comparison_prior
-        accepted = accepted_areas(proba[0], best, comparison=comparison_open)
+        open_types = frozenset(t for t, p in types.items() if p >= m.type_priors.get(t, 0.0))
+        accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
         # in the order the question names them: the first clause where each is the best domain
         first_unit = {
             j: next((i for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), len(units)) for j in accepted
@@ -433,4 +432,4 @@ class Router:
             harm = m.harms.classes[int(m.harms.proba(x[0]).argmax())]
         if qtype == "overview":
             orientation = m.orientations.classes[int(m.orientations.proba(x[0]).argmax())]
-        return Route(types, domains, candidates, harm, orientation, units[1:], comparison_open, vectors[0])
+        return Route(types, domains, candidates, harm, orientation, units[1:], open_types, vectors[0])

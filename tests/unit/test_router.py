@@ -152,10 +152,17 @@ def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
     assert accepted_areas(np.array([0.2, 0.1, 0.0]), np.array([0.2, 0.4, 0.0]), comparison=False) == []
 
 
-def test_the_router_learns_how_common_comparisons_are(router: Router, fake_engine: Engine) -> None:
+def test_the_router_learns_how_common_each_type_is_and_leaves_open_those_given_their_share(
+    router: Router, fake_engine: Engine
+) -> None:
     labels = [ls[0] for ls in fixture_data(fake_engine).types.labels]
+    priors = router.models.type_priors
     assert "comparison" in labels
-    assert router.models.comparison_prior == pytest.approx(labels.count("comparison") / len(labels))
+    assert priors["comparison"] == pytest.approx(labels.count("comparison") / len(labels))
+    assert sum(priors.values()) == pytest.approx(1.0)
+    route = router.route("Could rivals cooperate on compute controls?")
+    assert route.open_types == {t for t, p in route.types.items() if p >= priors[t]}
+    assert route.qtype in route.open_types
 
 
 def test_japanese_particles_cut_after_a_noun_not_inside_a_word() -> None:
