@@ -138,6 +138,14 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
     assert clauses("Compute controls versus incident reporting") == ["Compute controls", "incident reporting"]
     assert clauses("Could rivals cooperate on compute controls?") == []
     assert len(clauses("Compute controls or incident reporting: which is likelier?")) == 3
+    assert clauses("A nuclear statement while the chip fight escalates") == [
+        "A nuclear statement",
+        "the chip fight escalates",
+    ]
+    assert clauses("Un accord nucléaire alors que la guerre des puces continue", "fr") == [
+        "Un accord nucléaire",
+        "la guerre des puces continue",
+    ]
 
 
 def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
