@@ -142,6 +142,7 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
         "A nuclear statement",
         "the chip fight escalates",
     ]
+    assert clauses("限制前沿模型能力 vs 制定开源权重规范", "zh") == ["限制前沿模型能力", "制定开源权重规范"]
     assert clauses("Un accord nucléaire alors que la guerre des puces continue", "fr") == [
         "Un accord nucléaire",
         "la guerre des puces continue",
