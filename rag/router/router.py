@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -83,7 +84,7 @@ def _clause_patterns() -> dict[str, re.Pattern[str]]:
         alt = "|".join(re.escape(w) for w in sorted(chars, key=len, reverse=True))
         after_noun = "|".join(re.escape(w) for w in sorted(particles.get(lang, ()), key=len, reverse=True))
         noun_particles = rf"|(?<![\u3040-\u309f\s])(?:{after_noun})" if after_noun else ""
-        out[lang] = re.compile(rf"{punct}|{alt}{noun_particles}")
+        out[lang] = re.compile(rf"{punct}|{alt}{noun_particles}", re.IGNORECASE)  # "vs", "VS"
     out["*"] = re.compile(punct)
     return out
 
@@ -257,7 +258,7 @@ def train(
     pairs = models.fit_binary(pair_x, pair_y)
     return RouterModels(
         grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
-        passage_owner, passage_vectors, {t: type_labels.count(t) / len(type_labels) for t in set(type_labels)},
+        passage_owner, passage_vectors, {t: n / len(type_labels) for t, n in Counter(type_labels).items()},
     )  # fmt: skip
 
 
