@@ -76,9 +76,12 @@ def _clause_patterns() -> dict[str, re.Pattern[str]]:
     raw = read_yaml(DATA_DIR / "clauses.yaml")
     punct = "[" + re.escape(raw["punctuation"]) + "]"
     out: dict[str, re.Pattern[str]] = {}
+    endings = raw.get("endings") or {}
     for lang, words in (raw.get("words") or {}).items():
         alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        out[lang] = re.compile(rf"{punct}|(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE)
+        ends = "|".join(re.escape(w) for w in sorted(endings.get(lang, ()), key=len, reverse=True))
+        word_ends = rf"|(?<=[^\W\d_])(?:{ends})(?=\s)" if ends else ""
+        out[lang] = re.compile(rf"{punct}|(?<!\w)(?:{alt})(?!\w){word_ends}", re.IGNORECASE)
     particles = raw.get("particles") or {}
     for lang, chars in (raw.get("characters") or {}).items():
         alt = "|".join(re.escape(w) for w in sorted(chars, key=len, reverse=True))

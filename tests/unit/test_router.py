@@ -147,6 +147,12 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
         "Un accord nucléaire",
         "la guerre des puces continue",
     ]
+    # Korean particles end a word: cut after a word that ends with one, not inside a word.
+    assert clauses("수출 통제와 데이터 거버넌스 중 어느 쪽이 쉬울까요", "ko") == [
+        "수출 통제",
+        "데이터 거버넌스 중 어느 쪽이 쉬울까요",
+    ]
+    assert clauses("과학 협력은 가능할까요", "ko") == []
 
 
 def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
