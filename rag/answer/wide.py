@@ -109,10 +109,14 @@ def apply_framework_answer(
         "",
         f"#### {labels.heading('conditions', 'The three conditions')}",
     ]
+    shown: set[str] = set()  # a passage already given for one condition is not repeated for the next
     for cid in CONDITIONS:
         hits = ev.per_condition.get(cid, [])
         definition = next((h for h in hits if h.chunk.kind == "quotation"), None)
-        found = next((h for h in hits if h.chunk.kind != "quotation"), None)
+        notes = [h for h in hits if h.chunk.kind != "quotation"]
+        found = next((h for h in notes if h.id not in shown), notes[0] if notes else None)
+        if found is not None:
+            shown.add(found.id)
         parts = [CONDITION_QUESTIONS[cid]]
         if definition is not None:
             parts.append(f"The talk's definition: {slide_line(definition.chunk.text, cid)} {book.cite(definition.id)}")

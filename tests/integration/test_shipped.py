@@ -92,6 +92,11 @@ def test_an_area_the_catalogue_does_not_assess_never_gets_an_unhedged_verdict(
         assert any("names no catalogued area" in n for n in answer.notices), answer.domains
     else:
         assert answer.unknown_domain or answer.out_of_scope
+    if answer.unknown_domain and answer.conditions:
+        # each condition brings its own evidence beside the talk's shared definition, not one passage three times
+        shared = set.intersection(*(set(c.citations) for c in answer.conditions.values()))
+        own = [tuple(x for x in c.citations if x not in shared) for c in answer.conditions.values()]
+        assert all(own) and len(set(own)) == len(own), own
 
 
 @pytest.mark.parametrize("condition", sorted(CONDITION_NAMES))
