@@ -10,6 +10,8 @@ here knows any particular domain.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from itertools import groupby
 
 from rag.answer.citations import CitationBook
 from rag.answer.compose import Composed, Preview
@@ -30,6 +32,8 @@ from rag.retrieve import Hit
 from rag.understand import Understanding
 
 RISK_TESTS_LEAD = "The project's application of the FAccT paper's three risk tests"
+VERDICT_RANK = {"feasible": 2, "mixed": 1, "infeasible": 0}
+RATING_SCORE = {"met": 2, "partial": 1, "not_met": 0}
 PASSAGES_FIRST = ("concept", "deepseek", "research", "precedent")
 
 
@@ -182,7 +186,14 @@ class OfflineAnalyst:
             + " | ".join(f"{VERDICT_ICONS[d.verdict]} {labels.verdict(d.verdict)}" for d in doms)
             + " |"
         )
-        out = ["Side by side, condition by condition:", *self.conditions_intro(ev, book), "", *rows]
+        out = [
+            self.bottom_line([(d, c) for d, c, _ in results], ev, book, labels),
+            "",
+            "Side by side, condition by condition:",
+            *self.conditions_intro(ev, book),
+            "",
+            *rows,
+        ]
         for d, conditions, sentence in results:
             out += ["", f"### {d.name}", sentence, *self.condition_lines(conditions, labels)]
             left = self.left_out(d, ev, book)
@@ -193,6 +204,36 @@ class OfflineAnalyst:
             for d, c, _ in results
         ]
         return Composed(answer="\n".join(out), verdict=doms[0].verdict, conditions=results[0][1], comparison=comparison)
+
+    def bottom_line(
+        self, results: list[tuple[Domain, dict[str, ConditionOut]]], ev: Evidence, book: CitationBook, labels: Labels
+    ) -> str:
+        """Which compared area the catalogue favours: by verdict first, then by how fully the conditions are met."""
+
+        def score(item: tuple[Domain, dict[str, ConditionOut]]) -> tuple[int, int]:
+            d, conditions = item
+            return VERDICT_RANK[d.verdict], sum(RATING_SCORE.get(c.rating, 0) for c in conditions.values())
+
+        def brief(item: tuple[Domain, dict[str, ConditionOut]]) -> str:
+            d, conditions = item
+            counts = Counter(c.rating for c in conditions.values())
+            met = ", ".join(f"{counts[r]} {labels.rating(r)}" for r in RATING_SCORE if counts[r])
+            marks = cite(book, [self.facet(ev, d.id, "overview")])
+            return f"**{d.name}** ({labels.verdict(d.verdict)}; conditions: {met}) {marks}".rstrip()
+
+        ranked = sorted(results, key=score, reverse=True)
+        lead = "*Bottom line*, on the catalogue's verdicts and condition ratings:"
+        if len({score(r) for r in ranked}) == 1:
+            return f"{lead} the areas compared stand alike: " + "; ".join(brief(r) for r in ranked) + "."
+        if len(ranked) == 2 and ranked[0][0].verdict != ranked[1][0].verdict:
+            return f"{lead} cooperation looks likelier on {brief(ranked[0])} than on {brief(ranked[1])}."
+        if len(ranked) == 2:
+            return (
+                f"{lead} both are {labels.verdict(ranked[0][0].verdict)}, and {brief(ranked[0])} meets its "
+                f"conditions more fully than {brief(ranked[1])}."
+            )
+        levels = [" and ".join(brief(r) for r in group) for _, group in groupby(ranked, key=score)]
+        return f"{lead} from likeliest to least likely (areas rated alike together), " + "; then ".join(levels) + "."
 
     def passages_answer(self, u: Understanding, ev: Evidence, book: CitationBook, lead: str = "") -> Composed:
         """Explanations (concepts, the case, the research, fairness, precedents): the best passages, cited."""

@@ -99,6 +99,19 @@ def test_an_area_the_catalogue_does_not_assess_never_gets_an_unhedged_verdict(
         assert all(own) and len(set(own)) == len(own), own
 
 
+def test_a_comparison_opens_with_the_area_the_catalogue_favours(shipped_service: Service) -> None:
+    answer = shipped_service.ask("Compute controls or incident reporting: where is a US-China deal likelier?")
+    assert_sound(answer)
+    assert sorted(answer.domains) == ["compute-controls", "incident-reporting"]
+    rank = {"feasible": 2, "mixed": 1, "infeasible": 0}
+    cards = [shipped_service.engine.catalogue.domains[d] for d in answer.domains]
+    better, worse = sorted(cards, key=lambda d: rank[d.verdict], reverse=True)
+    assert rank[better.verdict] > rank[worse.verdict]  # the shipped catalogue rates them apart
+    first = answer.answer.splitlines()[0]
+    assert first.startswith("*Bottom line*") and "[c" in first
+    assert first.index(f"likelier on **{better.name}**") < first.index(f"than on **{worse.name}**")
+
+
 @pytest.mark.parametrize("condition", sorted(CONDITION_NAMES))
 def test_asking_what_a_condition_means_explains_the_condition(shipped_service: Service, condition: str) -> None:
     """A condition's name never reads as a domain, and the framework's section on it comes first."""
