@@ -31,12 +31,15 @@ from rag.embeddings import unit_rows
 from rag.errors import ConfigError, EmbeddingError
 from rag.yamlfile import read_yaml
 
-# Languages the encoder covers and the Navigator supports (detection, retrieval, string table).
-# USE multilingual v3 also covers nl, pl, th and tr; they have no strings yet, so they are left out.
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "zh", "ar", "ru", "fr", "es", "de", "ja", "ko", "pt", "it")
-ENCODER_LANGUAGES: tuple[str, ...] = (*SUPPORTED_LANGUAGES, "nl", "pl", "th", "tr")
+# Languages the encoder (USE multilingual v3) covers and the Navigator supports: detection,
+# retrieval, clause cuts and the string table. Detection chooses among these alone, so a language
+# left out is read as its nearest neighbour (Dutch as German, Thai as Portuguese).
+SUPPORTED_LANGUAGES: tuple[str, ...] = (
+    "en", "zh", "ar", "ru", "fr", "es", "de", "ja", "ko", "pt", "it", "nl", "pl", "tr", "th",
+)  # fmt: skip
+ENCODER_LANGUAGES: tuple[str, ...] = SUPPORTED_LANGUAGES
 DEFAULT_LANGUAGE = "en"
-# py3langid's normalised probability over the 11 candidates is 1/11 (0.09) for text without
+# py3langid's normalised probability over the 15 candidates is 1/15 (0.07) for text without
 # features ("?", "H100", "OK"); below this the language is undecidable. Short questions that
 # are decided correctly ("and China?", "E a IA militar?") score 0.25 and more.
 MIN_CONFIDENCE = 0.2

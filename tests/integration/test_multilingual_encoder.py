@@ -103,6 +103,10 @@ def detector() -> LanguageDetector:
         ("군사 AI는요?", "ko"),
         ("Quem fica de fora?", "pt"),
         ("Stati Uniti e Cina potrebbero collaborare sulla verifica dell'IA?", "it"),
+        ("Kunnen de VS en China samenwerken op het gebied van exportcontroles voor chips?", "nl"),  # was "de"
+        ("Czy USA i Chiny mogą współpracować w sprawie raportowania incydentów AI?", "pl"),  # was "en"
+        ("ABD ve Çin yapay zekâ güvenlik araştırmalarında işbirliği yapabilir mi?", "tr"),  # was "de"
+        ("สหรัฐฯ และจีนจะร่วมมือกันเรื่องมาตรฐานทางเทคนิคของ AI ได้หรือไม่", "th"),  # was "pt"
         ("", "en"),
         ("?", "en"),
         ("H100", "en"),
