@@ -40,7 +40,8 @@ from rag.understand import Understanding
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LANGUAGE_NAMES = {
     "en": "English", "zh": "Chinese", "ar": "Arabic", "ru": "Russian", "fr": "French", "es": "Spanish",
-    "de": "German", "ja": "Japanese", "ko": "Korean", "pt": "Portuguese", "it": "Italian",
+    "de": "German", "ja": "Japanese", "ko": "Korean", "pt": "Portuguese", "it": "Italian", "nl": "Dutch",
+    "pl": "Polish", "tr": "Turkish", "th": "Thai",
 }  # fmt: skip
 WIDE_TYPES = ("overview", "apply_framework")  # the analyst's structure, with the model's summary on top
 

@@ -80,6 +80,12 @@ def test_supported_languages_are_the_issue_list_and_covered_by_the_encoder() -> 
     assert ml.DEFAULT_LANGUAGE == "en"
 
 
+def test_an_llm_is_told_every_supported_language_by_name() -> None:
+    from rag.answer.llm import LANGUAGE_NAMES
+
+    assert set(LANGUAGE_NAMES) == set(ml.SUPPORTED_LANGUAGES)
+
+
 def test_only_english_stays_on_minilm() -> None:
     assert not ml.uses_multilingual_encoder("en")
     assert all(ml.uses_multilingual_encoder(code) for code in ml.SUPPORTED_LANGUAGES if code != "en")
