@@ -26,13 +26,12 @@ from rag.answer.excerpts import (
     plain,
 )
 from rag.answer.schema import ConditionOut, DomainAssessmentOut
-from rag.answer.wide import apply_framework_answer, overview_answer
+from rag.answer.wide import GROUPS, apply_framework_answer, overview_answer
 from rag.framework import CONDITIONS, RISK_TEST_NAMES, Catalogue, Domain, lower_first
 from rag.retrieve import Hit
 from rag.understand import Understanding
 
 RISK_TESTS_LEAD = "The project's application of the FAccT paper's three risk tests"
-VERDICT_RANK = {"feasible": 2, "mixed": 1, "infeasible": 0}
 RATING_SCORE = {"met": 2, "partial": 1, "not_met": 0}
 PASSAGES_FIRST = ("concept", "deepseek", "research", "precedent")
 
@@ -212,7 +211,7 @@ class OfflineAnalyst:
 
         def score(item: tuple[Domain, dict[str, ConditionOut]]) -> tuple[int, int]:
             d, conditions = item
-            return VERDICT_RANK[d.verdict], sum(RATING_SCORE.get(c.rating, 0) for c in conditions.values())
+            return -GROUPS.index(d.verdict), sum(RATING_SCORE.get(c.rating, 0) for c in conditions.values())
 
         def brief(item: tuple[Domain, dict[str, ConditionOut]]) -> str:
             d, conditions = item

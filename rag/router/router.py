@@ -71,6 +71,11 @@ class Route:
 
 
 # -- clauses ----------------------------------------------------------------------------
+def _alternation(words: Sequence[str]) -> str:
+    """A regex alternative of ``words``, longest first (so "ya da" wins over "ya")."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
 @cache
 def _clause_patterns() -> dict[str, re.Pattern[str]]:
     raw = read_yaml(DATA_DIR / "clauses.yaml")
@@ -78,14 +83,14 @@ def _clause_patterns() -> dict[str, re.Pattern[str]]:
     out: dict[str, re.Pattern[str]] = {}
     endings = raw.get("endings") or {}
     for lang, words in (raw.get("words") or {}).items():
-        alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        ends = "|".join(re.escape(w) for w in sorted(endings.get(lang, ()), key=len, reverse=True))
+        alt = _alternation(words)
+        ends = _alternation(endings.get(lang, ()))
         word_ends = rf"|(?<=[^\W\d_])(?:{ends})(?=\s)" if ends else ""
         out[lang] = re.compile(rf"{punct}|(?<!\w)(?:{alt})(?!\w){word_ends}", re.IGNORECASE)
     particles = raw.get("particles") or {}
     for lang, chars in (raw.get("characters") or {}).items():
-        alt = "|".join(re.escape(w) for w in sorted(chars, key=len, reverse=True))
-        after_noun = "|".join(re.escape(w) for w in sorted(particles.get(lang, ()), key=len, reverse=True))
+        alt = _alternation(chars)
+        after_noun = _alternation(particles.get(lang, ()))
         noun_particles = rf"|(?<![\u3040-\u309f\s])(?:{after_noun})" if after_noun else ""
         out[lang] = re.compile(rf"{punct}|{alt}{noun_particles}", re.IGNORECASE)  # "vs", "VS"
     out["*"] = re.compile(punct)
