@@ -104,8 +104,5 @@ QuestionType = Literal[
     "off_topic",
     "injection",
     "harmful",
-    # legacy names, until the trained router replaces the threshold tower
-    "unknown_domain",
-    "out_of_scope",
 ]
 REFUSED_TYPES: tuple[str, ...] = ("off_topic", "injection", "harmful")

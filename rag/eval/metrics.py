@@ -16,7 +16,8 @@ Denominators, so the numbers can be checked by hand:
 - ``citation_validity``: every answer (``check_answer`` finds nothing).
 - ``out_of_scope_accuracy``: questions labelled ``out_of_scope: true``.
 - ``false_refusal_rate``: the other questions; a refusal or an error counts against it.
-- ``type_accuracy``: questions labelled with ``type``.
+- ``type_accuracy``: questions labelled with ``type``. Older files' ``unknown_domain`` is
+  ``apply_framework`` and ``out_of_scope`` any refusal type (``LEGACY_TYPES``).
 - ``recall_at_5``, ``mrr``: questions labelled with ``sources``, scored on the sources
   each retrieved chunk carries, best first (macro averages over questions): its own source
   and, for the project's writing, the sources its sentences cite (``based_on``). A claim of
@@ -32,10 +33,22 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rag.answer.schema import REFUSED_TYPES
 from rag.eval import trust
 from rag.eval.trust import CitationView
 
 NONE_LABEL = "none"  # how a missing verdict is named in the confusion table
+
+
+# Type labels of older question files, named before the question types were split finer: an
+# area outside the catalogue, and anything the assistant should decline (whichever of the three
+# refusal types the answer gives).
+LEGACY_TYPES: dict[str, tuple[str, ...]] = {"unknown_domain": ("apply_framework",), "out_of_scope": REFUSED_TYPES}
+
+
+def admits(label: str | None, qtype: str | None) -> bool:
+    """Whether a question labelled with type ``label`` is rightly answered as ``qtype``."""
+    return label is not None and qtype in LEGACY_TYPES.get(label, (label,))
 
 
 @dataclass(frozen=True)
@@ -135,14 +148,14 @@ def language_ok(s: Sample) -> bool | None:
 
 def borrowed(s: Sample) -> bool | None:
     """A question about an area the catalogue does not assess, answered with a verdict or a domain."""
-    if s.labels.qtype != "apply_framework":
+    if not admits(s.labels.qtype, "apply_framework"):
         return None
     return bool(s.observed.error) or s.observed.verdict is not None or bool(s.observed.domains)
 
 
 def new_area_ok(s: Sample) -> bool | None:
     """A new area's answer applies all three conditions, each with evidence, and borrows no verdict."""
-    if s.labels.qtype != "apply_framework":
+    if not admits(s.labels.qtype, "apply_framework"):
         return None
     return not borrowed(s) and trust.applies_all_conditions(dict(s.observed.condition_kinds))
 
@@ -152,7 +165,7 @@ def type_ok(s: Sample) -> bool | None:
         return None
     if s.observed.error:
         return False
-    return s.observed.qtype == s.labels.qtype
+    return admits(s.labels.qtype, s.observed.qtype)
 
 
 def recall_at_k(s: Sample, k: int = 5) -> float | None:

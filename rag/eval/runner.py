@@ -30,7 +30,7 @@ from rag.service import Service
 from rag.yamlfile import load_yaml
 
 SHIPPED_QUESTIONS = Path(__file__).resolve().parent / "canned.yaml"
-QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
+QUESTION_TYPES: tuple[str, ...] = (*get_args(QuestionType), *metrics.LEGACY_TYPES)
 
 Turn = dict[str, Any]
 AskFn = Callable[[str, Sequence[Turn]], Answer]

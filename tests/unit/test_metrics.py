@@ -168,6 +168,16 @@ def test_type_accuracy() -> None:
     assert metrics.type_accuracy(samples) == 0.5
 
 
+def test_older_type_labels_are_scored_by_the_types_they_name_now() -> None:
+    refused_ok = [s(Labels(qtype="out_of_scope"), qtype=t) for t in ("harmful", "off_topic", "injection")]
+    assert metrics.type_accuracy(refused_ok) == 1.0
+    assert metrics.type_accuracy([s(Labels(qtype="out_of_scope"), qtype="feasibility")]) == 0.0
+    new_area = s(Labels(qtype="unknown_domain"), qtype="apply_framework", verdict="feasible", domains=("x",))
+    assert metrics.type_accuracy([new_area]) == 1.0
+    assert metrics.borrowed(new_area) is True  # an area outside the catalogue, by its older name
+    assert metrics.borrowed(s(Labels(qtype="out_of_scope"), verdict="feasible")) is None
+
+
 def test_percentile_interpolates_and_latency_skips_errors() -> None:
     assert metrics.percentile([], 50) is None
     assert metrics.percentile([10.0], 95) == 10.0
