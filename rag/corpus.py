@@ -216,8 +216,8 @@ def chunk_provenance(
     counts = Counter(c.source for c in cites)
     top = max(counts.values())
     sid = own_source if own_source in counts else next(c.source for c in cites if counts[c.source] == top)
-    located = next((c.locator for c in cites if c.source == sid and c.locator), None)
-    return Provenance(sid, located or section_locator or heading)
+    locator = next((c.locator for c in cites if c.source == sid and c.locator), None)
+    return Provenance(sid, locator or section_locator or heading)
 
 
 def _split_long(text: str) -> list[str]:

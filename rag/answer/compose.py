@@ -49,7 +49,8 @@ class CompositionError(BackendError):
 class Composer(Protocol):
     """Anything that composes answers: ``name`` is what the answer's ``backend`` says."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def compose(
         self, u: Understanding, ev: Evidence, book: CitationBook, *, preview: Preview | None = None

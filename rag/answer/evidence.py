@@ -135,7 +135,8 @@ def gather_slides(ev: Evidence, english: HybridRetriever) -> None:
     """The slides that define the conditions and warn that feasible is not fair (same for every question)."""
     for purpose, query in SLIDE_QUERIES.items():
         found = english.remembered(
-            ("slide", purpose), lambda q=query: english.search(q, 1, mode="bm25", where=Filter(kinds=("quotation",)))
+            ("slide", purpose),
+            functools.partial(english.search, query, 1, mode="bm25", where=Filter(kinds=("quotation",))),
         )
         if found:
             ev.slides[purpose] = ev.add(found)[0]

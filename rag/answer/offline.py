@@ -27,12 +27,12 @@ from rag.answer.excerpts import (
 )
 from rag.answer.schema import ConditionOut, DomainAssessmentOut
 from rag.answer.wide import GROUPS, apply_framework_answer, overview_answer
-from rag.framework import CONDITIONS, RISK_TEST_NAMES, Catalogue, Domain, lower_first
+from rag.framework import CONDITIONS, RISK_TEST_NAMES, Catalogue, Domain, Rating, lower_first
 from rag.retrieve import Hit
 from rag.understand import Understanding
 
 RISK_TESTS_LEAD = "The project's application of the FAccT paper's three risk tests"
-RATING_SCORE = {"met": 2, "partial": 1, "not_met": 0}
+RATING_SCORE: dict[Rating, int] = {"met": 2, "partial": 1, "not_met": 0}
 PASSAGES_FIRST = ("concept", "deepseek", "research", "precedent")
 
 

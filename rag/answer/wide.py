@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from rag.answer.citations import CitationBook
 from rag.answer.compose import Composed
@@ -29,7 +30,7 @@ ORIGIN_WORDS = {"talk": "the talk's list", "paper": "the FAccT paper", "project"
 ANALOGIES = 3
 
 
-def _cite(book: CitationBook, hits: list[Hit | None]) -> str:
+def _cite(book: CitationBook, hits: Sequence[Hit | None]) -> str:
     return "".join(dict.fromkeys(book.cite(h.id) for h in hits if h is not None and book.can_cite(h.id)))
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -123,7 +123,7 @@ def save(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Non
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     with tmp.open("wb") as f:
-        np.savez(f, __meta__=blob, **arrays)
+        np.savez(f, **cast(dict[str, Any], {"__meta__": blob, **arrays}))
     os.replace(tmp, path)
 
 

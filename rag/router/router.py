@@ -44,8 +44,10 @@ TRAINING_WAIT = 600.0  # seconds to wait for another process training the same r
 
 
 class Embedder(Protocol):
-    name: str
-    fingerprint: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def fingerprint(self) -> str: ...
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
 

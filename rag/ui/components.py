@@ -9,6 +9,7 @@ content is long are lazy: their content is built only while they are selected or
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -127,6 +128,10 @@ def passage_body(text: str, catalogue: Catalogue, *, from_user: bool) -> None:
         st.markdown(body, text_alignment=align)
 
 
+def _chip_label(by_id: Mapping[str, Any], cid: str) -> str:
+    return f"{cid} · {short(by_id[cid].locator, 28)}"
+
+
 def citation_chips(view: AnswerView, key: str) -> None:
     """The cited passages grouped by source: per source, its header and its markers as one row of
     pills (one widget, however many markers), and under it the passage of the selected marker.
@@ -140,7 +145,7 @@ def citation_chips(view: AnswerView, key: str) -> None:
             chosen = st.pills(
                 group.header,
                 list(by_id),
-                format_func=lambda cid, m=by_id: f"{cid} · {short(m[cid].locator, 28)}",
+                format_func=partial(_chip_label, by_id),
                 key=f"cite-{key}-{n}",
             )
             if chosen in by_id:
