@@ -21,6 +21,7 @@ from rag.retrieve import Hit, HybridRetriever, Mode
 from rag.understand import Understanding
 
 NOTE_KINDS = ("framework", "case", "research", "precedent")
+CARD_FACETS = 10  # more passages than a domain card has facets: a card search returns all of them
 TYPE_KINDS: dict[str, tuple[str, ...]] = {
     "concept": ("framework", "quotation"),
     "deepseek": ("case", "framework", "quotation"),
@@ -142,17 +143,24 @@ def gather_slides(ev: Evidence, english: HybridRetriever) -> None:
             ev.slides[purpose] = ev.add(found)[0]
 
 
+def gather_card(ev: Evidence, s: Searchers, d: Domain, query: str, vector: Any) -> None:
+    """A domain's card, every facet, ranked by the question: words for the lexical side (with the
+    domain's name), the question's own vector for the dense side when it is in the English space
+    (a vector of "name + question" would cost one more model run per domain and rank the same)."""
+    dense = vector if s.question is s.english else None
+    ev.cards[d.id] = ev.add(
+        s.english.search(
+            f"{d.name} {query}", CARD_FACETS, mode=s.mode, where=Filter(doc_ids=(f"domain-{d.id}",)), vector=dense
+        )
+    )
+
+
 def gather_domain(ev: Evidence, s: Searchers, catalogue: Catalogue, did: str, query: str, vector: Any) -> None:
     """A domain's card facets, the passages its claims cite, its precedents, and the talk's conditions."""
     gather_slides(ev, s.english)
     d = catalogue.domains[did]
-    # The card's facets ranked by the question: words for the lexical side (with the domain's
-    # name), the question's own vector for the dense side when it is in the English space (a
-    # vector of "name + question" would cost one more model run per domain and rank the same).
+    gather_card(ev, s, d, query, vector)
     dense = vector if s.question is s.english else None
-    ev.cards[did] = ev.add(
-        s.english.search(f"{d.name} {query}", 10, mode=s.mode, where=Filter(doc_ids=(f"domain-{did}",)), vector=dense)
-    )
     support: list[Hit] = []
     for text in domain_texts(d):
         for claim in claims_of(text):
@@ -200,10 +208,8 @@ def gather(
         ev.typed += ev.add(definition(s.english, cid))
     if u.qtype == "apply_framework":
         gather_new_area(ev, s, query, vector)
-        for did in nearest:
-            ev.cards[did] = ev.add(
-                s.english.search(catalogue.domains[did].name, 1, mode=s.mode, where=Filter(doc_ids=(f"domain-{did}",)))
-            )
+        for did in nearest:  # the analogies' cards: their verdicts and how they meet each condition
+            gather_card(ev, s, catalogue.domains[did], query, vector)
     if u.qtype == "overview":
         gather_overview(ev, s, catalogue)
     ev.uploads = ev.add(uploads_search(s.question, query, vector, mode=s.question_mode))

@@ -4,8 +4,9 @@ area the catalogue does not assess.
 An overview lists every catalogued domain, the talk's two lists first, grouped feasible,
 mixed and infeasible, with one cited line of reasons per condition for each group; what
 the question asks for ("where to start", "which are hopeless") decides which group leads.
-An area outside the catalogue gets no verdict: per condition, the evidence retrieved for it,
-the nearest catalogued domains as analogies only, and what would have to be known.
+An area outside the catalogue gets no verdict: per condition, how the nearest catalogued
+domains meet it (analogies only, each cited to its card's reasoning), the evidence retrieved
+for the area, and what would have to be known.
 """
 
 from __future__ import annotations
@@ -121,6 +122,9 @@ def apply_framework_answer(
         parts = [CONDITION_QUESTIONS[cid]]
         if definition is not None:
             parts.append(f"The talk's definition: {slide_line(definition.chunk.text, cid)} {book.cite(definition.id)}")
+        analogous = _condition_analogies(u, ev, book, cat, cid, labels)
+        if analogous:
+            parts.append(analogous)
         if found is not None:
             excerpt = best_sentences(found.chunk.text, u.standalone, 1)
             parts.append(f"Related evidence ({found.chunk.doc_title}): {excerpt} {book.cite(found.id)}")
@@ -140,6 +144,22 @@ def apply_framework_answer(
         analogies=[a for a, _ in analogies],
         unknown_domain=True,
     )
+
+
+def _condition_analogies(
+    u: Understanding, ev: Evidence, book: CitationBook, cat: Catalogue, cid: str, labels: Labels
+) -> str:
+    """How the nearest assessed areas meet one condition, each cited to its card's reasoning."""
+    parts = []
+    for did, _ in u.route.candidates[:ANALOGIES]:
+        d, hit = cat.domains.get(did), _card(ev, did, cid)
+        if d is None or hit is None or not book.can_cite(hit.id) or cid not in d.conditions:
+            continue
+        rating = d.conditions[cid].rating  # type: ignore[index]
+        parts.append(f"*{d.name}*, {labels.rating(rating)} {book.cite(hit.id)}")
+    if not parts:
+        return ""
+    return "In the nearest assessed areas (analogies, not ratings of this area): " + "; ".join(parts) + "."
 
 
 def slide_line(quotation: str, cid: str) -> str:

@@ -97,6 +97,18 @@ def test_an_area_the_catalogue_does_not_assess_never_gets_an_unhedged_verdict(
         shared = set.intersection(*(set(c.citations) for c in answer.conditions.values()))
         own = [tuple(x for x in c.citations if x not in shared) for c in answer.conditions.values()]
         assert all(own) and len(set(own)) == len(own), own
+        # each condition shows how the nearest assessed areas meet it, cited to their cards' reasoning
+        texts = {c.id: c.text for c in answer.citations}
+        for cid, cond in answer.conditions.items():
+            for a in answer.analogies:
+                card = f"{a.name}, {CONDITION_NAMES[cid].lower()}: "
+                assert any(texts[m].startswith(card) for m in cond.citations), (cid, a.name)
+        listed = [
+            line
+            for line in answer.answer.splitlines()
+            if any(line.startswith(f"- **{a.name}**") for a in answer.analogies)
+        ]
+        assert len(listed) == len(answer.analogies) and all("[c" in line for line in listed), listed
 
 
 def test_a_comparison_opens_with_the_area_the_catalogue_favours(shipped_service: Service) -> None:
