@@ -3,7 +3,8 @@ area the catalogue does not assess.
 
 An overview lists every catalogued domain, the talk's two lists first, grouped feasible,
 mixed and infeasible, with one cited line of reasons per condition for each group; what
-the question asks for ("where to start", "which are hopeless") decides which group leads.
+the question asks for ("where to start", "which are hopeless") decides which group leads,
+and each area of a leading group says why it is there: the conditions it meets, or fails.
 An area outside the catalogue gets no verdict: per condition, how the nearest catalogued
 domains meet it (analogies only, each cited to its card's reasoning), the evidence retrieved
 for the area, and what would have to be known.
@@ -29,6 +30,9 @@ LEADS = {"promising": ("feasible",), "hopeless": ("infeasible",), "survey": GROU
 ORIGIN_RANK = {"talk": 0, "paper": 1, "project": 2}
 ORIGIN_WORDS = {"talk": "the talk's list", "paper": "the FAccT paper", "project": "the project's assessment"}
 ANALOGIES = 3
+# The ratings that tell why an area sits in its group: what is met where cooperation is feasible,
+# what is not met where it is mixed or not feasible.
+TELLING = {"feasible": ("met",), "mixed": ("not_met",), "infeasible": ("not_met",)}
 
 
 def _cite(book: CitationBook, hits: Sequence[Hit | None]) -> str:
@@ -66,7 +70,8 @@ def overview_answer(u: Understanding, ev: Evidence, book: CitationBook, cat: Cat
         out += ["", f"#### {VERDICT_ICONS[g]} {labels.verdict(g).capitalize()} ({len(groups[g])})"]
         for d in groups[g]:
             marks = _cite(book, [_card(ev, d.id, "overview")])
-            out.append(f"- **{d.name}** ({ORIGIN_WORDS.get(d.origin, d.origin)}) {marks}".rstrip())
+            why = _telling(d, ev, book, labels) if g in lead else ""
+            out.append(f"- **{d.name}** ({ORIGIN_WORDS.get(d.origin, d.origin)}) {marks}{why}".rstrip())
         out += _reason_lines(groups[g], ev, book, labels)
     # every area the answer names, the group the question asks about first
     put_forward = [d for g in order for d in groups[g]]
@@ -85,6 +90,17 @@ def overview_answer(u: Understanding, ev: Evidence, book: CitationBook, cat: Cat
         for d in groups[g]
     ]
     return Composed(answer="\n".join(out), overview=overview, domains=[d.id for d in put_forward])
+
+
+def _telling(d: Domain, ev: Evidence, book: CitationBook, labels: Labels) -> str:
+    """Why a domain is in its group: the conditions it meets (feasible) or fails (otherwise), cited."""
+    parts = []
+    for cid in CONDITIONS:
+        rating = d.conditions[cid].rating  # type: ignore[index]
+        hit = _card(ev, d.id, cid)
+        if rating in TELLING.get(d.verdict, ()) and hit is not None and book.can_cite(hit.id):
+            parts.append(f"*{labels.condition(cid)}* {labels.rating(rating)} {book.cite(hit.id)}")
+    return " — " + "; ".join(parts) if parts else ""
 
 
 def _reason_lines(domains: list[Domain], ev: Evidence, book: CitationBook, labels: Labels) -> list[str]:

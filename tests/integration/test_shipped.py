@@ -124,6 +124,30 @@ def test_a_comparison_opens_with_the_area_the_catalogue_favours(shipped_service:
     assert first.index(f"likelier on **{better.name}**") < first.index(f"than on **{worse.name}**")
 
 
+@pytest.mark.parametrize(
+    ("question", "lead", "telling"),
+    [
+        ("Which areas of AI governance are hopeless for Washington and Beijing, and why?", "infeasible", "not_met"),
+        ("Where should the US and China start if they want to cooperate on AI?", "feasible", "met"),
+    ],
+)
+def test_an_overview_says_why_each_area_it_leads_with_is_there(
+    shipped_service: Service, question: str, lead: str, telling: str
+) -> None:
+    answer = shipped_service.ask(question)
+    assert_sound(answer)
+    assert answer.question_type == "overview" and answer.overview[0].verdict == lead
+    texts = {c.id: c.text for c in answer.citations}
+    lines = answer.answer.splitlines()
+    for area in (a for a in answer.overview if a.verdict == lead):
+        line = next(x for x in lines if x.startswith(f"- **{area.name}**"))
+        named = [cid for cid, c in area.conditions.items() if c.rating == telling]
+        assert named, area.name  # the shipped catalogue: every such area has a condition that tells
+        for cid in named:  # each telling condition named on the area's line, cited to its card's reasoning
+            marker = line.split(f"*{CONDITION_NAMES[cid]}* ", 1)[1].split("]", 1)[0].split("[", 1)[1]
+            assert texts[marker].startswith(f"{area.name}, {CONDITION_NAMES[cid].lower()}: "), (area.name, cid)
+
+
 @pytest.mark.parametrize("condition", sorted(CONDITION_NAMES))
 def test_asking_what_a_condition_means_explains_the_condition(shipped_service: Service, condition: str) -> None:
     """A condition's name never reads as a domain, and the framework's section on it comes first."""
