@@ -17,6 +17,7 @@ from typing import Any
 
 from rag.framework import CONDITION_PHRASES
 from rag.router import Route
+from rag.router.router import ACCEPT
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_QUESTION_CHARS = 4000
@@ -136,8 +137,10 @@ def understand(
     prev = history[-1] if history else None
     followup = prev is not None and looks_like_followup(question, history)
     standalone = question
+    if followup and prev is not None and qtype == "off_topic" and _bare_follow_up(route, prev):
+        qtype = str(prev["qtype"])  # "why?" after an answer: the same kind of answer, on the same subject
     if followup and prev is not None and qtype not in REFUSED_TYPES:
-        qtype, domains, standalone = _resolve_followup(question, qtype, domains, prev, names)
+        qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names)
     if qtype == "documents" and not has_documents:
         qtype = _second_type(route, exclude=("documents", *REFUSED_TYPES))
     if qtype in VERDICT_TYPES or (not followup and qtype in AREA_TYPES and _verdict_open(route, domains)):
@@ -166,12 +169,35 @@ def _second_type(route: Route, *, exclude: Sequence[str]) -> str:
     return next((t for t in ranked if t not in exclude), "feasibility")
 
 
+def _bare_follow_up(route: Route, prev: Turn) -> bool:
+    """A question with no topic of its own ("why?", "tell me more") after an answered turn: it
+    asks about that answer. After a refusal it asks nothing the Navigator answers."""
+    return route.follow_up >= ACCEPT and bool(prev.get("qtype")) and prev.get("qtype") not in REFUSED_TYPES
+
+
+def _recent_domains(history: Sequence[Turn], names: Mapping[str, str], at_least: int) -> list[str]:
+    """The areas of the latest turns, back until ``at_least`` are found ("which of the two?"
+    after one turn on each), in the order the conversation took them up; turns about the whole
+    catalogue (overviews) count none."""
+    turns: list[list[str]] = []
+    for turn in reversed(history):
+        if turn.get("qtype") == "overview":
+            continue
+        turns.append([d for d in turn.get("domains") or [] if d in names])
+        if len({d for t in turns for d in t}) >= at_least:
+            break
+    return list(dict.fromkeys(d for t in reversed(turns) for d in t))
+
+
 def _resolve_followup(
-    question: str, qtype: str, domains: list[str], prev: Turn, names: Mapping[str, str]
+    question: str, qtype: str, domains: list[str], history: Sequence[Turn], names: Mapping[str, str]
 ) -> tuple[str, list[str], str]:
-    """(type, domains, standalone question) of a follow-up, read against the turn before it."""
+    """(type, domains, standalone question) of a follow-up, read against the conversation."""
+    prev = history[-1]
     prev_domains = [d for d in prev.get("domains") or [] if d in names]
     prev_type = str(prev.get("qtype") or "feasibility")
+    if qtype == "comparison" and len(domains) + len(prev_domains) < 2:  # "which of the two is likelier?"
+        prev_domains = [d for d in _recent_domains(history, names, 2 - len(domains)) if d not in domains]
     if domains:
         if prev_domains and qtype == "comparison":  # "how does that compare with X?"
             domains = list(dict.fromkeys([*prev_domains, *domains]))

@@ -6,7 +6,8 @@
   questions of ``rag/data/domain_questions.yaml`` and of the canned sets, and questions
   that name no catalogued area (negatives), with the actors and question frames of
   ``rag/data/no_area.yaml`` (fragments a clause cut leaves, negatives too);
-- harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``.
+- harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``;
+- bare follow-ups ("why?", "tell me more"): ``rag/data/followups.yaml``, against the type examples.
 
 Nothing here is a rule about wording: change the files and the router learns again.
 """
@@ -68,12 +69,13 @@ class TrainingData:
     domains: Examples = field(default_factory=Examples)  # question-shaped, labelled with their domains
     harms: Examples = field(default_factory=Examples)
     orientations: Examples = field(default_factory=Examples)
+    followups: Examples = field(default_factory=Examples)  # questions with no topic of their own
     phrases: list[Phrase] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
-        for name in ("types", "domains", "harms", "orientations"):
+        for name in ("types", "domains", "harms", "orientations", "followups"):
             ex: Examples = getattr(self, name)
             for text, labels in zip(ex.texts, ex.labels, strict=True):
                 h.update(f"{name}\x1f{text}\x1f{','.join(labels)}\x1e".encode())
@@ -114,6 +116,9 @@ def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
     for label, examples in _labelled(_yaml(data_dir / "overview.yaml")).items():
         for text in examples or []:
             td.orientations.add(text, label)
+    for examples in _labelled(_yaml(data_dir / "followups.yaml")).values():
+        for text in examples or []:
+            td.followups.add(text, "follow_up")
 
 
 def _domain_phrases(td: TrainingData, catalogue: Catalogue, data_dir: Path) -> None:

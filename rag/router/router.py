@@ -35,7 +35,7 @@ from rag.router.data import DATA_DIR, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.yamlfile import read_yaml
 
-FORMAT = 7  # bump when the stored layout, the features or the fitting change
+FORMAT = 8  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
 ACCEPT = 0.5  # a calibrated probability: more likely than not
@@ -64,6 +64,8 @@ class Route:
     clauses: list[str] = field(default_factory=list)
     # Types the type model does not rule out: those given at least their share of its training questions.
     open_types: frozenset[str] = frozenset()
+    # How likely the question is a bare follow-up ("why?"), meaningful only after an answer.
+    follow_up: float = 0.0
     # The question's own vector from the router's embedder, for retrieval in the same space.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -139,6 +141,7 @@ class RouterModels:
     passage_owner: np.ndarray  # domain index of each passage vector
     passage_vectors: np.ndarray
     type_priors: dict[str, float] = field(default_factory=dict)  # each type's share of the type model's questions
+    follow_up: models.LinearModel | None = None  # binary: a question with no topic of its own ("why?")
 
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
 
@@ -161,6 +164,9 @@ class RouterModels:
             m: models.LinearModel = getattr(self, name)
             arrays.update(m.arrays(name))
             meta[name] = m.meta()
+        if self.follow_up is not None:
+            arrays.update(self.follow_up.arrays("follow_up"))
+            meta["follow_up"] = self.follow_up.meta()
         models.save(path, meta, arrays)
 
     @classmethod
@@ -170,6 +176,8 @@ class RouterModels:
             return None
         meta, z = got
         linear = {name: models.LinearModel.from_arrays(name, meta[name], z) for name in cls.LINEAR}
+        if "follow_up" in meta:
+            linear["follow_up"] = models.LinearModel.from_arrays("follow_up", meta["follow_up"], z)
         return cls(
             grams=CharGrams(z["grams.columns"], z["grams.idf"]),
             domain_ids=list(meta["domain_ids"]),
@@ -216,6 +224,11 @@ def train(
     everything += [p for _, p in phrases] + [data.summaries.get(d, d) for d in ids]
     unique = list(dict.fromkeys(everything))
     table = dict(zip(unique, np.asarray(embedder.embed_batch(unique), dtype=np.float32), strict=True))
+    # Bare follow-ups in a batch of their own, and outside the n-grams' corpus: the other models
+    # are fitted on exactly what they were fitted on without them.
+    extra = [t for t in dict.fromkeys(data.followups.texts) if t not in table]
+    if extra:
+        table.update(zip(extra, np.asarray(embedder.embed_batch(extra), dtype=np.float32), strict=True))
 
     def embed(texts: Sequence[str]) -> np.ndarray:
         return np.asarray([table[t] for t in texts], dtype=np.float32)
@@ -233,6 +246,10 @@ def train(
     harms = models.fit_softmax(xh, [ls[0] for ls in data.harms.labels])
     _, xo = features(data.orientations.texts)
     orientations = models.fit_softmax(xo, [ls[0] for ls in data.orientations.labels])
+    follow_up = None
+    if len(data.followups):  # bare follow-ups against every question-type example
+        _, xf = features([*data.followups.texts, *data.types.texts])
+        follow_up = models.fit_binary(xf, [1] * len(data.followups) + [0] * len(data.types))
 
     # Words: a multinomial over domains and NONE, from phrases (one domain each) and questions.
     word_texts = [p for _, p in phrases]
@@ -269,6 +286,7 @@ def train(
     return RouterModels(
         grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
         passage_owner, passage_vectors, {t: n / len(type_labels) for t, n in Counter(type_labels).items()},
+        follow_up,
     )  # fmt: skip
 
 
@@ -443,4 +461,5 @@ class Router:
             harm = m.harms.classes[int(m.harms.proba(x[0]).argmax())]
         if qtype == "overview":
             orientation = m.orientations.classes[int(m.orientations.proba(x[0]).argmax())]
-        return Route(types, domains, candidates, harm, orientation, units[1:], open_types, vectors[0])
+        follow_up = float(m.follow_up.proba(x[0]).ravel()[0]) if m.follow_up is not None else 0.0
+        return Route(types, domains, candidates, harm, orientation, units[1:], open_types, follow_up, vectors[0])

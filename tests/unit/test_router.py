@@ -429,3 +429,11 @@ def test_routing_a_question_stores_nothing(fake_engine: Engine) -> None:
         assert route.vector is not None and route.clauses
     after = sorted(folder.glob("*")) if folder.exists() else []
     assert after == before
+
+
+def test_a_question_with_no_topic_of_its_own_reads_as_a_bare_follow_up(router: Router) -> None:
+    assert router.models.follow_up is not None
+    for question in ("Why so?", "Tell me more about that", "What do you mean by that?"):
+        assert router.route(question).follow_up >= 0.5, question
+    for question in (*OFF_TOPIC, "Could rivals cooperate on chip export restrictions?"):
+        assert router.route(question).follow_up < 0.5, question

@@ -56,3 +56,59 @@ def test_kinds_that_do_not_ask_about_areas_never_become_comparisons(top: str) ->
 @pytest.mark.parametrize(("domains", "expected"), [({}, "apply_framework"), (ONE, "feasibility"), (TWO, "comparison")])
 def test_the_number_of_areas_decides_between_the_verdict_types(domains: dict[str, float], expected: str) -> None:
     assert understand("Could rivals cooperate on this?", route("feasibility", domains)).qtype == expected
+
+
+NAMES = {"incident-reporting": "AI incident reporting", "military-ai": "Military AI", "evaluations": "Evaluations"}
+FEASIBILITY_TURN = {
+    "question": "Could rivals cooperate on military AI?",
+    "qtype": "feasibility",
+    "domains": ["military-ai"],
+}
+
+
+def bare(top: str, follow_up: float) -> Route:
+    """The route of a question with no topic: read as ``top``, a bare follow-up with that probability."""
+    return Route(types={top: 0.8, "feasibility": 0.2}, domains={}, candidates=[], follow_up=follow_up)
+
+
+def test_a_bare_follow_up_read_as_off_topic_asks_about_the_answer_before_it() -> None:
+    u = understand("Why?", bare("off_topic", 0.9), history=[FEASIBILITY_TURN], domain_names=NAMES)
+    assert (u.qtype, u.domains, u.refused) == ("feasibility", ["military-ai"], False)
+    assert "Military AI" in u.standalone
+
+
+@pytest.mark.parametrize(
+    ("top", "follow_up", "history"),
+    [
+        ("off_topic", 0.2, [FEASIBILITY_TURN]),  # "what's the weather tomorrow?": off-topic wherever asked
+        ("off_topic", 0.9, [{**FEASIBILITY_TURN, "qtype": "harmful", "domains": []}]),  # after a refusal
+        ("off_topic", 0.9, []),  # nothing to follow up
+        ("harmful", 0.9, [FEASIBILITY_TURN]),  # declined whatever the follow-up model says
+        ("injection", 0.9, [FEASIBILITY_TURN]),
+    ],
+)
+def test_other_questions_the_router_declines_stay_declined(top: str, follow_up: float, history: list) -> None:
+    u = understand("Why?", bare(top, follow_up), history=history, domain_names=NAMES)
+    assert u.refused and u.qtype == top and u.domains == []
+
+
+def test_which_of_the_two_compares_the_areas_of_the_last_turns_in_the_order_they_came_up() -> None:
+    history = [
+        {
+            "question": "Could rivals cooperate on incident reporting?",
+            "qtype": "feasibility",
+            "domains": ["incident-reporting"],
+        },
+        {"question": "Tell me a joke", "qtype": "off_topic", "domains": []},
+        FEASIBILITY_TURN,
+    ]
+    u = understand("Which of the two is likelier?", bare("comparison", 0.1), history=history, domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("comparison", ["incident-reporting", "military-ai"])
+    overview = {"question": "Which areas are promising?", "qtype": "overview", "domains": list(NAMES)}
+    u = understand(
+        "Which of the two is likelier?",
+        bare("comparison", 0.1),
+        history=[overview, FEASIBILITY_TURN],
+        domain_names=NAMES,
+    )
+    assert (u.qtype, u.domains) == ("feasibility", ["military-ai"])  # an overview names no area of its own
