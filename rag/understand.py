@@ -13,22 +13,24 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from rag.framework import CONDITION_PHRASES
 from rag.router import Route
+from rag.router.data import DATA_DIR
 from rag.router.router import ACCEPT
+from rag.yamlfile import read_yaml
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_QUESTION_CHARS = 4000
 FOLLOWUP_MAX_WORDS = 20
+FOLLOWUP_MAX_CHARS_UNSPACED = 50  # the same for scripts written without spaces (about 20 words of Chinese)
 SHORT_FOLLOWUP_WORDS = 6  # this short, a question after an answer leans on the one before it
 SHORT_FOLLOWUP_CHARS = 16  # the same for scripts written without spaces
-# Closed-class English words that make a short question lean on the one before it.
-_REFERRING_RE = re.compile(
-    r"^(?:and|but|so|also|what about|how about|then)\b|\b(?:that|this|it|its|those|these|there|them|they|their|same)\b",
-    re.IGNORECASE,
-)
+# Languages whose referring words are matched as strings, not whole words (rag/data/referring.yaml):
+# written without spaces, or (Korean) with particles attached to the word.
+SUBSTRING_LANGUAGES = ("zh", "ja", "th", "ko")
 # Types whose answer is a verdict on catalogued domains; the number of domains decides which.
 VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
 REFUSED_TYPES = ("off_topic", "injection", "harmful")
@@ -102,12 +104,37 @@ def is_short(question: str) -> bool:
     return len(words) <= SHORT_FOLLOWUP_WORDS
 
 
-def looks_like_followup(question: str, history: Sequence[Turn]) -> bool:
-    """A short question that refers back ("and military AI?", "why is that?") leans on the
-    earlier turn; long pasted text stands alone (it is never rewritten)."""
-    if not history or len(question.split()) > FOLLOWUP_MAX_WORDS:
+@cache
+def _referring() -> dict[str, re.Pattern[str]]:
+    """Per language, a pattern that finds the words making a question lean on the one before."""
+    raw = read_yaml(DATA_DIR / "referring.yaml")
+    opening, anywhere = raw.get("opening") or {}, raw.get("anywhere") or {}
+    out = {}
+    for lang in {*opening, *anywhere}:
+        first = "|".join(re.escape(w) for w in sorted(opening.get(lang, ()), key=len, reverse=True)) or "(?!)"
+        any_ = "|".join(re.escape(w) for w in sorted(anywhere.get(lang, ()), key=len, reverse=True)) or "(?!)"
+        if lang in SUBSTRING_LANGUAGES:
+            out[lang] = re.compile(rf"^\s*(?:{first})|(?:{any_})", re.IGNORECASE)
+        else:
+            out[lang] = re.compile(rf"^\W*(?:{first})(?!\w)|(?<!\w)(?:{any_})(?!\w)", re.IGNORECASE)
+    return out
+
+
+def refers_back(question: str, language: str = "en") -> bool:
+    """Whether the question holds a word of its language that points to an earlier answer."""
+    pattern = _referring().get(language) or _referring().get("en")
+    return bool(pattern and pattern.search(question))
+
+
+def looks_like_followup(question: str, history: Sequence[Turn], language: str = "en") -> bool:
+    """A short question, or one that refers back ("and military AI?", "why is that?", "那数据治理呢？"),
+    leans on the earlier turn; long pasted text stands alone (it is never rewritten)."""
+    words = question.split()
+    if not history or len(words) > FOLLOWUP_MAX_WORDS:
         return False
-    return is_short(question) or bool(_REFERRING_RE.search(question))
+    if len(words) <= 1 and len(question) > FOLLOWUP_MAX_CHARS_UNSPACED:
+        return False
+    return is_short(question) or refers_back(question, language)
 
 
 def verdict_type(domains: Sequence[str]) -> str:
@@ -135,10 +162,11 @@ def understand(
     qtype = route.qtype
     domains = list(route.domains)
     prev = history[-1] if history else None
-    followup = prev is not None and looks_like_followup(question, history)
+    followup = prev is not None and looks_like_followup(question, history, language)
     standalone = question
-    if followup and prev is not None and qtype == "off_topic" and _bare_follow_up(route, prev):
-        qtype = str(prev["qtype"])  # "why?" after an answer: the same kind of answer, on the same subject
+    if followup and prev is not None and qtype == "off_topic" and _leans_on(prev, route, domains):
+        # "why?" after an answer: the same kind of answer, on the same subject; "and X?" on X
+        qtype = "feasibility" if domains and prev["qtype"] == "overview" else str(prev["qtype"])
     if followup and prev is not None and qtype not in REFUSED_TYPES:
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names)
     if qtype == "documents" and not has_documents:
@@ -169,10 +197,13 @@ def _second_type(route: Route, *, exclude: Sequence[str]) -> str:
     return next((t for t in ranked if t not in exclude), "feasibility")
 
 
-def _bare_follow_up(route: Route, prev: Turn) -> bool:
-    """A question with no topic of its own ("why?", "tell me more") after an answered turn: it
-    asks about that answer. After a refusal it asks nothing the Navigator answers."""
-    return route.follow_up >= ACCEPT and bool(prev.get("qtype")) and prev.get("qtype") not in REFUSED_TYPES
+def _leans_on(prev: Turn, route: Route, domains: Sequence[str]) -> bool:
+    """Whether a follow-up the type model reads as off-topic asks about the answered turn before
+    it: it has no topic of its own ("why?", "tell me more"), or names a catalogued area ("and
+    X?" in few words: the type model has little to go on, the domain model found an area).
+    After a refusal it asks nothing the Navigator answers."""
+    answered = bool(prev.get("qtype")) and prev.get("qtype") not in REFUSED_TYPES
+    return answered and (bool(domains) or route.follow_up >= ACCEPT)
 
 
 def _recent_domains(history: Sequence[Turn], names: Mapping[str, str], at_least: int) -> list[str]:
@@ -194,7 +225,8 @@ def _resolve_followup(
 ) -> tuple[str, list[str], str]:
     """(type, domains, standalone question) of a follow-up, read against the conversation."""
     prev = history[-1]
-    prev_domains = [d for d in prev.get("domains") or [] if d in names]
+    # an overview's areas are the whole catalogue, not the ones the conversation is about
+    prev_domains = [d for d in prev.get("domains") or [] if d in names] if prev.get("qtype") != "overview" else []
     prev_type = str(prev.get("qtype") or "feasibility")
     if qtype == "comparison" and len(domains) + len(prev_domains) < 2:  # "which of the two is likelier?"
         prev_domains = [d for d in _recent_domains(history, names, 2 - len(domains)) if d not in domains]

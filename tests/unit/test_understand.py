@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.router import Route
-from rag.understand import understand
+from rag.understand import refers_back, understand
 
 TWO = {"scientific-collaboration": 0.9, "evaluations": 0.8}
 ONE = {"evaluations": 0.9}
@@ -112,3 +112,55 @@ def test_which_of_the_two_compares_the_areas_of_the_last_turns_in_the_order_they
         domain_names=NAMES,
     )
     assert (u.qtype, u.domains) == ("feasibility", ["military-ai"])  # an overview names no area of its own
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("And what about chip export controls then, in your view?", "en"),
+        ("Et pour l'intelligence artificielle militaire, vous en pensez quoi ?", "fr"),
+        ("Und wie sieht das im Vergleich zu gemeinsamen Modelltests dort aus?", "de"),
+        ("那开源模型权重的发布规范呢？", "zh"),
+        ("でも、その話し合いから外される国はどうなるんですか？", "ja"),
+        ("그럼 모델 평가나 레드팀 테스트는 어떻게 생각하세요?", "ko"),
+    ],
+)
+def test_a_question_that_points_back_in_its_own_language_is_a_follow_up(question: str, language: str) -> None:
+    history = [FEASIBILITY_TURN]
+    assert refers_back(question, language)
+    assert understand(question, route("feasibility", ONE), history=history, language=language).is_followup
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Could Washington and Beijing cooperate on technical standards for AI management systems?", "en"),
+        ("Les États-Unis et la Chine peuvent-ils coopérer sur les normes techniques de l'IA ?", "fr"),
+        ("Können die USA und China bei technischen Normen für KI-Managementsysteme zusammenarbeiten?", "de"),
+        (
+            "美国和中国能否在人工智能管理体系的技术标准方面开展长期、稳定、可核查的合作，从而降低双方的风险并建立互信？",
+            "zh",
+        ),
+    ],
+)
+def test_a_question_that_stands_alone_is_not_a_follow_up(question: str, language: str) -> None:
+    u = understand(question, route("feasibility", ONE), history=[FEASIBILITY_TURN], language=language)
+    assert not u.is_followup
+
+
+def test_a_follow_up_read_as_off_topic_that_names_an_area_asks_about_that_area() -> None:
+    area = Route(types={"off_topic": 0.3, "feasibility": 0.2}, domains={"evaluations": 0.8}, candidates=[])
+    u = understand("那模型评估呢？", area, history=[FEASIBILITY_TURN], language="zh", domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("feasibility", ["evaluations"])
+    overview = {"question": "Which areas are promising?", "qtype": "overview", "domains": list(NAMES)}
+    u = understand("那模型评估呢？", area, history=[overview], language="zh", domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("feasibility", ["evaluations"])
+    declined = {**FEASIBILITY_TURN, "qtype": "off_topic", "domains": []}
+    assert understand("那模型评估呢？", area, history=[declined], language="zh", domain_names=NAMES).refused
+
+
+def test_a_follow_up_on_one_area_of_an_overview_is_about_that_area_alone() -> None:
+    overview = {"question": "Which areas are promising?", "qtype": "overview", "domains": list(NAMES)}
+    asked = Route(types={"comparison": 0.5, "concept": 0.3}, domains={"evaluations": 0.9}, candidates=[])
+    u = understand("Why are evaluations on that list at all?", asked, history=[overview], domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("feasibility", ["evaluations"])
