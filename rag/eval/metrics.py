@@ -63,6 +63,7 @@ class Labels:
     out_of_scope: bool = False
     qtype: str | None = None
     language: str | None = None
+    follow_up: bool = False  # asked after an earlier question, with the conversation
 
 
 @dataclass(frozen=True)
@@ -382,6 +383,11 @@ def by_domain(s: Sample) -> tuple[str, ...]:
 
 def by_language(s: Sample) -> tuple[str, ...]:
     return (s.labels.language or s.observed.language or "en",)
+
+
+def by_turn(s: Sample) -> tuple[str, ...]:
+    """First questions apart from follow-ups, which lean on the conversation."""
+    return ("follow-up",) if s.labels.follow_up else ("first question",)
 
 
 def by_type(s: Sample) -> tuple[str, ...]:

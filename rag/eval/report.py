@@ -19,6 +19,7 @@ The app's Evaluation page reads ``latest.json``. Its keys:
 - ``gate_passed`` (bool) and ``gate_failures`` (list of sentences): the CI gate;
 - ``per_domain`` and ``per_type``: group -> the same metric keys (with ``n``), grouped by
   the labelled domains (a question may count in several) and the labelled ``type``;
+  ``per_turn`` (when the file has follow-ups): ``first question`` and ``follow-up``;
 - ``confusion``: labelled verdict -> predicted verdict -> count (``"none"`` for no
   verdict, ``"error"`` for an answer that raised);
 - ``baselines`` (only with ``--baselines``): ``bm25`` | ``dense`` | ``hybrid`` (and ``llm``
@@ -105,6 +106,7 @@ def to_json(ev: Evaluation) -> dict[str, Any]:
         "gate_failures": failures,
         "per_domain": metrics.breakdown(samples, metrics.by_domain),
         "per_type": metrics.breakdown(samples, metrics.by_type),
+        "per_turn": metrics.breakdown(samples, metrics.by_turn) if any(s.labels.follow_up for s in samples) else {},
         "confusion": metrics.confusion(samples),
     }
     if ev.baselines:
@@ -194,8 +196,8 @@ def render(data: Mapping[str, Any], *, markdown: bool = False) -> str:
     lines += _table(headers, rows, markdown)
     lines += ["", "Gate: PASS" if data["gate_passed"] else "Gate: FAIL"]
     lines += [f"- {f}" for f in data["gate_failures"]]
-    for title, key in (("Per domain", "per_domain"), ("Per question type", "per_type")):
-        groups: Mapping[str, Mapping[str, Any]] = data[key]
+    for title, key in (("Per domain", "per_domain"), ("Per question type", "per_type"), ("Per turn", "per_turn")):
+        groups: Mapping[str, Mapping[str, Any]] = data.get(key) or {}
         if not groups:
             continue
         rows = [[g, str(m["n"]), *(fmt(m[c]) for c in GROUP_COLUMNS)] for g, m in groups.items()]

@@ -73,6 +73,7 @@ class Case(BaseModel):
             out_of_scope=self.out_of_scope,
             qtype=self.qtype,
             language=self.language,
+            follow_up=self.follow_up_of is not None,
         )
 
 

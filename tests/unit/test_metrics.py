@@ -197,6 +197,10 @@ def test_breakdowns_group_by_labelled_domain_and_type() -> None:
     assert per_domain["y"]["domain_accuracy"] == 0.0
     per_type = metrics.breakdown([a, b, c, s()], metrics.by_type)
     assert set(per_type) == {"comparison", "feasibility", "out_of_scope", "unlabelled"}
+    follow = s(Labels(domains=("x",), follow_up=True), domains=())
+    per_turn = metrics.breakdown([a, b, follow], metrics.by_turn)
+    assert per_turn["follow-up"]["n"] == 1 and per_turn["follow-up"]["domain_accuracy"] == 0.0
+    assert per_turn["first question"]["n"] == 2
 
 
 def test_confusion_names_missing_verdicts_and_errors() -> None:
@@ -421,6 +425,9 @@ def test_report_json_table_and_files_from_a_run(tmp_path: Path) -> None:
     text = render(data)
     assert re.search(r"type accuracy\s+0\.500\s+2\s", text)
     assert "Gate: FAIL" in text
+    follow_ups = sum(c.follow_up_of is not None for c in cases)
+    assert follow_ups and data["per_turn"]["follow-up"]["n"] == follow_ups
+    assert data["per_turn"]["first question"]["n"] == len(cases) - follow_ups and "Per turn:" in text
     assert "- q4: citations_valid, scope, type, answered: RagError: the endpoint is down" in text
     written = write_reports(data, tmp_path)
     assert (tmp_path / "latest.json").exists() and (tmp_path / "latest.md").exists()
