@@ -164,9 +164,13 @@ def understand(
     prev = history[-1] if history else None
     followup = prev is not None and looks_like_followup(question, history, language)
     standalone = question
-    if followup and prev is not None and qtype == "off_topic" and _leans_on(prev, route, domains):
-        # "why?" after an answer: the same kind of answer, on the same subject; "and X?" on X
-        qtype = "feasibility" if domains and prev["qtype"] == "overview" else str(prev["qtype"])
+    if followup and prev is not None and _answered(prev) and qtype not in ("harmful", "injection"):
+        if route.follow_ups.get("compare", 0.0) >= ACCEPT:
+            qtype = "comparison"  # "which of the two?": the areas the conversation took up
+        elif qtype == "off_topic" and (domains or route.follow_ups.get("bare", 0.0) >= ACCEPT):
+            # "why?" after an answer: the same kind of answer, on the same subject; "and X?" in few
+            # words (the type model has little to go on, the domain model found an area): on X
+            qtype = "feasibility" if domains and prev["qtype"] == "overview" else str(prev["qtype"])
     if followup and prev is not None and qtype not in REFUSED_TYPES:
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names)
     if qtype == "documents" and not has_documents:
@@ -197,13 +201,10 @@ def _second_type(route: Route, *, exclude: Sequence[str]) -> str:
     return next((t for t in ranked if t not in exclude), "feasibility")
 
 
-def _leans_on(prev: Turn, route: Route, domains: Sequence[str]) -> bool:
-    """Whether a follow-up the type model reads as off-topic asks about the answered turn before
-    it: it has no topic of its own ("why?", "tell me more"), or names a catalogued area ("and
-    X?" in few words: the type model has little to go on, the domain model found an area).
-    After a refusal it asks nothing the Navigator answers."""
-    answered = bool(prev.get("qtype")) and prev.get("qtype") not in REFUSED_TYPES
-    return answered and (bool(domains) or route.follow_up >= ACCEPT)
+def _answered(prev: Turn) -> bool:
+    """Whether the turn before was answered: after a refusal, a follow-up asks nothing the
+    Navigator answers."""
+    return bool(prev.get("qtype")) and prev.get("qtype") not in REFUSED_TYPES
 
 
 def _recent_domains(history: Sequence[Turn], names: Mapping[str, str], at_least: int) -> list[str]:

@@ -7,7 +7,8 @@
   that name no catalogued area (negatives), with the actors and question frames of
   ``rag/data/no_area.yaml`` (fragments a clause cut leaves, negatives too);
 - harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``;
-- bare follow-ups ("why?", "tell me more"): ``rag/data/followups.yaml``, against the type examples.
+- follow-ups with no topic of their own ("why?", "which of the two?"): ``rag/data/followups.yaml``,
+  against the type examples.
 
 Nothing here is a rule about wording: change the files and the router learns again.
 """
@@ -69,7 +70,7 @@ class TrainingData:
     domains: Examples = field(default_factory=Examples)  # question-shaped, labelled with their domains
     harms: Examples = field(default_factory=Examples)
     orientations: Examples = field(default_factory=Examples)
-    followups: Examples = field(default_factory=Examples)  # questions with no topic of their own
+    followups: Examples = field(default_factory=Examples)  # follow-ups with no topic of their own, by kind
     phrases: list[Phrase] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)
 
@@ -104,7 +105,7 @@ def _labelled(items: object) -> Any:
 
 
 def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
-    """Type, harm and orientation examples (label -> list of texts), and the no-domain negatives."""
+    """Type, harm, orientation and follow-up examples, and the no-domain negatives."""
     for label, examples in _labelled(_yaml(data_dir / "intents.yaml")).items():
         for text in examples or []:
             td.types.add(text, label)
@@ -116,9 +117,15 @@ def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
     for label, examples in _labelled(_yaml(data_dir / "overview.yaml")).items():
         for text in examples or []:
             td.orientations.add(text, label)
-    for examples in _labelled(_yaml(data_dir / "followups.yaml")).values():
-        for text in examples or []:
-            td.followups.add(text, "follow_up")
+    _follow_ups(td, data_dir)
+
+
+def _follow_ups(td: TrainingData, data_dir: Path) -> None:
+    """Follow-ups with no topic of their own: kind -> language -> texts."""
+    for kind, by_language in _labelled(_yaml(data_dir / "followups.yaml")).items():
+        for examples in _labelled(by_language).values():
+            for text in examples or []:
+                td.followups.add(text, str(kind))
 
 
 def _domain_phrases(td: TrainingData, catalogue: Catalogue, data_dir: Path) -> None:

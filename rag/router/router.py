@@ -35,7 +35,7 @@ from rag.router.data import DATA_DIR, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.yamlfile import read_yaml
 
-FORMAT = 8  # bump when the stored layout, the features or the fitting change
+FORMAT = 9  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
 ACCEPT = 0.5  # a calibrated probability: more likely than not
@@ -64,8 +64,9 @@ class Route:
     clauses: list[str] = field(default_factory=list)
     # Types the type model does not rule out: those given at least their share of its training questions.
     open_types: frozenset[str] = frozenset()
-    # How likely the question is a bare follow-up ("why?"), meaningful only after an answer.
-    follow_up: float = 0.0
+    # How likely the question is each kind of follow-up with no topic of its own ("bare": "why?";
+    # "compare": "which of the two?"), meaningful only after an answer.
+    follow_ups: dict[str, float] = field(default_factory=dict)
     # The question's own vector from the router's embedder, for retrieval in the same space.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -141,7 +142,8 @@ class RouterModels:
     passage_owner: np.ndarray  # domain index of each passage vector
     passage_vectors: np.ndarray
     type_priors: dict[str, float] = field(default_factory=dict)  # each type's share of the type model's questions
-    follow_up: models.LinearModel | None = None  # binary: a question with no topic of its own ("why?")
+    # softmax over the kinds of follow-up with no topic of their own and NONE ("why?", "which of the two?")
+    follow_up: models.LinearModel | None = None
 
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
 
@@ -247,9 +249,9 @@ def train(
     _, xo = features(data.orientations.texts)
     orientations = models.fit_softmax(xo, [ls[0] for ls in data.orientations.labels])
     follow_up = None
-    if len(data.followups):  # bare follow-ups against every question-type example
+    if len(data.followups):  # follow-ups of each kind against every question-type example
         _, xf = features([*data.followups.texts, *data.types.texts])
-        follow_up = models.fit_binary(xf, [1] * len(data.followups) + [0] * len(data.types))
+        follow_up = models.fit_softmax(xf, [ls[0] for ls in data.followups.labels] + [NONE] * len(data.types))
 
     # Words: a multinomial over domains and NONE, from phrases (one domain each) and questions.
     word_texts = [p for _, p in phrases]
@@ -461,5 +463,8 @@ class Router:
             harm = m.harms.classes[int(m.harms.proba(x[0]).argmax())]
         if qtype == "overview":
             orientation = m.orientations.classes[int(m.orientations.proba(x[0]).argmax())]
-        follow_up = float(m.follow_up.proba(x[0]).ravel()[0]) if m.follow_up is not None else 0.0
-        return Route(types, domains, candidates, harm, orientation, units[1:], open_types, follow_up, vectors[0])
+        follow_ups = {}
+        if m.follow_up is not None:
+            follow_ups = dict(zip(m.follow_up.classes, m.follow_up.proba(x[0]).ravel().tolist(), strict=True))
+            follow_ups.pop(NONE, None)
+        return Route(types, domains, candidates, harm, orientation, units[1:], open_types, follow_ups, vectors[0])

@@ -68,7 +68,7 @@ FEASIBILITY_TURN = {
 
 def bare(top: str, follow_up: float) -> Route:
     """The route of a question with no topic: read as ``top``, a bare follow-up with that probability."""
-    return Route(types={top: 0.8, "feasibility": 0.2}, domains={}, candidates=[], follow_up=follow_up)
+    return Route(types={top: 0.8, "feasibility": 0.2}, domains={}, candidates=[], follow_ups={"bare": follow_up})
 
 
 def test_a_bare_follow_up_read_as_off_topic_asks_about_the_answer_before_it() -> None:
@@ -164,3 +164,14 @@ def test_a_follow_up_on_one_area_of_an_overview_is_about_that_area_alone() -> No
     asked = Route(types={"comparison": 0.5, "concept": 0.3}, domains={"evaluations": 0.9}, candidates=[])
     u = understand("Why are evaluations on that list at all?", asked, history=[overview], domain_names=NAMES)
     assert (u.qtype, u.domains) == ("feasibility", ["evaluations"])
+
+
+def test_a_follow_up_comparing_back_compares_the_conversations_areas_whatever_the_type_model_reads() -> None:
+    history = [{**FEASIBILITY_TURN, "domains": ["incident-reporting"]}, FEASIBILITY_TURN]
+    back = Route(types={"overview": 0.6, "comparison": 0.3}, domains={}, candidates=[], follow_ups={"compare": 0.8})
+    u = understand("둘 중에 어느 쪽이 나아?", back, history=history, language="ko", domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("comparison", ["incident-reporting", "military-ai"])
+    first = understand("둘 중에 어느 쪽이 나아?", back, history=[], language="ko", domain_names=NAMES)
+    assert first.qtype == "overview"  # nothing to compare back to: the type model's reading
+    harmful = Route(types={"harmful": 0.9}, domains={}, candidates=[], follow_ups={"compare": 0.8})
+    assert understand("Which of the two is easier to smuggle?", harmful, history=history, domain_names=NAMES).refused
