@@ -126,6 +126,8 @@ def test_ask_then_follow_up_passes_history(app: AppTest) -> None:
     second = app.session_state["messages"][1]["answer"]
     assert "military-ai" in second.domains
     assert second.standalone_question and "follow-up" in second.standalone_question
+    shown = [c.value for c in app.caption if "read with the conversation as" in c.value]
+    assert shown and "military AI" in shown[0], "the user sees how the follow-up was understood"
 
     app.button(key="start_over").click().run()
     assert app.session_state["messages"] == []

@@ -153,6 +153,17 @@ def test_exports_keep_the_notice_in_the_users_language_and_its_direction(catalog
     assert '<p dir="auto">Shared incidents help.' in html
 
 
+def test_exports_say_how_a_follow_up_was_understood(catalogue: Catalogue) -> None:
+    first = an_answer()
+    second = an_answer("why? <b>")
+    second.standalone_question = "why? <b> (about cooperation on Compute controls)"
+    md = conversation_markdown([first, second], catalogue, no_chunks)
+    assert md.count("Follow-up, read with the conversation as:") == 1
+    assert "*Follow-up, read with the conversation as: why?" in md and "about cooperation on Compute controls)*" in md
+    html = conversation_html([first, second], catalogue, no_chunks)
+    assert html.count('<p class="followup"') == 1 and "why? &lt;b&gt; (about cooperation" in html
+
+
 def test_exports_of_an_uploaded_passage_never_rewrite_or_link_it(catalogue: Catalogue) -> None:
     md = conversation_markdown([an_answer()], catalogue, no_chunks)
     assert "- **[c2]** Your document: evil" in md and "evil.example" not in md
