@@ -165,12 +165,15 @@ def understand(
     followup = prev is not None and looks_like_followup(question, history, language)
     standalone = question
     if followup and prev is not None and _answered(prev) and qtype not in ("harmful", "injection"):
-        if route.follow_ups.get("compare", 0.0) >= ACCEPT:
+        kind = _follow_up_kind(route, qtype, domains)
+        if kind == "compare":
             qtype = "comparison"  # "which of the two?": the areas the conversation took up
-        elif qtype == "off_topic" and (domains or route.follow_ups.get("bare", 0.0) >= ACCEPT):
-            # "why?" after an answer: the same kind of answer, on the same subject; "and X?" in few
-            # words (the type model has little to go on, the domain model found an area): on X
-            qtype = "feasibility" if domains and prev["qtype"] == "overview" else str(prev["qtype"])
+        elif kind is not None:
+            # "why?" after an answer: the same kind of answer, on the same subject; "and X?": on X,
+            # unless the answer before was about no one area (an overview, a concept): then X's feasibility
+            qtype = str(prev["qtype"])
+            if domains and qtype not in (*VERDICT_TYPES, *AREA_TYPES):
+                qtype = route.qtype if route.qtype in VERDICT_TYPES else "feasibility"
     if followup and prev is not None and qtype not in REFUSED_TYPES:
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names)
     if qtype == "documents" and not has_documents:
@@ -199,6 +202,21 @@ def _verdict_open(route: Route, domains: Sequence[str]) -> bool:
 def _second_type(route: Route, *, exclude: Sequence[str]) -> str:
     ranked = sorted(route.types, key=lambda k: -route.types[k])
     return next((t for t in ranked if t not in exclude), "feasibility")
+
+
+def _follow_up_kind(route: Route, qtype: str, domains: Sequence[str]) -> str | None:
+    """How a follow-up leans on the turn before: "compare" ("which of the two?"), "switch" (the
+    question before, of the area it names: "and X?", "same question for X"), "bare" ("why?":
+    the answer before), or None (it reads as a question of its own)."""
+    kinds = route.follow_ups
+    if kinds.get("compare", 0.0) >= ACCEPT:
+        return "compare"
+    if domains and (kinds.get("switch", 0.0) >= ACCEPT or qtype == "off_topic"):
+        # an off-topic reading of a question naming an area: in few words, the type model had little to go on
+        return "switch"
+    if qtype == "off_topic" and kinds.get("bare", 0.0) >= ACCEPT:
+        return "bare"
+    return None
 
 
 def _answered(prev: Turn) -> bool:

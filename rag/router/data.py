@@ -71,6 +71,8 @@ class TrainingData:
     harms: Examples = field(default_factory=Examples)
     orientations: Examples = field(default_factory=Examples)
     followups: Examples = field(default_factory=Examples)  # follow-ups with no topic of their own, by kind
+    # type examples asked as follow-ups in the canned sets: not negatives for the follow-up model
+    asked_as_follow_ups: set[str] = field(default_factory=set)
     phrases: list[Phrase] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)
 
@@ -165,6 +167,7 @@ def _add_question(td: TrainingData, q: dict[str, Any], catalogue: Catalogue) -> 
     if qtype:
         td.types.add(text, qtype)
     if q.get("follow_up_of"):
+        td.asked_as_follow_ups.add(" ".join(str(text).split()))
         return  # its domains come from the conversation, not from its own words
     known = [d for d in q.get("domains") or [] if d in catalogue.domains]
     if qtype == "overview":

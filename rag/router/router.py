@@ -249,9 +249,10 @@ def train(
     _, xo = features(data.orientations.texts)
     orientations = models.fit_softmax(xo, [ls[0] for ls in data.orientations.labels])
     follow_up = None
-    if len(data.followups):  # follow-ups of each kind against every question-type example
-        _, xf = features([*data.followups.texts, *data.types.texts])
-        follow_up = models.fit_softmax(xf, [ls[0] for ls in data.followups.labels] + [NONE] * len(data.types))
+    if len(data.followups):  # follow-ups of each kind against every question-type example asked alone
+        alone = [t for t in data.types.texts if t not in data.asked_as_follow_ups]
+        _, xf = features([*data.followups.texts, *alone])
+        follow_up = models.fit_softmax(xf, [ls[0] for ls in data.followups.labels] + [NONE] * len(alone))
 
     # Words: a multinomial over domains and NONE, from phrases (one domain each) and questions.
     word_texts = [p for _, p in phrases]

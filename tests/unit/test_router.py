@@ -433,14 +433,21 @@ def test_routing_a_question_stores_nothing(fake_engine: Engine) -> None:
 
 def test_a_question_with_no_topic_of_its_own_reads_as_a_bare_follow_up(router: Router) -> None:
     assert router.models.follow_up is not None
-    for question in ("Why so?", "Tell me more about that", "What do you mean by that?"):
+    for question in ("Why so?", "What do you mean by that?"):
         assert router.route(question).follow_ups["bare"] >= 0.5, question
     for question in (*OFF_TOPIC, "Could rivals cooperate on chip export restrictions?"):
         assert router.route(question).follow_ups["bare"] < 0.5, question
 
 
 def test_a_question_comparing_back_reads_as_a_follow_up_that_compares(router: Router) -> None:
-    for question in ("Which of these two is easier?", "Which one is likelier?"):
+    for question in ("Which of these two is easier?", "Which of the two is likelier?"):
         assert router.route(question).follow_ups["compare"] >= 0.5, question
     for question in (*OFF_TOPIC, "Why?", "Compare chip export restrictions with AI incident sharing."):
         assert router.route(question).follow_ups["compare"] < 0.5, question
+
+
+def test_a_question_switching_area_reads_as_a_follow_up_that_switches(router: Router) -> None:
+    for question in ("And what about incident sharing?", "Same question for chip export restrictions"):
+        assert router.route(question).follow_ups["switch"] >= 0.5, question
+    for question in (*OFF_TOPIC, "Why?", "Could rivals cooperate on chip export restrictions?"):
+        assert router.route(question).follow_ups["switch"] < 0.5, question

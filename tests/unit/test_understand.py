@@ -175,3 +175,26 @@ def test_a_follow_up_comparing_back_compares_the_conversations_areas_whatever_th
     assert first.qtype == "overview"  # nothing to compare back to: the type model's reading
     harmful = Route(types={"harmful": 0.9}, domains={}, candidates=[], follow_ups={"compare": 0.8})
     assert understand("Which of the two is easier to smuggle?", harmful, history=history, domain_names=NAMES).refused
+
+
+@pytest.mark.parametrize(
+    ("prev_type", "expected"),
+    [
+        ("feasibility", "feasibility"),
+        ("precedent", "precedent"),
+        ("overview", "feasibility"),
+        ("concept", "feasibility"),
+    ],
+)
+def test_a_follow_up_switching_area_asks_the_question_before_of_the_new_area(prev_type: str, expected: str) -> None:
+    prev = {**FEASIBILITY_TURN, "qtype": prev_type}
+    switch = Route(
+        types={"fairness": 0.6, "feasibility": 0.3},
+        domains={"evaluations": 0.9},
+        candidates=[],
+        follow_ups={"switch": 0.7},
+    )
+    u = understand("Same question for joint red-teaming", switch, history=[prev], domain_names=NAMES)
+    assert (u.qtype, u.domains) == (expected, ["evaluations"])
+    alone = understand("Same question for joint red-teaming", switch, history=[], domain_names=NAMES)
+    assert alone.qtype == "fairness"  # no conversation: the type model's reading
