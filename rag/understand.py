@@ -225,15 +225,17 @@ def _answered(prev: Turn) -> bool:
     return bool(prev.get("qtype")) and prev.get("qtype") not in REFUSED_TYPES
 
 
-def _recent_domains(history: Sequence[Turn], names: Mapping[str, str], at_least: int) -> list[str]:
-    """The areas of the latest turns, back until ``at_least`` are found ("which of the two?"
-    after one turn on each), in the order the conversation took them up; turns about the whole
-    catalogue (overviews) count none."""
+def _recent_domains(
+    history: Sequence[Turn], names: Mapping[str, str], at_least: int, besides: Sequence[str] = ()
+) -> list[str]:
+    """The areas of the latest turns other than ``besides``, back until ``at_least`` are found
+    ("which of the two?" after one turn on each), in the order the conversation took them up;
+    turns about the whole catalogue (overviews) count none."""
     turns: list[list[str]] = []
     for turn in reversed(history):
         if turn.get("qtype") == "overview":
             continue
-        turns.append([d for d in turn.get("domains") or [] if d in names])
+        turns.append([d for d in turn.get("domains") or [] if d in names and d not in besides])
         if len({d for t in turns for d in t}) >= at_least:
             break
     return list(dict.fromkeys(d for t in reversed(turns) for d in t))
@@ -247,8 +249,8 @@ def _resolve_followup(
     # an overview's areas are the whole catalogue, not the ones the conversation is about
     prev_domains = [d for d in prev.get("domains") or [] if d in names] if prev.get("qtype") != "overview" else []
     prev_type = str(prev.get("qtype") or "feasibility")
-    if qtype == "comparison" and len(domains) + len(prev_domains) < 2:  # "which of the two is likelier?"
-        prev_domains = [d for d in _recent_domains(history, names, 2 - len(domains)) if d not in domains]
+    if qtype == "comparison" and len({*domains, *prev_domains}) < 2:  # "which of the two is likelier?"
+        prev_domains = _recent_domains(history, names, 2 - len(domains), besides=domains)
     if domains:
         if prev_domains and qtype == "comparison":  # "how does that compare with X?"
             domains = list(dict.fromkeys([*prev_domains, *domains]))

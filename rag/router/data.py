@@ -7,8 +7,8 @@
   that name no catalogued area (negatives), with the actors and question frames of
   ``rag/data/no_area.yaml`` (fragments a clause cut leaves, negatives too);
 - harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``;
-- follow-ups with no topic of their own ("why?", "which of the two?"): ``rag/data/followups.yaml``,
-  against the type examples.
+- follow-ups by how they lean on the conversation ("why?", "which of the two?", "and military
+  AI?"): ``rag/data/followups.yaml``, against the type examples asked alone.
 
 Nothing here is a rule about wording: change the files and the router learns again.
 """
@@ -70,7 +70,7 @@ class TrainingData:
     domains: Examples = field(default_factory=Examples)  # question-shaped, labelled with their domains
     harms: Examples = field(default_factory=Examples)
     orientations: Examples = field(default_factory=Examples)
-    followups: Examples = field(default_factory=Examples)  # follow-ups with no topic of their own, by kind
+    followups: Examples = field(default_factory=Examples)  # follow-ups, labelled with their kind
     # type examples asked as follow-ups in the canned sets: not negatives for the follow-up model
     asked_as_follow_ups: set[str] = field(default_factory=set)
     phrases: list[Phrase] = field(default_factory=list)
@@ -123,7 +123,7 @@ def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
 
 
 def _follow_ups(td: TrainingData, data_dir: Path) -> None:
-    """Follow-ups with no topic of their own: kind -> language -> texts."""
+    """Follow-ups: kind -> language -> texts."""
     for kind, by_language in _labelled(_yaml(data_dir / "followups.yaml")).items():
         for examples in _labelled(by_language).values():
             for text in examples or []:

@@ -64,8 +64,8 @@ class Route:
     clauses: list[str] = field(default_factory=list)
     # Types the type model does not rule out: those given at least their share of its training questions.
     open_types: frozenset[str] = frozenset()
-    # How likely the question is each kind of follow-up with no topic of its own ("bare": "why?";
-    # "compare": "which of the two?"), meaningful only after an answer.
+    # How likely the question is each kind of follow-up ("bare": "why?"; "compare": "which of the
+    # two?"; "switch": "and military AI?"), meaningful only after an answer.
     follow_ups: dict[str, float] = field(default_factory=dict)
     # The question's own vector from the router's embedder, for retrieval in the same space.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
@@ -142,7 +142,7 @@ class RouterModels:
     passage_owner: np.ndarray  # domain index of each passage vector
     passage_vectors: np.ndarray
     type_priors: dict[str, float] = field(default_factory=dict)  # each type's share of the type model's questions
-    # softmax over the kinds of follow-up with no topic of their own and NONE ("why?", "which of the two?")
+    # softmax over the kinds of follow-up (rag/data/followups.yaml) and NONE, a question asked alone
     follow_up: models.LinearModel | None = None
 
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
@@ -226,7 +226,7 @@ def train(
     everything += [p for _, p in phrases] + [data.summaries.get(d, d) for d in ids]
     unique = list(dict.fromkeys(everything))
     table = dict(zip(unique, np.asarray(embedder.embed_batch(unique), dtype=np.float32), strict=True))
-    # Bare follow-ups in a batch of their own, and outside the n-grams' corpus: the other models
+    # Follow-up examples in a batch of their own, and outside the n-grams' corpus: the other models
     # are fitted on exactly what they were fitted on without them.
     extra = [t for t in dict.fromkeys(data.followups.texts) if t not in table]
     if extra:

@@ -198,3 +198,13 @@ def test_a_follow_up_switching_area_asks_the_question_before_of_the_new_area(pre
     assert (u.qtype, u.domains) == (expected, ["evaluations"])
     alone = understand("Same question for joint red-teaming", switch, history=[], domain_names=NAMES)
     assert alone.qtype == "fairness"  # no conversation: the type model's reading
+
+
+def test_comparing_back_with_a_named_area_finds_another_area_in_the_conversation() -> None:
+    history = [
+        {**FEASIBILITY_TURN, "domains": ["incident-reporting"]},
+        {**FEASIBILITY_TURN, "domains": ["evaluations"]},
+    ]
+    named = Route(types={"comparison": 0.8}, domains={"evaluations": 0.9}, candidates=[])
+    u = understand("Is that easier than evaluations?", named, history=history, domain_names=NAMES)
+    assert (u.qtype, sorted(u.domains)) == ("comparison", ["evaluations", "incident-reporting"])
