@@ -143,7 +143,10 @@ def apply_framework_answer(
             parts.append(analogous)
         if found is not None:
             excerpt = best_sentences(found.chunk.text, u.standalone, 1)
-            parts.append(f"Related evidence ({found.chunk.doc_title}): {excerpt} {book.cite(found.id)}")
+            # the closest the knowledge base holds, which may speak of cooperation in general
+            parts.append(
+                f"Closest passage in the knowledge base ({found.chunk.doc_title}): {excerpt} {book.cite(found.id)}"
+            )
         parts.append(f"To decide, one would need to know {CONDITION_UNKNOWNS[cid]}.")
         reasoning = " ".join(parts)
         conditions[cid] = ConditionOut(
