@@ -123,6 +123,8 @@ def test_which_of_the_two_compares_the_areas_of_the_last_turns_in_the_order_they
         ("那开源模型权重的发布规范呢？", "zh"),
         ("でも、その話し合いから外される国はどうなるんですか？", "ja"),
         ("그럼 모델 평가나 레드팀 테스트는 어떻게 생각하세요?", "ko"),
+        ("Which of the two is more promising for Washington?", "en"),
+        ("Lequel des deux serait le plus facile à négocier ?", "fr"),
     ],
 )
 def test_a_question_that_points_back_in_its_own_language_is_a_follow_up(question: str, language: str) -> None:
@@ -135,6 +137,8 @@ def test_a_question_that_points_back_in_its_own_language_is_a_follow_up(question
     ("question", "language"),
     [
         ("Could Washington and Beijing cooperate on technical standards for AI management systems?", "en"),
+        ("Could the two superpowers agree on shared rules for AI in hospital triage?", "en"),
+        ("Les deux pays peuvent-ils coopérer sur les normes techniques de l'IA ?", "fr"),
         ("Les États-Unis et la Chine peuvent-ils coopérer sur les normes techniques de l'IA ?", "fr"),
         ("Können die USA und China bei technischen Normen für KI-Managementsysteme zusammenarbeiten?", "de"),
         (
