@@ -214,8 +214,8 @@ def _follow_up_kind(route: Route, qtype: str, domains: Sequence[str]) -> str | N
     if domains and (kinds.get("switch", 0.0) >= ACCEPT or qtype == "off_topic"):
         # an off-topic reading of a question naming an area: in few words, the type model had little to go on
         return "switch"
-    if qtype == "off_topic" and kinds.get("bare", 0.0) >= ACCEPT:
-        return "bare"
+    if not domains and kinds.get("bare", 0.0) >= ACCEPT:
+        return "bare"  # no topic of its own: whatever kind the type model guesses from so few words
     return None
 
 
