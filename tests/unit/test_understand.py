@@ -215,7 +215,9 @@ def test_comparing_back_with_a_named_area_finds_another_area_in_the_conversation
 
 
 def test_a_bare_follow_up_keeps_the_kind_of_the_answer_before_whatever_the_type_model_guesses() -> None:
-    u = understand("为什么这么说？", bare("concept", 0.9), history=[FEASIBILITY_TURN], language="zh", domain_names=NAMES)
+    u = understand(
+        "为什么这么说？", bare("concept", 0.9), history=[FEASIBILITY_TURN], language="zh", domain_names=NAMES
+    )
     assert (u.qtype, u.domains) == ("feasibility", ["military-ai"])
     u = understand("What does that mean?", bare("concept", 0.2), history=[FEASIBILITY_TURN], domain_names=NAMES)
     assert u.qtype == "concept"  # not a bare follow-up: a question of its own
