@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -36,6 +37,7 @@ from rag.store import VectorStore
 Progress = Callable[[int, int], None]  # (done, total)
 SERVER_CHECK_S = 2.0  # how often a reader asks a Chroma server which snapshot is current
 POINTER_CHECK_S = 0.5  # how stale another process's publish may look to a reader
+LOAD_TRIES = 3  # snapshots tried when each one read is removed by a newer publish before it loads
 
 
 @dataclass
@@ -99,12 +101,13 @@ class IndexedCollection:
         self._checked = -SERVER_CHECK_S
         self._pointer: str | None = None
         self._pointer_read_at = -POINTER_CHECK_S
+        self.pointer_check_s = POINTER_CHECK_S  # how long a read of CURRENT is trusted
 
     # -- reading -----------------------------------------------------------------
     def current_name(self) -> str | None:
         """The published snapshot's name (re-read from disk at most every POINTER_CHECK_S)."""
         now = time.monotonic()
-        if now - self._pointer_read_at < POINTER_CHECK_S:
+        if now - self._pointer_read_at < self.pointer_check_s:
             return self._pointer
         pointer = self.folder / "CURRENT"
         try:
@@ -117,7 +120,7 @@ class IndexedCollection:
         return name
 
     def _forget_pointer(self) -> None:
-        self._pointer_read_at = -POINTER_CHECK_S
+        self._pointer_read_at = -math.inf
 
     def snapshot(self) -> Snapshot | None:
         """The published snapshot, reloaded when another writer published a new one.
@@ -141,9 +144,23 @@ class IndexedCollection:
             if name not in self._own and not self.store.remote:
                 self.store.reopen()  # another process published: its new vectors are not in our memory
                 self._own.add(name)
-            self._snapshot = self._load(name)
-            self._snapshot_name = name
+            self._snapshot = self._load_published(name)
+            self._snapshot_name = self._snapshot.name
         return self._snapshot
+
+    def _load_published(self, name: str) -> Snapshot:
+        """Snapshot ``name``, or the one published since: another process that publishes removes
+        the older folders, maybe between our reading CURRENT and our loading what it named."""
+        for _ in range(LOAD_TRIES - 1):
+            try:
+                return self._load(name)
+            except RagIndexError:
+                self._forget_pointer()
+                newer = self.current_name()
+                if newer is None or newer == name:
+                    raise  # what CURRENT names is itself unreadable
+                name = newer
+        return self._load(name)
 
     def _load(self, name: str) -> Snapshot:
         folder = self.folder / name

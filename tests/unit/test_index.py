@@ -159,3 +159,20 @@ def test_a_second_writer_waits_for_the_lock(mini_engine: Engine, mini_knowledge:
     finally:
         release.set()
         proc.join(5)
+
+
+def test_a_reader_whose_snapshot_another_process_replaced_loads_the_new_one(
+    mini_engine: Engine, mini_knowledge: Path, fake_seams: dict[str, object]
+) -> None:
+    """A publish removes the older snapshot folders: a reader that read CURRENT just before it, and
+    loads what CURRENT named just after, gets the new snapshot, not "the index is damaged"."""
+    reader = Engine(mini_engine.settings, **fake_seams)  # type: ignore[arg-type]
+    reader.knowledge.pointer_check_s = 3600.0  # its read of CURRENT stays trusted while the writer publishes
+    old = reader.knowledge.current_name()
+    path = mini_knowledge / "framework" / "mini.md"
+    path.write_text(path.read_text() + "\n## Added\nA passage on shared testbeds for evaluation [@talk].\n")
+    mini_engine.index_knowledge()
+    assert mini_engine.knowledge.current_name() != old and not (reader.knowledge.folder / str(old)).exists()
+    snap = reader.knowledge.snapshot()
+    assert snap is not None and snap.name == mini_engine.knowledge.current_name()
+    assert any("shared testbeds" in c.text for c in snap.chunks)
