@@ -39,6 +39,11 @@ REFUSED_TYPES = ("off_topic", "injection", "harmful")
 # type model does not rule that reading out ("is co-writing papers easier than red-teaming each
 # other's models?" reads as research; "AI at trade fairs" as fairness, for the word "fair").
 AREA_TYPES = ("fairness", "precedent", "deepseek", "research")
+# What the type model reads in a follow-up with no topic of its own ("why?": off-topic; "为什么这么说？",
+# "what would we need to know to decide?": a question about the framework). Read so, a bare
+# follow-up asks about the answer before; read as fairness or precedents ("who gets left out?"),
+# it asks that of the same area.
+BARE_READINGS = ("off_topic", "concept")
 # Types a short follow-up ("why?", "what would change that?") keeps from the answer before it.
 INHERITABLE = ("feasibility", "comparison", "fairness", "precedent", "deepseek", "research", "concept")
 
@@ -214,8 +219,8 @@ def _follow_up_kind(route: Route, qtype: str, domains: Sequence[str]) -> str | N
     if domains and (kinds.get("switch", 0.0) >= ACCEPT or qtype == "off_topic"):
         # an off-topic reading of a question naming an area: in few words, the type model had little to go on
         return "switch"
-    if not domains and kinds.get("bare", 0.0) >= ACCEPT:
-        return "bare"  # no topic of its own: whatever kind the type model guesses from so few words
+    if not domains and qtype in BARE_READINGS and kinds.get("bare", 0.0) >= ACCEPT:
+        return "bare"
     return None
 
 

@@ -221,3 +221,5 @@ def test_a_bare_follow_up_keeps_the_kind_of_the_answer_before_whatever_the_type_
     assert (u.qtype, u.domains) == ("feasibility", ["military-ai"])
     u = understand("What does that mean?", bare("concept", 0.2), history=[FEASIBILITY_TURN], domain_names=NAMES)
     assert u.qtype == "concept"  # not a bare follow-up: a question of its own
+    u = understand("who gets left out?", bare("fairness", 0.9), history=[FEASIBILITY_TURN], domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("fairness", ["military-ai"])  # a kind of question about the same area
