@@ -98,9 +98,9 @@ class IndexedCollection:
         self._snapshot: Snapshot | None = None
         self._snapshot_name: str | None = None
         self._own: set[str | None] = set()  # snapshots this process published, or saw when it first looked
-        self._checked = -SERVER_CHECK_S
+        self._checked = -math.inf  # never checked: the first read asks
         self._pointer: str | None = None
-        self._pointer_read_at = -POINTER_CHECK_S
+        self._pointer_read_at = -math.inf  # never read (monotonic time starts near 0 at boot)
         self.pointer_check_s = POINTER_CHECK_S  # how long a read of CURRENT is trusted
 
     # -- reading -----------------------------------------------------------------
