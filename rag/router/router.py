@@ -148,6 +148,61 @@ def _first_mentions(question: str, phrases: Sequence[tuple[str, str]]) -> dict[s
     return found
 
 
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
+STEM_CHARS = 5  # a word's first letters stand for it ("verification", "verifying": "verif")
+
+
+def _stems(text: str) -> list[tuple[int, str]]:
+    """(position, stem) of each word of ``text``: a word's first STEM_CHARS letters, casefolded
+    (words of three letters or more); in scripts written without spaces, each pair of characters."""
+    out: list[tuple[int, str]] = []
+    for m in _WORD.finditer(text.casefold()):
+        word = m.group(0)
+        if _UNSPACED.match(word):
+            out += [(m.start() + i, word[i : i + 2]) for i in range(max(1, len(word) - 1))]
+        elif len(word) >= 3:
+            out.append((m.start(), word[:STEM_CHARS]))
+    return out
+
+
+NAMING_DOMAINS = 2  # a stem in the names of more domains than this names none of them ("china", "ai")
+NEAR_WORDS = 4  # the words of a name found this close together name it
+
+
+def _stem_names(phrases: Sequence[tuple[str, str]]) -> dict[str, list[frozenset[str]]]:
+    """Per domain, each of its names as the set of its stems that name few domains."""
+    stems = [(d, frozenset(s for _, s in _stems(p))) for d, p in phrases]
+    spread = Counter(s for _, s in {(d, s) for d, ss in stems for s in ss})  # stem -> domains named with it
+    out: dict[str, list[frozenset[str]]] = {}
+    for d, ss in stems:
+        own = frozenset(s for s in ss if spread[s] <= NAMING_DOMAINS)
+        if own:
+            out.setdefault(d, []).append(own)
+    return out
+
+
+def _where_named(
+    question: str, domains: Sequence[str], names: Mapping[str, Sequence[frozenset[str]]]
+) -> dict[str, int]:
+    """Where in the question each of ``domains`` is first named in other words than its exact names:
+    the first place where two stems of one of its names (or the one, for a name of one) stand within
+    NEAR_WORDS words ("verification research" for "AI verification research"; a lone "deal" does not
+    name "a US-China deal to cap training compute")."""
+    words = _stems(question)
+    found: dict[str, int] = {}
+    for d in domains:
+        for name in names.get(d, ()):
+            need = min(2, len(name))
+            for i, (at, stem) in enumerate(words):
+                if stem not in name or at >= found.get(d, len(question)):
+                    continue
+                if len({s for _, s in words[i : i + NEAR_WORDS + 1] if s in name}) >= need:
+                    found[d] = at
+                    break
+    return found
+
+
 @dataclass
 class RouterModels:
     """Everything a router needs at question time, as arrays."""
@@ -425,6 +480,7 @@ class Router:
         self.models = trained
         self._pairs = trained.pair_features()
         self._folded = [(d, p.casefold()) for d, p in trained.phrases]
+        self._stem_names = _stem_names(trained.phrases)
 
     @classmethod
     def trained(
@@ -460,6 +516,23 @@ class Router:
                     except OSError:
                         pass  # a read-only data folder: train again next time
         return cls(embedder, stored)
+
+    def _named_at(
+        self, question: str, units: Sequence[str], clause_best: np.ndarray, accepted: Sequence[int]
+    ) -> dict[int, int]:
+        """Where the question first names each accepted domain (column number -> character offset):
+        the earliest of the first clause where it is the best domain, a name or alias of it, and
+        words of one of its names near each other ("compare X with Y" has no clauses; "what
+        separates verification research from chip export controls" names neither exactly)."""
+        ids = [self.models.domain_ids[j] for j in accepted]
+        phrase_at = _first_mentions(question, self._folded)
+        word_at = _where_named(question, ids, self._stem_names)
+        out = {}
+        for j, d in zip(accepted, ids, strict=True):
+            clause_at = next((question.find(units[i]) for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), -1)
+            found = [a for a in (clause_at, phrase_at.get(d, -1), word_at.get(d, -1)) if a >= 0]
+            out[j] = min(found, default=len(question))
+        return out
 
     def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:
         """Type, domains, harm category and orientation of one question.
@@ -500,13 +573,9 @@ class Router:
         candidates = sorted(zip(m.domain_ids, proba.max(axis=0).tolist(), strict=True), key=lambda t: -t[1])
         open_types = frozenset(t for t, p in types.items() if p >= m.type_priors.get(t, 0.0))
         accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
-        # in the order the question names them: the first clause where each is the best domain
-        first_unit = {
-            j: next((i for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), len(units)) for j in accepted
-        }
-        # "compare X with Y" has no clauses to tell the order: where the question names them does
-        named_at = _first_mentions(question, self._folded) if len(accepted) > 1 else {}
-        accepted.sort(key=lambda j: (first_unit[j], named_at.get(m.domain_ids[j], len(question)), -best[j]))
+        if len(accepted) > 1:  # in the order the question names them
+            named_at = self._named_at(question, units, clause_best, accepted)
+            accepted.sort(key=lambda j: (named_at[j], -best[j]))
         domains = {m.domain_ids[j]: float(best[j]) for j in accepted}
         qtype = max(types, key=lambda k: types[k])
         harm = orientation = None

@@ -20,7 +20,15 @@ from rag.framework import Catalogue
 from rag.locks import file_lock
 from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
-from rag.router.router import Passage, _sentence_reading, accepted_areas, sentences, weights_key
+from rag.router.router import (
+    Passage,
+    _sentence_reading,
+    _stem_names,
+    _where_named,
+    accepted_areas,
+    sentences,
+    weights_key,
+)
 from rag.testing import FakeEmbedder
 from tests.conftest import ROUTER_FIXTURES
 
@@ -197,6 +205,28 @@ def test_a_sentence_read_as_an_injection_makes_the_question_one_unless_the_whole
     # a harmful-reading sentence does not make the question harmful (sentences of context read so)
     assert _sentence_reading(classes, np.array([[0.6, 0.1, 0.3], [0.05, 0.05, 0.9]]), priors) == 0
     assert _sentence_reading(classes, np.array([whole_open]), priors) == 0
+
+
+def test_a_domain_is_located_where_the_words_of_one_of_its_names_stand_together() -> None:
+    names = _stem_names(
+        [
+            ("verification-mechanisms", "AI verification research"),
+            ("compute-controls", "chip export controls"),
+            ("frontier-model-caps", "a US-China deal to cap training compute"),
+            ("biosecurity", "DNA synthesis screening"),
+            ("military-ai", "AI in the military of the US and China"),
+            ("evaluations", "AI evaluations shared by the US and China"),
+        ]
+    )
+    assert "china" not in set().union(*names["frontier-model-caps"])  # in the names of three domains
+    q = "What separates verification research from chip export controls?"
+    at = _where_named(q, ["compute-controls", "verification-mechanisms"], names)
+    assert at == {"verification-mechanisms": q.index("verification"), "compute-controls": q.index("chip")}
+    # one word of a long name ("deal") is not the name; two of its words near each other are
+    q = "Would a deal on DNA synthesis screening come before one on a cap on training compute?"
+    at = _where_named(q, ["frontier-model-caps", "biosecurity"], names)
+    assert at == {"biosecurity": q.index("DNA"), "frontier-model-caps": q.index("cap on")}
+    assert _where_named("Could rivals cooperate on AI?", ["biosecurity"], names) == {}
 
 
 def test_the_router_learns_how_common_each_type_is_and_leaves_open_those_given_their_share(
