@@ -161,6 +161,9 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
         "데이터 거버넌스 중 어느 쪽이 쉬울까요",
     ]
     assert clauses("과학 협력은 가능할까요", "ko") == []
+    # Portuguese writes "versus" as x ("EUA x China"), a letter only as a whole word
+    assert clauses("Controle de chips x padrões técnicos", "pt") == ["Controle de chips", "padrões técnicos"]
+    assert clauses("Controle de exportação de chips", "pt") == []
 
 
 def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
