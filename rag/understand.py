@@ -5,7 +5,8 @@ an :class:`Understanding`: question types that depend on the domains found (one 
 feasibility; two or more: a comparison; none: the framework applied to an area the
 catalogue does not assess; also where the wording reads as another kind of question about
 areas, unless the type model rules that reading out), follow-ups resolved against the
-conversation, and the conditions the question names.
+conversation, and the conditions the question names. A question the type model reads as
+about an area outside the catalogue keeps that reading whatever domains were found near it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ SHORT_FOLLOWUP_CHARS = 16  # the same for scripts written without spaces
 SUBSTRING_LANGUAGES = ("zh", "ja", "th", "ko")
 # Types whose answer is a verdict on catalogued domains; the number of domains decides which.
 VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
+NEW_AREA = "apply_framework"  # the type of a question about an area the catalogue does not assess
 REFUSED_TYPES = ("off_topic", "injection", "harmful")
 # Answers about areas that are not verdicts. Read as one of these, a question about two or more
 # areas is a comparison, and one about no catalogued area the framework applied to it, where the
@@ -183,6 +185,11 @@ def understand(
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names)
     if qtype == "documents" and not has_documents:
         qtype = _second_type(route, exclude=("documents", *REFUSED_TYPES))
+    if not followup and route.qtype == NEW_AREA:
+        # The type model reads an area the catalogue does not assess ("AI in civilian reactor control
+        # rooms", "taxing AI profits"): a catalogued area the domain model found near it is an
+        # analogy named with its verdict, never the answer's verdict.
+        domains = []
     if qtype in VERDICT_TYPES or (not followup and qtype in AREA_TYPES and _verdict_open(route, domains)):
         qtype = verdict_type(domains)
     if qtype in REFUSED_TYPES or qtype == "overview":

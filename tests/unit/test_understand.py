@@ -58,6 +58,21 @@ def test_the_number_of_areas_decides_between_the_verdict_types(domains: dict[str
     assert understand("Could rivals cooperate on this?", route("feasibility", domains)).qtype == expected
 
 
+@pytest.mark.parametrize("domains", [ONE, TWO])
+def test_a_question_read_as_about_an_area_outside_the_catalogue_borrows_no_verdict(domains: dict[str, float]) -> None:
+    u = understand("Could rivals cooperate on AI in civilian reactor control rooms?", route("apply_framework", domains))
+    assert (u.qtype, u.domains) == ("apply_framework", [])
+    assert [d for d, _ in u.route.candidates] == list(domains)  # still there, for the analogies
+
+
+def test_a_follow_up_read_as_a_new_area_still_resolves_against_the_conversation() -> None:
+    history = [
+        {"question": "Could rivals cooperate on military AI?", "qtype": "feasibility", "domains": ["military-ai"]}
+    ]
+    u = understand("and evaluations?", route("apply_framework", ONE), history=history)
+    assert u.is_followup and u.domains == ["evaluations"]
+
+
 NAMES = {"incident-reporting": "AI incident reporting", "military-ai": "Military AI", "evaluations": "Evaluations"}
 FEASIBILITY_TURN = {
     "question": "Could rivals cooperate on military AI?",
