@@ -148,6 +148,26 @@ def _first_mentions(question: str, phrases: Sequence[tuple[str, str]]) -> dict[s
     return found
 
 
+def _names_written(question: str, phrases: Sequence[tuple[str, str]]) -> list[str]:
+    """The catalogue's names the question holds word for word, as written there, when it holds two
+    or more (the longest where two overlap): scored as clauses are, so two areas named in one clause
+    ("Contrast open-weight release norms with frontier model caps.") are each found in a unit of
+    their own. ``phrases`` are (domain, casefolded phrase)."""
+    text = question.casefold()
+    found: list[tuple[int, int]] = []
+    for _, phrase in phrases:
+        at = text.find(phrase)
+        end = at + len(phrase)
+        if at >= 0 and not text[at - 1 : at].isalnum() and not text[end : end + 1].isalnum():
+            found.append((at, end))
+    out, reached = [], -1
+    for at, end in sorted(found, key=lambda t: (t[0], t[0] - t[1])):
+        if at >= reached:
+            out.append(question[at:end])
+            reached = end
+    return out if len(out) > 1 else []
+
+
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 STEM_CHARS = 5  # a word's first letters stand for it ("verification", "verifying": "verif")
@@ -541,7 +561,7 @@ class Router:
         question's, is given); the question's vector comes back in ``Route.vector``.
         """
         m = self.models
-        units = [question, *clauses(question, language)]
+        units = [question, *dict.fromkeys([*clauses(question, language), *_names_written(question, self._folded)])]
         said = sentences(question)
         texts = list(dict.fromkeys([*units, *said]))  # the clauses, then sentences that are no clause
         if vector is None:

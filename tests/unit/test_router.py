@@ -22,6 +22,7 @@ from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
 from rag.router.router import (
     Passage,
+    _names_written,
     _sentence_reading,
     _stem_names,
     _where_named,
@@ -230,6 +231,19 @@ def test_a_domain_is_located_where_the_words_of_one_of_its_names_stand_together(
     at = _where_named(q, ["frontier-model-caps", "biosecurity"], names)
     assert at == {"biosecurity": q.index("DNA"), "frontier-model-caps": q.index("cap on")}
     assert _where_named("Could rivals cooperate on AI?", ["biosecurity"], names) == {}
+
+
+def test_two_catalogue_names_written_in_one_clause_are_each_a_unit() -> None:
+    phrases = [
+        ("open-weight-release-norms", "open-weight release norms"),
+        ("frontier-model-caps", "frontier model caps"),
+        ("frontier-model-caps", "model caps"),
+        ("military-ai", "ai"),
+    ]
+    q = "Contrast Open-weight release norms with frontier model caps. Why are they rated differently?"
+    assert _names_written(q, phrases) == ["Open-weight release norms", "frontier model caps"]
+    assert _names_written("Could rivals agree on frontier model caps?", phrases) == []  # one name: the question
+    assert _names_written("Are paid model capsules a risk?", phrases) == []  # names only as whole words
 
 
 def test_the_router_learns_how_common_each_type_is_and_leaves_open_those_given_their_share(
