@@ -223,6 +223,14 @@ def _where_named(
     return found
 
 
+def _position(name_at: int | None, words_at: int | None, clause_at: int | None, end: int) -> int:
+    """Where a domain is named: the earlier of its name and its words, else its clause, else the end."""
+    named = [a for a in (name_at, words_at) if a is not None]
+    if named:
+        return min(named)
+    return clause_at if clause_at is not None else end
+
+
 @dataclass
 class RouterModels:
     """Everything a router needs at question time, as arrays."""
@@ -541,17 +549,18 @@ class Router:
         self, question: str, units: Sequence[str], clause_best: np.ndarray, accepted: Sequence[int]
     ) -> dict[int, int]:
         """Where the question first names each accepted domain (column number -> character offset):
-        the earliest of the first clause where it is the best domain, a name or alias of it, and
-        words of one of its names near each other ("compare X with Y" has no clauses; "what
-        separates verification research from chip export controls" names neither exactly)."""
+        the earlier of a name or alias of it and words of one of its names near each other ("what
+        separates verification research from chip export controls" names neither exactly), or,
+        named neither way, the first clause where it is the best domain. A clause's best domain is
+        the weaker sign: "Hardwarebasierte Verifikationsmechanismen auf KI-Chips" reads best as
+        compute controls, for its chips, though it names verification."""
         ids = [self.models.domain_ids[j] for j in accepted]
         phrase_at = _first_mentions(question, self._folded)
         word_at = _where_named(question, ids, self._stem_names)
         out = {}
         for j, d in zip(accepted, ids, strict=True):
             clause_at = next((question.find(units[i]) for i in range(1, len(units)) if clause_best[i, j] >= ACCEPT), -1)
-            found = [a for a in (clause_at, phrase_at.get(d, -1), word_at.get(d, -1)) if a >= 0]
-            out[j] = min(found, default=len(question))
+            out[j] = _position(phrase_at.get(d), word_at.get(d), clause_at if clause_at >= 0 else None, len(question))
         return out
 
     def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:

@@ -23,6 +23,7 @@ from rag.router.data import TrainingData
 from rag.router.router import (
     Passage,
     _names_written,
+    _position,
     _sentence_reading,
     _stem_names,
     _where_named,
@@ -244,6 +245,16 @@ def test_two_catalogue_names_written_in_one_clause_are_each_a_unit() -> None:
     assert _names_written(q, phrases) == ["Open-weight release norms", "frontier model caps"]
     assert _names_written("Could rivals agree on frontier model caps?", phrases) == []  # one name: the question
     assert _names_written("Are paid model capsules a risk?", phrases) == []  # names only as whole words
+
+
+def test_a_domain_named_in_words_is_placed_there_before_where_its_clause_reads_best() -> None:
+    # "Hardwarebasierte Verifikationsmechanismen auf KI-Chips versus Exportkontrollen": the first clause
+    # reads best as compute controls (its chips), but only verification is named there
+    verification = _position(17, None, None, 90)
+    compute = _position(62, 62, 0, 90)
+    assert verification < compute
+    assert _position(None, 40, 10, 90) == 40 and _position(None, None, 10, 90) == 10
+    assert _position(None, None, None, 90) == 90
 
 
 def test_the_router_learns_how_common_each_type_is_and_leaves_open_those_given_their_share(
