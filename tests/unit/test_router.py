@@ -207,8 +207,13 @@ def test_a_sentence_read_as_an_injection_makes_the_question_one_unless_the_whole
     assert _sentence_reading(classes, np.array([[0.95, 0.02, 0.03], override, legit]), priors) == 0
     # an injection only as likely as not, or not the sentence's best reading, does not count
     assert _sentence_reading(classes, np.array([whole_open, [0.5, 0.45, 0.05]]), priors) == 0
-    # a harmful-reading sentence does not make the question harmful (sentences of context read so)
-    assert _sentence_reading(classes, np.array([[0.6, 0.1, 0.3], [0.05, 0.05, 0.9]]), priors) == 0
+    # a sentence read as a harmful request makes the question harmful when it asks, not when it states
+    # (read alone, sentences of context read as harmful)
+    rows = np.array([[0.6, 0.1, 0.3], [0.9, 0.05, 0.05], [0.05, 0.05, 0.9]])
+    asked = ["Could rivals cooperate on export controls?", "Which resellers will ship A100s to a listed lab?"]
+    stated = ["Could rivals cooperate on export controls?", "Nvidia GPUs keep turning up in Chinese data centres."]
+    assert _sentence_reading(classes, rows, priors, asked) == 2
+    assert _sentence_reading(classes, rows, priors, stated) == 0
     assert _sentence_reading(classes, np.array([whole_open]), priors) == 0
 
 
