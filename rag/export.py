@@ -75,7 +75,7 @@ class _Reader:
         return out
 
 
-def _read_as(a: Answer) -> str | None:
+def follow_up_reading(a: Answer) -> str | None:
     """How a follow-up was understood (the question rewritten with the conversation), if it was one."""
     return a.standalone_question if a.standalone_question and a.standalone_question != a.question else None
 
@@ -155,7 +155,7 @@ def conversation_markdown(
     ]
     for n, a in enumerate(answers, start=1):
         out += [f"## {n}. {_md_text(a.question)}", ""]
-        if (read_as := _read_as(a)) is not None:
+        if (read_as := follow_up_reading(a)) is not None:
             out += [f"*{FOLLOW_UP_WORDS} {_md_text(read_as)}*", ""]
         out += _md_answer(_Reader(a, catalogue, lookup))
         questions = discussion_questions(a, catalogue)
@@ -288,7 +288,7 @@ def conversation_html(
         known = {c.id for c in a.citations}
         lang = a.language if re.fullmatch(r"[a-z]{2,3}", a.language or "") else "en"
         parts.append(f'<section class="qa"><h2 dir="auto" lang="{lang}">{n}. {_e(a.question)}</h2>')
-        if (read_as := _read_as(a)) is not None:
+        if (read_as := follow_up_reading(a)) is not None:
             parts.append(f'<p class="followup" dir="auto"><em>{FOLLOW_UP_WORDS} {_e(read_as)}</em></p>')
         parts += _html_answer(_Reader(a, catalogue, lookup), prefix)
         questions = discussion_questions(a, catalogue)

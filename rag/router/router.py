@@ -138,32 +138,42 @@ def clauses(question: str, language: str = "en") -> list[str]:
 
 
 # -- the trained models --------------------------------------------------------------------
-def _first_mentions(question: str, phrases: Sequence[tuple[str, str]]) -> dict[str, int]:
-    """Where in the question each domain's name or alias first appears (domains not named are absent).
+Match = tuple[str, int, int]  # (domain, start, end) of one of its names found in a question
+
+
+def _name_matches(question: str, phrases: Sequence[tuple[str, str]]) -> list[Match]:
+    """Where the question holds each name or alias first (casefolded): one scan of the names,
+    which both the order of a comparison's areas and the units of names written read.
 
     ``phrases`` are (domain, casefolded phrase).
     """
     text = question.casefold()
-    found: dict[str, int] = {}
+    out: list[Match] = []
     for domain, phrase in phrases:
         at = text.find(phrase)
-        if at >= 0 and at < found.get(domain, len(text) + 1):
+        if at >= 0:
+            out.append((domain, at, at + len(phrase)))
+    return out
+
+
+def _first_mentions(matches: Sequence[Match]) -> dict[str, int]:
+    """Where in the question each domain's name or alias first appears (domains not named are absent)."""
+    found: dict[str, int] = {}
+    for domain, at, _ in matches:
+        if at < found.get(domain, at + 1):
             found[domain] = at
     return found
 
 
-def _names_written(question: str, phrases: Sequence[tuple[str, str]]) -> list[str]:
+def _names_written(question: str, matches: Sequence[Match]) -> list[str]:
     """The catalogue's names the question holds word for word, as written there, when it holds two
     or more (the longest where two overlap): scored as clauses are, so two areas named in one clause
     ("Contrast open-weight release norms with frontier model caps.") are each found in a unit of
-    their own. ``phrases`` are (domain, casefolded phrase)."""
+    their own."""
     text = question.casefold()
-    found: list[tuple[int, int]] = []
-    for _, phrase in phrases:
-        at = text.find(phrase)
-        end = at + len(phrase)
-        if at >= 0 and not text[at - 1 : at].isalnum() and not text[end : end + 1].isalnum():
-            found.append((at, end))
+    found = [
+        (at, end) for _, at, end in matches if not text[at - 1 : at].isalnum() and not text[end : end + 1].isalnum()
+    ]
     out, reached = [], -1
     for at, end in sorted(found, key=lambda t: (t[0], t[0] - t[1])):
         if at >= reached:
@@ -554,7 +564,12 @@ class Router:
         return cls(embedder, stored)
 
     def _named_at(
-        self, question: str, units: Sequence[str], clause_best: np.ndarray, accepted: Sequence[int]
+        self,
+        question: str,
+        units: Sequence[str],
+        clause_best: np.ndarray,
+        accepted: Sequence[int],
+        matches: Sequence[Match],
     ) -> dict[int, int]:
         """Where the question first names each accepted domain (column number -> character offset):
         the earlier of a name or alias of it and words of one of its names near each other ("what
@@ -563,7 +578,7 @@ class Router:
         the weaker sign: "Hardwarebasierte Verifikationsmechanismen auf KI-Chips" reads best as
         compute controls, for its chips, though it names verification."""
         ids = [self.models.domain_ids[j] for j in accepted]
-        phrase_at = _first_mentions(question, self._folded)
+        phrase_at = _first_mentions(matches)
         word_at = _where_named(question, ids, self._stem_names)
         out = {}
         for j, d in zip(accepted, ids, strict=True):
@@ -578,7 +593,8 @@ class Router:
         question's, is given); the question's vector comes back in ``Route.vector``.
         """
         m = self.models
-        units = [question, *dict.fromkeys([*clauses(question, language), *_names_written(question, self._folded)])]
+        matches = _name_matches(question, self._folded)
+        units = [question, *dict.fromkeys([*clauses(question, language), *_names_written(question, matches)])]
         said = sentences(question)
         texts = list(dict.fromkeys([*units, *said]))  # the clauses, then sentences that are no clause
         if vector is None:
@@ -612,7 +628,7 @@ class Router:
         open_types = frozenset(t for t, p in types.items() if p >= m.type_priors.get(t, 0.0))
         accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
         if len(accepted) > 1:  # in the order the question names them
-            named_at = self._named_at(question, units, clause_best, accepted)
+            named_at = self._named_at(question, units, clause_best, accepted, matches)
             accepted.sort(key=lambda j: (named_at[j], -best[j]))
         domains = {m.domain_ids[j]: float(best[j]) for j in accepted}
         qtype = max(types, key=lambda k: types[k])

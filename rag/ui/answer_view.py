@@ -15,7 +15,7 @@ import streamlit as st
 
 from rag.answer.schema import Answer
 from rag.errors import RagError
-from rag.export import FOLLOW_UP_WORDS
+from rag.export import FOLLOW_UP_WORDS, follow_up_reading
 from rag.text import answer_markdown, escape_md
 from rag.ui import state
 from rag.ui.components import (
@@ -49,9 +49,9 @@ def render_answer(view: AnswerView, message_id: str) -> None:
         _refusal(view, message_id)
         _feedback(message_id)
         return
-    if answer.standalone_question and answer.standalone_question != answer.question:
+    if (read_as := follow_up_reading(answer)) is not None:
         # how a follow-up was understood: "why?" alone says nothing, the conversation says what
-        st.caption(f"{FOLLOW_UP_WORDS} {escape_md(answer.standalone_question)}")
+        st.caption(f"{FOLLOW_UP_WORDS} {escape_md(read_as)}")
     if answer.overview:
         overview(view)
     elif len(answer.comparison) >= 2:

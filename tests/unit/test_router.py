@@ -22,6 +22,7 @@ from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
 from rag.router.router import (
     Passage,
+    _name_matches,
     _names_written,
     _position,
     _sentence_reading,
@@ -246,10 +247,14 @@ def test_two_catalogue_names_written_in_one_clause_are_each_a_unit() -> None:
         ("frontier-model-caps", "model caps"),
         ("military-ai", "ai"),
     ]
+
+    def written(q: str) -> list[str]:
+        return _names_written(q, _name_matches(q, phrases))
+
     q = "Contrast Open-weight release norms with frontier model caps. Why are they rated differently?"
-    assert _names_written(q, phrases) == ["Open-weight release norms", "frontier model caps"]
-    assert _names_written("Could rivals agree on frontier model caps?", phrases) == []  # one name: the question
-    assert _names_written("Are paid model capsules a risk?", phrases) == []  # names only as whole words
+    assert written(q) == ["Open-weight release norms", "frontier model caps"]
+    assert written("Could rivals agree on frontier model caps?") == []  # one name: the question
+    assert written("Are paid model capsules a risk?") == []  # names only as whole words
 
 
 def test_a_domain_named_in_words_is_placed_there_before_where_its_clause_reads_best() -> None:
