@@ -170,6 +170,8 @@ def understand(
     domains = list(route.domains)
     prev = history[-1] if history else None
     followup = prev is not None and looks_like_followup(question, history, language)
+    # "how does that compare with X?": the other area is the one the conversation took up, not a guess
+    domains = [d for d in domains if not (followup and d in route.inferred)]
     standalone = question
     if followup and prev is not None and _answered(prev) and qtype not in ("harmful", "injection"):
         kind = _follow_up_kind(route, qtype, domains)

@@ -12,6 +12,8 @@ own clause. Where the type model rules a comparison out (it gives one less than 
 comparisons have among its training questions), a clause adds its area only if that is the
 question's most probable one: a clause of context ("Reporting from Nairobi: ...", "...
 without exposing the model weights") otherwise turned a one-area question into a comparison.
+A question the type model reads as a comparison that found one area takes the most probable
+other one, where the comparison reading makes it more likely than not (``second_area``).
 When no domain reaches 0.5, the question is about no catalogued area.
 
 The type model reads the whole question and, when it has several, each sentence: an
@@ -87,6 +89,9 @@ class Route:
     # How likely the question is each kind of follow-up ("bare": "why?"; "compare": "which of the
     # two?"; "switch": "and military AI?"), meaningful only after an answer.
     follow_ups: dict[str, float] = field(default_factory=dict)
+    # Accepted domains the question does not name clearly, taken as the other area of a question
+    # read as a comparison (see ``second_area``); a follow-up's other area is the conversation's.
+    inferred: frozenset[str] = frozenset()
     # The question's own vector from the router's embedder, for retrieval in the same space.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -496,6 +501,26 @@ def accepted_areas(whole: np.ndarray, best: np.ndarray, *, comparison: bool) -> 
     return [j for j in accepted if whole[j] >= ACCEPT or j == top]
 
 
+def second_area(anywhere: np.ndarray, top: int, comparison: float) -> int | None:
+    """The second area (column number) of a question read as a comparison that found only one
+    (``top``), or None: the most probable other domain (``anywhere``: each domain's highest
+    probability on the question or a clause), accepted if it is more likely than not named.
+
+    The pair model scores each domain as if the question could name any number of them. The
+    type model's reading adds that a comparison names another area: given one is named, the
+    chance that it is this domain is its share of the other domains' probability. The two are
+    weighed by the probability of a comparison (``comparison``): "深度伪造检测和决定哪些内容应该
+    被审查…区别在哪里？" gives value-driven norms 0.15 alone, 0.58 weighed so.
+    """
+    rest = np.asarray(anywhere, dtype=np.float64).copy()
+    rest[top] = 0.0
+    j = int(rest.argmax())
+    if rest[j] <= 0.0:
+        return None
+    named = comparison * rest[j] / rest.sum() + (1.0 - comparison) * rest[j]
+    return j if named >= ACCEPT else None
+
+
 def _sentence_reading(
     classes: Sequence[str], rows: np.ndarray, priors: Mapping[str, float], said: Sequence[str] = ()
 ) -> int:
@@ -627,6 +652,15 @@ class Router:
         candidates = sorted(zip(m.domain_ids, proba.max(axis=0).tolist(), strict=True), key=lambda t: -t[1])
         open_types = frozenset(t for t, p in types.items() if p >= m.type_priors.get(t, 0.0))
         accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
+        inferred: frozenset[str] = frozenset()
+        if len(accepted) == 1 and max(types, key=lambda k: types[k]) == COMPARISON:
+            anywhere = proba.max(axis=0)
+            second = second_area(anywhere, accepted[0], types[COMPARISON])
+            if second is not None:
+                accepted.append(second)
+                inferred = frozenset({m.domain_ids[second]})
+                best = best.copy()
+                best[second] = anywhere[second]
         if len(accepted) > 1:  # in the order the question names them
             named_at = self._named_at(question, units, clause_best, accepted, matches)
             accepted.sort(key=lambda j: (named_at[j], -best[j]))
@@ -641,4 +675,6 @@ class Router:
         if m.follow_up is not None:
             follow_ups = dict(zip(m.follow_up.classes, m.follow_up.proba(x[0]).ravel().tolist(), strict=True))
             follow_ups.pop(NONE, None)
-        return Route(types, domains, candidates, harm, orientation, units[1:], open_types, follow_ups, vectors[0])
+        return Route(
+            types, domains, candidates, harm, orientation, units[1:], open_types, follow_ups, inferred, vectors[0]
+        )

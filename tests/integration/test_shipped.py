@@ -124,6 +124,14 @@ def test_a_comparison_opens_with_the_area_the_catalogue_favours(shipped_service:
     assert first.index(f"likelier on **{better.name}**") < first.index(f"than on **{worse.name}**")
 
 
+def test_a_comparison_keeps_an_area_it_names_only_in_other_words(shipped_service: Service) -> None:
+    # "内容审查" (content censorship) names value-driven norms in no words of its names; read alone
+    # the domain model gives it less than even odds, but the question asks which of two is likelier
+    answer = shipped_service.ask("深度伪造识别和内容审查，中美哪个更可能合作？")
+    assert_sound(answer)
+    assert (answer.question_type, answer.domains) == ("comparison", ["content-provenance", "value-driven-norms"])
+
+
 @pytest.mark.parametrize(
     ("question", "asked", "kind"),
     [

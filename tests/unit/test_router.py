@@ -29,6 +29,7 @@ from rag.router.router import (
     _stem_names,
     _where_named,
     accepted_areas,
+    second_area,
     sentences,
     weights_key,
 )
@@ -179,6 +180,16 @@ def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
     # a question whose whole names nothing keeps the one area its clauses name best
     assert accepted_areas(np.array([0.2, 0.1, 0.0]), np.array([0.7, 0.9, 0.0]), comparison=False) == [1]
     assert accepted_areas(np.array([0.2, 0.1, 0.0]), np.array([0.2, 0.4, 0.0]), comparison=False) == []
+
+
+def test_a_comparison_that_found_one_area_takes_the_other_it_makes_likely() -> None:
+    anywhere = np.array([0.98, 0.15, 0.01, 0.0])  # area 0 named outright; area 1 paraphrased
+    assert second_area(anywhere, 0, comparison=0.55) == 1  # 0.55 * 0.15 / 0.16 + 0.45 * 0.15 = 0.58
+    assert second_area(anywhere, 0, comparison=0.3) is None  # 0.3 * 0.94 + 0.7 * 0.15 = 0.39
+    # among several weak others, none is likely enough, however sure the comparison
+    assert second_area(np.array([0.99, 0.07, 0.06, 0.05]), 0, comparison=0.9) is None
+    assert second_area(np.array([0.9, 0.95, 0.0]), 0, comparison=0.0) == 1  # likely on its own
+    assert second_area(np.array([0.9, 0.0, 0.0]), 0, comparison=1.0) is None  # nothing else at all
 
 
 def test_sentences_split_where_one_ends_not_inside_abbreviations() -> None:

@@ -227,6 +227,17 @@ def test_comparing_back_with_a_named_area_finds_another_area_in_the_conversation
     named = Route(types={"comparison": 0.8}, domains={"evaluations": 0.9}, candidates=[])
     u = understand("Is that easier than evaluations?", named, history=history, domain_names=NAMES)
     assert (u.qtype, sorted(u.domains)) == ("comparison", ["evaluations", "incident-reporting"])
+    # the router's guess at the question's other area gives way to the conversation's
+    guessed = Route(
+        types={"comparison": 0.8},
+        domains={"evaluations": 0.9, "military-ai": 0.4},
+        candidates=[],
+        inferred=frozenset({"military-ai"}),
+    )
+    u = understand("Is that easier than evaluations?", guessed, history=history, domain_names=NAMES)
+    assert (u.qtype, sorted(u.domains)) == ("comparison", ["evaluations", "incident-reporting"])
+    u = understand("Is that easier than evaluations?", guessed, history=[], domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("comparison", ["evaluations", "military-ai"])  # asked alone: the guess
 
 
 def test_a_bare_follow_up_keeps_the_kind_of_the_answer_before_whatever_the_type_model_guesses() -> None:
