@@ -146,13 +146,19 @@ def clauses(question: str, language: str = "en") -> list[str]:
 Match = tuple[str, int, int]  # (domain, start, end) of one of its names found in a question
 
 
+def fold(text: str) -> str:
+    """``text`` casefolded character by character, keeping its length, so that positions found in
+    it are positions in ``text`` ("ß" stays "ß" where casefolding would make it "ss")."""
+    return "".join(c.casefold() if len(c.casefold()) == 1 else c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
 def _name_matches(question: str, phrases: Sequence[tuple[str, str]]) -> list[Match]:
-    """Where the question holds each name or alias first (casefolded): one scan of the names,
+    """Where the question holds each name or alias first (``fold``ed): one scan of the names,
     which both the order of a comparison's areas and the units of names written read.
 
-    ``phrases`` are (domain, casefolded phrase).
+    ``phrases`` are (domain, folded phrase).
     """
-    text = question.casefold()
+    text = fold(question)
     out: list[Match] = []
     for domain, phrase in phrases:
         at = text.find(phrase)
@@ -175,7 +181,7 @@ def _names_written(question: str, matches: Sequence[Match]) -> list[str]:
     or more (the longest where two overlap): scored as clauses are, so two areas named in one clause
     ("Contrast open-weight release norms with frontier model caps.") are each found in a unit of
     their own."""
-    text = question.casefold()
+    text = fold(question)
     found = [
         (at, end) for _, at, end in matches if not text[at - 1 : at].isalnum() and not text[end : end + 1].isalnum()
     ]
@@ -196,7 +202,7 @@ def _stems(text: str) -> list[tuple[int, str]]:
     """(position, stem) of each word of ``text``: a word's first STEM_CHARS letters, casefolded
     (words of three letters or more); in scripts written without spaces, each pair of characters."""
     out: list[tuple[int, str]] = []
-    for m in _WORD.finditer(text.casefold()):
+    for m in _WORD.finditer(fold(text)):
         word = m.group(0)
         if _UNSPACED.match(word):
             out += [(m.start() + i, word[i : i + 2]) for i in range(max(1, len(word) - 1))]
@@ -550,7 +556,7 @@ class Router:
         self.embedder = embedder
         self.models = trained
         self._pairs = trained.pair_features()
-        self._folded = [(d, p.casefold()) for d, p in trained.phrases]
+        self._folded = [(d, fold(p)) for d, p in trained.phrases]
         self._stem_names = _stem_names(trained.phrases)
 
     @classmethod

@@ -29,6 +29,7 @@ from rag.router.router import (
     _stem_names,
     _where_named,
     accepted_areas,
+    fold,
     second_area,
     sentences,
     weights_key,
@@ -266,6 +267,10 @@ def test_two_catalogue_names_written_in_one_clause_are_each_a_unit() -> None:
     assert written(q) == ["Open-weight release norms", "frontier model caps"]
     assert written("Could rivals agree on frontier model caps?") == []  # one name: the question
     assert written("Are paid model capsules a risk?") == []  # names only as whole words
+    # a letter casefolding lengthens ("ß" -> "ss") leaves every name found where it is written
+    q = "Straße, Maße: open-weight release norms or frontier model caps?"
+    assert written(q) == ["open-weight release norms", "frontier model caps"]
+    assert fold("Straße ﬁ İ ΣΑΣ") == "straße ﬁ İ σασ"  # each letter folded where that keeps one letter
 
 
 def test_a_domain_named_in_words_is_placed_there_before_where_its_clause_reads_best() -> None:
