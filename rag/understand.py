@@ -187,10 +187,11 @@ def understand(
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names)
     if qtype == "documents" and not has_documents:
         qtype = _second_type(route, exclude=("documents", *REFUSED_TYPES))
-    if not followup and route.qtype == NEW_AREA:
+    if not followup and route.qtype == NEW_AREA and len(domains) < 2:
         # The type model reads an area the catalogue does not assess ("AI in civilian reactor control
         # rooms", "taxing AI profits"): a catalogued area the domain model found near it is an
-        # analogy named with its verdict, never the answer's verdict.
+        # analogy named with its verdict, never the answer's verdict. Two areas found are two the
+        # question names, compared ("why can they agree on labelling AI content, not on censorship?").
         domains = []
     if qtype in VERDICT_TYPES or (not followup and qtype in AREA_TYPES and _verdict_open(route, domains)):
         qtype = verdict_type(domains)

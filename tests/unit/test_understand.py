@@ -58,11 +58,16 @@ def test_the_number_of_areas_decides_between_the_verdict_types(domains: dict[str
     assert understand("Could rivals cooperate on this?", route("feasibility", domains)).qtype == expected
 
 
-@pytest.mark.parametrize("domains", [ONE, TWO])
-def test_a_question_read_as_about_an_area_outside_the_catalogue_borrows_no_verdict(domains: dict[str, float]) -> None:
-    u = understand("Could rivals cooperate on AI in civilian reactor control rooms?", route("apply_framework", domains))
+def test_a_question_read_as_about_an_area_outside_the_catalogue_borrows_no_verdict() -> None:
+    u = understand("Could rivals cooperate on AI in civilian reactor control rooms?", route("apply_framework", ONE))
     assert (u.qtype, u.domains) == ("apply_framework", [])
-    assert [d for d, _ in u.route.candidates] == list(domains)  # still there, for the analogies
+    assert [d for d, _ in u.route.candidates] == list(ONE)  # still there, for the analogies
+
+
+def test_a_question_naming_two_catalogued_areas_compares_them_whatever_the_type_model_reads() -> None:
+    # "Why can they agree on labelling generated content but not on chatbot censorship?", read as new
+    u = understand("Why one and not the other?", route("apply_framework", TWO))
+    assert (u.qtype, u.domains) == ("comparison", list(TWO))
 
 
 def test_a_follow_up_read_as_a_new_area_still_resolves_against_the_conversation() -> None:
