@@ -36,6 +36,9 @@ SUBSTRING_LANGUAGES = ("zh", "ja", "th", "ko")
 VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
 NEW_AREA = "apply_framework"  # the type of a question about an area the catalogue does not assess
 REFUSED_TYPES = ("off_topic", "injection", "harmful")
+# Refused types that a conversation never makes answerable; an off-topic reading of a short
+# follow-up ("and military AI?") may be the type model having too little to go on.
+NEVER_ANSWERED = ("injection", "harmful")
 # Answers about areas that are not verdicts. Read as one of these, a question about two or more
 # areas is a comparison, and one about no catalogued area the framework applied to it, where the
 # type model does not rule that reading out ("is co-writing papers easier than red-teaming each
@@ -173,7 +176,7 @@ def understand(
     # "how does that compare with X?": the other area is the one the conversation took up, not a guess
     domains = [d for d in domains if not (followup and d in route.inferred)]
     standalone = question
-    if followup and prev is not None and _answered(prev) and qtype not in ("harmful", "injection"):
+    if followup and prev is not None and _answered(prev) and qtype not in NEVER_ANSWERED:
         kind = _follow_up_kind(route, qtype, domains)
         if kind == "compare":
             qtype = "comparison"  # "which of the two?": the areas the conversation took up
