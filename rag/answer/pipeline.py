@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -50,6 +50,23 @@ class Prepared:
     evidence: Evidence
     started: float
     retrieved_at: float
+
+
+def inferred_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
+    """The line, in the question's language, saying which area a comparison was read as comparing
+    where the question did not name it outright (``Route.inferred``); none for any other answer."""
+    from rag.multilingual import string_table
+
+    guessed = [d for d in u.domains if d in u.route.inferred]
+    named = [d for d in u.domains if d not in u.route.inferred]
+    if u.qtype != "comparison" or not guessed or not named:
+        return []
+    text = string_table().get(u.language, "inferred")
+    return [
+        text.format(
+            named=", ".join(names.get(d, d) for d in named), inferred=", ".join(names.get(d, d) for d in guessed)
+        )
+    ]
 
 
 def in_reading_order(composed: Composed, book: CitationBook) -> None:
@@ -221,6 +238,8 @@ class Navigator:
         from rag.multilingual import string_table
 
         language_notice = string_table().notice(u.language) if backend == "offline" else None
+        names = {d: c.name for d, c in self.engine.catalogue.domains.items()}
+        reading = inferred_notice(u, names)
         done = time.perf_counter()
         answer = Answer(
             question=prep.question,
@@ -239,7 +258,7 @@ class Navigator:
             analogies=composed.analogies,
             unknown_domain=composed.unknown_domain,
             suggestions=self.suggestions(u),
-            notices=[*([language_notice] if language_notice else []), *notices, *composed.notices],
+            notices=[*([language_notice] if language_notice else []), *reading, *notices, *composed.notices],
             validation=composed.validation,
             language=u.language,
             timings_ms={

@@ -130,6 +130,8 @@ def test_a_comparison_keeps_an_area_it_names_only_in_other_words(shipped_service
     answer = shipped_service.ask("深度伪造识别和内容审查，中美哪个更可能合作？")
     assert_sound(answer)
     assert (answer.question_type, answer.domains) == ("comparison", ["content-provenance", "value-driven-norms"])
+    guessed = shipped_service.engine.catalogue.domains["value-driven-norms"].name
+    assert any(guessed in n and "理解为" in n for n in answer.notices)  # the user is told, in Chinese
 
 
 @pytest.mark.parametrize(

@@ -240,6 +240,14 @@ def test_translations_differ_from_english(table: ml.StringTable) -> None:
             assert table.get(language, "refusals.harmful.weapons") != table.get("en", "refusals.harmful.weapons")
 
 
+def test_every_language_says_which_area_a_comparison_was_read_as_comparing(table: ml.StringTable) -> None:
+    for language in table.languages:
+        text = table.get(language, "inferred")
+        assert sorted(re.findall(r"{(\w*)}", text)) == ["inferred", "named"], language
+        said = text.format(named="Compute controls", inferred="Data governance")
+        assert "Compute controls" in said and "Data governance" in said
+
+
 def test_notice_only_for_other_languages_and_english_fallback(table: ml.StringTable) -> None:
     assert table.notice("en") is None
     assert table.notice("zh") == table.get("zh", "notice")

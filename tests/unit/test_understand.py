@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.router import Route
@@ -263,3 +265,25 @@ def test_a_bare_follow_up_keeps_the_kind_of_the_answer_before_whatever_the_type_
     assert u.qtype == "concept"  # not a bare follow-up: a question of its own
     u = understand("who gets left out?", bare("fairness", 0.9), history=[FEASIBILITY_TURN], domain_names=NAMES)
     assert (u.qtype, u.domains) == ("fairness", ["military-ai"])  # a kind of question about the same area
+
+
+def test_a_comparison_read_with_a_guessed_area_says_so_in_the_questions_language() -> None:
+    from rag.answer.pipeline import inferred_notice
+
+    names = {"evaluations": "Evaluations", "military-ai": "Military AI"}
+    guessed = Route(
+        types={"comparison": 0.8},
+        domains={"evaluations": 0.9, "military-ai": 0.4},
+        candidates=[],
+        inferred=frozenset({"military-ai"}),
+    )
+    u = understand("Are evaluations or killer-robot rules likelier?", guessed, domain_names=NAMES)
+    [said] = inferred_notice(u, names)
+    assert said.index("Evaluations") < said.index("Military AI")  # named first, then the guess
+    [zh] = inferred_notice(replace(u, language="zh"), names)
+    assert "Military AI" in zh and "领域" in zh
+    # a follow-up drops the guess for the conversation's area; named areas alone say nothing
+    history = [{"question": "Could rivals agree on evaluations?", "qtype": "feasibility", "domains": ["evaluations"]}]
+    assert inferred_notice(understand("and killer robots?", guessed, history=history, domain_names=NAMES), names) == []
+    named = Route(types={"comparison": 0.8}, domains={"evaluations": 0.9, "military-ai": 0.8}, candidates=[])
+    assert inferred_notice(understand("Evaluations or military AI?", named, domain_names=NAMES), names) == []
