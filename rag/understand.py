@@ -196,7 +196,7 @@ def understand(
         # analogy named with its verdict, never the answer's verdict. Two areas found are two the
         # question names, compared ("why can they agree on labelling AI content, not on censorship?").
         domains = []
-    if qtype in VERDICT_TYPES or (not followup and _read_by_number(route, qtype, domains)):
+    if qtype in VERDICT_TYPES or (not followup and qtype in AREA_TYPES and _verdict_open(route, domains)):
         qtype = verdict_type(domains)
     if qtype in REFUSED_TYPES or qtype == "overview":
         domains = []
@@ -210,16 +210,6 @@ def understand(
         is_followup=followup,
         conditions=named_conditions(question),
     )
-
-
-def _read_by_number(route: Route, qtype: str, domains: Sequence[str]) -> bool:
-    """Whether a question the type model reads as ``qtype`` is read by the number of areas it
-    names instead: one of AREA_TYPES (see there), or an overview naming two or more areas where a
-    comparison is not ruled out ("跨境数据流动规则和AI水印，中美如果要谈，应该先谈哪个？" asks which
-    of the two first, not for the whole catalogue)."""
-    if qtype in AREA_TYPES:
-        return _verdict_open(route, domains)
-    return qtype == "overview" and len(domains) >= 2 and verdict_type(domains) in route.open_types
 
 
 def _verdict_open(route: Route, domains: Sequence[str]) -> bool:

@@ -50,18 +50,9 @@ def test_a_follow_up_keeps_the_kind_of_answer_before_it() -> None:
     assert (u.is_followup, u.qtype) == (True, "precedent")
 
 
-@pytest.mark.parametrize("top", ["concept", "harmful"])
+@pytest.mark.parametrize("top", ["concept", "overview", "harmful"])
 def test_kinds_that_do_not_ask_about_areas_never_become_comparisons(top: str) -> None:
     assert understand("Which is it?", route(top, TWO, open_=("comparison",))).qtype == top
-
-
-def test_an_overview_naming_two_areas_compares_them_unless_the_type_model_rules_that_out() -> None:
-    asked = understand("Data flows or watermarks: which first?", route("overview", TWO, open_=("comparison",)))
-    assert (asked.qtype, asked.domains) == ("comparison", list(TWO))
-    closed = understand("Beyond these two, what else?", route("overview", TWO, open_=("apply_framework",)))
-    assert (closed.qtype, closed.domains) == ("overview", [])
-    one = understand("Besides evaluations, where to start?", route("overview", ONE, open_=("comparison",)))
-    assert (one.qtype, one.domains) == ("overview", [])  # one area named: still the whole catalogue
 
 
 @pytest.mark.parametrize(("domains", "expected"), [({}, "apply_framework"), (ONE, "feasibility"), (TWO, "comparison")])
