@@ -20,6 +20,7 @@ from typing import Any
 from rag.framework import CONDITION_PHRASES
 from rag.router import Route
 from rag.router.data import DATA_DIR
+from rag.router.features import NEW_AREA
 from rag.router.router import ACCEPT
 from rag.yamlfile import read_yaml
 
@@ -34,7 +35,6 @@ SHORT_FOLLOWUP_CHARS = 16  # the same for scripts written without spaces
 SUBSTRING_LANGUAGES = ("zh", "ja", "th", "ko")
 # Types whose answer is a verdict on catalogued domains; the number of domains decides which.
 VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
-NEW_AREA = "apply_framework"  # the type of a question about an area the catalogue does not assess
 REFUSED_TYPES = ("off_topic", "injection", "harmful")
 # Refused types that a conversation never makes answerable; an off-topic reading of a short
 # follow-up ("and military AI?") may be the type model having too little to go on.

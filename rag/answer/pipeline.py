@@ -110,6 +110,11 @@ class Navigator:
         self._fallback = fallback
 
     @cached_property
+    def domain_names(self) -> dict[str, str]:
+        """Each catalogued domain's name by id (the engine's catalogue is loaded once)."""
+        return {d.id: d.name for d in self.engine.catalogue.domains.values()}
+
+    @cached_property
     def analyst(self) -> OfflineAnalyst:
         return OfflineAnalyst(self.engine.catalogue)
 
@@ -150,10 +155,9 @@ class Navigator:
         if subject != q:  # domains are found in what is left once the conditions' names are out
             found = router.route(subject or ".", language)
             route = replace(route, domains=found.domains, candidates=found.candidates, clauses=found.clauses)
-        names = {d.id: d.name for d in self.engine.catalogue.domains.values()}
         u = understand(
             q, route, language=language, history=history, has_documents=self.engine.retriever.has("uploads"),
-            domain_names=names,
+            domain_names=self.domain_names,
         )  # fmt: skip
         return u, (vector if u.standalone == q else None)
 
@@ -238,8 +242,7 @@ class Navigator:
         from rag.multilingual import string_table
 
         language_notice = string_table().notice(u.language) if backend == "offline" else None
-        names = {d: c.name for d, c in self.engine.catalogue.domains.items()}
-        reading = inferred_notice(u, names)
+        reading = inferred_notice(u, self.domain_names)
         done = time.perf_counter()
         answer = Answer(
             question=prep.question,

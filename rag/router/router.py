@@ -152,16 +152,15 @@ def fold(text: str) -> str:
     return "".join(c.casefold() if len(c.casefold()) == 1 else c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def _name_matches(question: str, phrases: Sequence[tuple[str, str]]) -> list[Match]:
-    """Where the question holds each name or alias first (``fold``ed): one scan of the names,
-    which both the order of a comparison's areas and the units of names written read.
+def _name_matches(folded: str, phrases: Sequence[tuple[str, str]]) -> list[Match]:
+    """Where the question (``folded``: ``fold``ed) holds each name or alias first: one scan of the
+    names, which both the order of a comparison's areas and the units of names written read.
 
     ``phrases`` are (domain, folded phrase).
     """
-    text = fold(question)
     out: list[Match] = []
     for domain, phrase in phrases:
-        at = text.find(phrase)
+        at = folded.find(phrase)
         if at >= 0:
             out.append((domain, at, at + len(phrase)))
     return out
@@ -176,14 +175,13 @@ def _first_mentions(matches: Sequence[Match]) -> dict[str, int]:
     return found
 
 
-def _names_written(question: str, matches: Sequence[Match]) -> list[str]:
+def _names_written(question: str, folded: str, matches: Sequence[Match]) -> list[str]:
     """The catalogue's names the question holds word for word, as written there, when it holds two
     or more (the longest where two overlap): scored as clauses are, so two areas named in one clause
     ("Contrast open-weight release norms with frontier model caps.") are each found in a unit of
-    their own."""
-    text = fold(question)
+    their own. ``folded``: the question ``fold``ed, where ``matches`` were found."""
     found = [
-        (at, end) for _, at, end in matches if not text[at - 1 : at].isalnum() and not text[end : end + 1].isalnum()
+        (at, end) for _, at, end in matches if not folded[at - 1 : at].isalnum() and not folded[end : end + 1].isalnum()
     ]
     out, reached = [], -1
     for at, end in sorted(found, key=lambda t: (t[0], t[0] - t[1])):
@@ -624,8 +622,10 @@ class Router:
         question's, is given); the question's vector comes back in ``Route.vector``.
         """
         m = self.models
-        matches = _name_matches(question, self._folded)
-        units = [question, *dict.fromkeys([*clauses(question, language), *_names_written(question, matches)])]
+        folded = fold(question)
+        matches = _name_matches(folded, self._folded)
+        written = _names_written(question, folded, matches)
+        units = [question, *dict.fromkeys([*clauses(question, language), *written])]
         said = sentences(question)
         texts = list(dict.fromkeys([*units, *said]))  # the clauses, then sentences that are no clause
         if vector is None:
@@ -658,8 +658,9 @@ class Router:
         candidates = sorted(zip(m.domain_ids, proba.max(axis=0).tolist(), strict=True), key=lambda t: -t[1])
         open_types = frozenset(t for t, p in types.items() if p >= m.type_priors.get(t, 0.0))
         accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
+        qtype = max(types, key=lambda k: types[k])
         inferred: frozenset[str] = frozenset()
-        if len(accepted) == 1 and max(types, key=lambda k: types[k]) == COMPARISON:
+        if len(accepted) == 1 and qtype == COMPARISON:
             anywhere = proba.max(axis=0)
             second = second_area(anywhere, accepted[0], types[COMPARISON])
             if second is not None:
@@ -671,7 +672,6 @@ class Router:
             named_at = self._named_at(question, units, clause_best, accepted, matches)
             accepted.sort(key=lambda j: (named_at[j], -best[j]))
         domains = {m.domain_ids[j]: float(best[j]) for j in accepted}
-        qtype = max(types, key=lambda k: types[k])
         harm = orientation = None
         if qtype == "harmful":
             harm = m.harms.classes[int(m.harms.proba(read_rows[read]).argmax())]

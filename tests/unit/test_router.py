@@ -261,7 +261,7 @@ def test_two_catalogue_names_written_in_one_clause_are_each_a_unit() -> None:
     ]
 
     def written(q: str) -> list[str]:
-        return _names_written(q, _name_matches(q, phrases))
+        return _names_written(q, fold(q), _name_matches(fold(q), phrases))
 
     q = "Contrast Open-weight release norms with frontier model caps. Why are they rated differently?"
     assert written(q) == ["Open-weight release norms", "frontier model caps"]
