@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -154,7 +154,7 @@ class Navigator:
         subject = without_condition_names(q)
         if subject != q:  # domains are found in what is left once the conditions' names are out
             found = router.route(subject or ".", language)
-            route = replace(route, domains=found.domains, candidates=found.candidates, clauses=found.clauses)
+            route = route.with_areas_of(found)
         u = understand(
             q, route, language=language, history=history, has_documents=self.engine.retriever.has("uploads"),
             domain_names=self.domain_names,

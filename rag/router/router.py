@@ -30,7 +30,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,6 +98,13 @@ class Route:
     @property
     def qtype(self) -> str:
         return max(self.types, key=lambda k: self.types[k])
+
+    def with_areas_of(self, other: Route) -> Route:
+        """This reading with the areas ``other`` found (domains, candidates, clauses and which areas
+        were inferred), all from one route: the type stays this one's."""
+        return replace(
+            self, domains=other.domains, candidates=other.candidates, clauses=other.clauses, inferred=other.inferred
+        )
 
 
 # -- clauses ----------------------------------------------------------------------------

@@ -278,3 +278,23 @@ def test_a_comparison_read_with_a_guessed_area_says_so_in_the_questions_language
     assert inferred_notice(understand("and killer robots?", guessed, history=history, domain_names=NAMES), names) == []
     named = Route(types={"comparison": 0.8}, domains={"evaluations": 0.9, "military-ai": 0.8}, candidates=[])
     assert inferred_notice(understand("Evaluations or military AI?", named, domain_names=NAMES), names) == []
+
+
+def test_areas_found_again_without_the_conditions_names_come_with_what_was_inferred() -> None:
+    # "Deepfakes or censorship: which is likelier on verification feasibility?" is routed again
+    # without the condition's name; its areas, and which of them were guessed, come from that route
+    whole = Route(
+        types={"comparison": 0.8},
+        domains={"evaluations": 0.9, "military-ai": 0.4},
+        candidates=[("evaluations", 0.9), ("military-ai", 0.4)],
+        inferred=frozenset({"military-ai"}),
+    )
+    subject = Route(types={"feasibility": 0.9}, domains=dict(TWO), candidates=list(TWO.items()), clauses=["a", "b"])
+    both = whole.with_areas_of(subject)
+    assert (both.types, both.domains, both.candidates, both.clauses) == (
+        whole.types,
+        TWO,
+        list(TWO.items()),
+        ["a", "b"],
+    )
+    assert both.inferred == frozenset()  # both named there: no note claims a guess
