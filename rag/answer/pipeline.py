@@ -69,6 +69,24 @@ def inferred_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
     ]
 
 
+def background_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
+    """The line, in the question's language, saying which areas the question named only as its
+    background (``Route.background``) and were not assessed; none when it named none so, or when
+    the answer is about no one area (an overview ranks them all)."""
+    from rag.multilingual import string_table
+
+    behind = [d for d in u.route.background if d not in u.domains]
+    if not behind or not u.domains or u.qtype == "overview":
+        return []
+    text = string_table().get(u.language, "background")
+    return [
+        text.format(
+            background=", ".join(names.get(d, d) for d in sorted(behind)),
+            asked=", ".join(names.get(d, d) for d in u.domains),
+        )
+    ]
+
+
 def in_reading_order(composed: Composed, book: CitationBook) -> None:
     """Renumber the markers as a reader meets them: the answer's text, then each condition."""
     found = [*(composed.conditions or {}).values(), *(c for d in composed.comparison for c in d.conditions.values())]
@@ -242,7 +260,7 @@ class Navigator:
         from rag.multilingual import string_table
 
         language_notice = string_table().notice(u.language) if backend == "offline" else None
-        reading = inferred_notice(u, self.domain_names)
+        reading = [*inferred_notice(u, self.domain_names), *background_notice(u, self.domain_names)]
         done = time.perf_counter()
         answer = Answer(
             question=prep.question,

@@ -8,7 +8,10 @@
   ``rag/data/no_area.yaml`` (fragments a clause cut leaves, negatives too);
 - harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``;
 - follow-ups by how they lean on the conversation ("why?", "which of the two?", "and military
-  AI?"): ``rag/data/followups.yaml``, against the type examples asked alone.
+  AI?"): ``rag/data/followups.yaml``, against the type examples asked alone;
+- clauses of context (background the question is asked against: "after years of fighting over
+  chip export bans", "compute controls aside") and clauses that ask or compare:
+  ``rag/data/context.yaml``.
 
 Nothing here is a rule about wording: change the files and the router learns again.
 """
@@ -34,6 +37,7 @@ TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
 ENGLISH = "en"
+CONTEXT, ASKED = "context", "asked"  # the labels of rag/data/context.yaml
 
 
 @dataclass
@@ -73,12 +77,13 @@ class TrainingData:
     followups: Examples = field(default_factory=Examples)  # follow-ups, labelled with their kind
     # type examples asked as follow-ups in the canned sets: not negatives for the follow-up model
     asked_as_follow_ups: set[str] = field(default_factory=set)
+    context: Examples = field(default_factory=Examples)  # clauses, labelled CONTEXT or ASKED
     phrases: list[Phrase] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
-        for name in ("types", "domains", "harms", "orientations", "followups"):
+        for name in ("types", "domains", "harms", "orientations", "followups", "context"):
             ex: Examples = getattr(self, name)
             for text, labels in zip(ex.texts, ex.labels, strict=True):
                 h.update(f"{name}\x1f{text}\x1f{','.join(labels)}\x1e".encode())
@@ -120,6 +125,17 @@ def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
         for text in examples or []:
             td.orientations.add(text, label)
     _follow_ups(td, data_dir)
+    _context(td, data_dir)
+
+
+def _context(td: TrainingData, data_dir: Path) -> None:
+    """Clauses of context and clauses that ask: label -> language -> clauses."""
+    for label, by_language in _labelled(_yaml(data_dir / "context.yaml")).items():
+        if label not in (CONTEXT, ASKED):
+            raise ConfigError(f"{data_dir / 'context.yaml'}: unknown label {label!r} (expected {CONTEXT} or {ASKED})")
+        for examples in _labelled(by_language).values():
+            for text in examples or []:
+                td.context.add(text, str(label))
 
 
 def _follow_ups(td: TrainingData, data_dir: Path) -> None:

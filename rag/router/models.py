@@ -89,11 +89,18 @@ def fit_softmax(x: Any, y: Sequence[str], *, cs: Sequence[float] = CS) -> Linear
     return LinearModel(list(map(str, model.classes_)), coef.astype(np.float32), intercept, c=c)
 
 
-def fit_binary(x: Any, y: Sequence[int], *, cs: Sequence[float] = CS) -> LinearModel:
-    """Binary logistic regression, strength chosen by cross-validated log loss."""
+def fit_binary(x: Any, y: Sequence[int], *, cs: Sequence[float] = CS, balanced: bool = False) -> LinearModel:
+    """Binary logistic regression, strength chosen by cross-validated log loss.
+
+    ``balanced``: each class weighs as much as the other in total, whatever their counts, so the
+    probability is the one for even odds of the two (where the negatives are many more, and of
+    many sorts, than the positives).
+    """
     from sklearn.linear_model import LogisticRegressionCV
 
-    model = LogisticRegressionCV(Cs=list(cs), cv=FOLDS, scoring="neg_log_loss", max_iter=2000)
+    model = LogisticRegressionCV(
+        Cs=list(cs), cv=FOLDS, scoring="neg_log_loss", max_iter=2000, class_weight="balanced" if balanced else None
+    )
     with _fitting():
         model.fit(x, np.asarray(y, dtype=int))
     c = float(np.ravel(model.C_)[0])

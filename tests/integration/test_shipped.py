@@ -135,6 +135,34 @@ def test_a_comparison_keeps_an_area_it_names_only_in_other_words(shipped_service
 
 
 @pytest.mark.parametrize(
+    ("question", "asked", "background", "said"),
+    [
+        (
+            "Since the fight over chip export controls is going nowhere, could they at least work together on DNA "
+            "synthesis screening?",
+            "biosecurity",
+            "compute-controls",
+            "background of your question",
+        ),
+        ("尽管双方在芯片出口管制上争执不下，中美能否在生物安全上合作？", "biosecurity", "compute-controls", "背景"),
+    ],
+)
+def test_an_area_named_only_as_the_questions_background_is_not_compared(
+    shipped_service: Service, question: str, asked: str, background: str, said: str
+) -> None:
+    answer = shipped_service.ask(question)
+    assert_sound(answer)
+    assert (answer.question_type, answer.domains) == ("feasibility", [asked])
+    name = shipped_service.engine.catalogue.domains[background].name
+    assert any(name in n and said in n for n in answer.notices)  # the user is told, in the question's language
+    contrast = shipped_service.ask(
+        "Why can they agree on human control of nuclear launches, but not on lethal autonomous weapons?"
+    )
+    assert contrast.question_type == "comparison"  # "but not on ...": the second area is compared, not background
+    assert set(contrast.domains) == {"nuclear-command-and-control", "military-ai"}
+
+
+@pytest.mark.parametrize(
     ("question", "asked", "kind"),
     [
         (

@@ -16,12 +16,14 @@ import pytest
 import yaml
 
 from rag.engine import ENGLISH_ONLY, Engine
+from rag.errors import ConfigError
 from rag.framework import Catalogue
 from rag.locks import file_lock
 from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
 from rag.router.router import (
     Passage,
+    RouterModels,
     _name_matches,
     _names_written,
     _position,
@@ -29,6 +31,8 @@ from rag.router.router import (
     _stem_names,
     _where_named,
     accepted_areas,
+    asked_clauses,
+    background_areas,
     fold,
     second_area,
     sentences,
@@ -191,6 +195,39 @@ def test_a_comparison_that_found_one_area_takes_the_other_it_makes_likely() -> N
     assert second_area(np.array([0.99, 0.07, 0.06, 0.05]), 0, comparison=0.9) is None
     assert second_area(np.array([0.9, 0.95, 0.0]), 0, comparison=0.0) == 1  # likely on its own
     assert second_area(np.array([0.9, 0.0, 0.0]), 0, comparison=1.0) is None  # nothing else at all
+
+
+def test_an_area_named_only_in_clauses_of_context_is_background_when_another_is_asked_about() -> None:
+    # clauses: "After years of fighting over chip export bans" (context), "could they share failure reports?"
+    best = np.array([[0.8, 0.0, 0.0], [0.0, 0.7, 0.0]])
+    assert background_areas(best, [0.9, 0.1], [0, 1], comparison=0.05) == [0]
+    assert background_areas(best, [0.2, 0.1], [0, 1], comparison=0.05) == []  # two clauses that ask
+    # context and no comparison must both be likely: 0.9 * (1 - 0.5) is under even odds
+    assert background_areas(best, [0.9, 0.1], [0, 1], comparison=0.5) == []
+    # an area also named in a clause that asks is asked about; one found only in the whole question too
+    assert background_areas(np.array([[0.8, 0.0, 0.0], [0.9, 0.0, 0.0]]), [0.9, 0.1], [0, 2], comparison=0.0) == []
+    assert background_areas(np.array([[0.8, 0.0, 0.0], [0.0, 0.0, 0.0]]), [0.9, 0.1], [0, 2], comparison=0.0) == [0]
+    # every area only in context: nothing is left to ask about, so nothing is background
+    assert background_areas(np.array([[0.8, 0.0], [0.0, 0.9]]), [0.9, 0.9], [0, 1], comparison=0.0) == []
+    # a name written out (no clause) is neither context nor asked; a clause under 0.5 names nothing
+    three = np.array([[0.8, 0.0], [0.9, 0.0], [0.0, 0.4]])
+    assert background_areas(three, [0.9, None, 0.1], [0, 1], comparison=0.0) == [0]
+
+
+def test_a_clause_that_ends_at_a_question_mark_or_is_joined_by_a_word_is_asked_never_background() -> None:
+    question = "After years of chip fights, could they agree on nuclear launches, but not on armed drones?"
+    assert asked_clauses(question) == {"could they agree on nuclear launches", "not on armed drones"}
+    asked = asked_clauses("Despite the chip fight, could they share incident reports? Just curious.")
+    assert asked == {"could they share incident reports"}  # set off by punctuation alone, and asking
+    assert asked_clauses("尽管芯片之争不断，中美能否合作？", "zh") == {"中美能否合作"}
+    assert asked_clauses("暂停训练更大的模型，还是统一实验室的安全框架", "zh") == {
+        "暂停训练更大的模型",
+        "统一实验室的安全框架",
+    }
+    assert asked_clauses("핵무기 지휘통제와 데이터 거버넌스 중 어느 쪽이 쉬운가요", "ko") == {
+        "핵무기 지휘통제",
+        "데이터 거버넌스 중 어느 쪽이 쉬운가요",
+    }
 
 
 def test_sentences_split_where_one_ends_not_inside_abbreviations() -> None:
@@ -455,6 +492,30 @@ def test_a_router_another_process_is_training_is_waited_for_and_loaded_not_train
 def test_a_router_can_be_trained_without_passages(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
     trained = Router.trained(fixture_data(fake_engine, tiny_data), FakeEmbedder(), tmp_path / "weights")
     assert trained.route("Could rivals agree on chip export limits?").candidates
+
+
+def test_clauses_of_context_train_a_stored_context_model_and_an_unknown_label_is_an_error(
+    fake_engine: Engine, tiny_data: Path, tmp_path: Path
+) -> None:
+    context = {
+        "context": {
+            "en": ["After the chip fight", "Despite the drone quarrel", "Setting chips aside", "Since talks stalled"]
+        },
+        "asked": {"en": ["could they share incident reports", "chip export controls", "which is easier", "For a memo"]},
+    }
+    (tiny_data / "context.yaml").write_text(yaml.safe_dump(context), encoding="utf-8")
+    data = fixture_data(fake_engine, tiny_data)
+    assert data.context.labels.count(("context",)) == 4 and data.context.labels.count(("asked",)) == 4
+    assert "After the chip fight" not in data.types.texts  # clauses, not questions
+    trained = Router.trained(data, FakeEmbedder(), tmp_path / "weights")
+    assert trained.models.context is not None
+    (stored,) = (tmp_path / "weights").glob("router-*.npz")
+    again = RouterModels.load(stored)
+    assert again is not None and again.context is not None
+    assert np.array_equal(again.context.coef, trained.models.context.coef)
+    (tiny_data / "context.yaml").write_text(yaml.safe_dump({"backdrop": {"en": ["After the chip fight"]}}))
+    with pytest.raises(ConfigError, match="backdrop"):
+        fixture_data(fake_engine, tiny_data)
 
 
 # -- the models ------------------------------------------------------------------------------

@@ -280,6 +280,30 @@ def test_a_comparison_read_with_a_guessed_area_says_so_in_the_questions_language
     assert inferred_notice(understand("Evaluations or military AI?", named, domain_names=NAMES), names) == []
 
 
+def test_an_area_read_as_the_questions_background_is_named_in_a_notice_in_its_language() -> None:
+    from rag.answer.pipeline import background_notice
+
+    names = {"compute-controls": "Compute controls", "incident-reporting": "Incident reporting"}
+    route = Route(
+        types={"feasibility": 0.8},
+        domains={"incident-reporting": 0.8},
+        candidates=[],
+        background=frozenset({"compute-controls"}),
+    )
+    question = "After years of fighting over chip export bans, could they share reports of AI failures?"
+    u = understand(question, route, domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("feasibility", ["incident-reporting"])
+    [said] = background_notice(u, names)
+    assert said.index("Compute controls") < said.index("Incident reporting")
+    [zh] = background_notice(replace(u, language="zh"), names)
+    assert "Compute controls" in zh and "背景" in zh
+    assert (
+        background_notice(understand(question, replace(route, background=frozenset()), domain_names=NAMES), names) == []
+    )
+    overview = replace(route, types={"overview": 0.9})
+    assert background_notice(understand("Apart from chips, which areas are promising?", overview), names) == []
+
+
 def test_areas_found_again_without_the_conditions_names_come_with_what_was_inferred() -> None:
     # "Deepfakes or censorship: which is likelier on verification feasibility?" is routed again
     # without the condition's name; its areas, and which of them were guessed, come from that route
@@ -288,6 +312,7 @@ def test_areas_found_again_without_the_conditions_names_come_with_what_was_infer
         domains={"evaluations": 0.9, "military-ai": 0.4},
         candidates=[("evaluations", 0.9), ("military-ai", 0.4)],
         inferred=frozenset({"military-ai"}),
+        background=frozenset({"compute-controls"}),
     )
     subject = Route(types={"feasibility": 0.9}, domains=dict(TWO), candidates=list(TWO.items()), clauses=["a", "b"])
     both = whole.with_areas_of(subject)
@@ -298,3 +323,4 @@ def test_areas_found_again_without_the_conditions_names_come_with_what_was_infer
         ["a", "b"],
     )
     assert both.inferred == frozenset()  # both named there: no note claims a guess
+    assert both.background == frozenset()
