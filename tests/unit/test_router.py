@@ -173,6 +173,8 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
     # Portuguese writes "versus" as x ("EUA x China"), a letter only as a whole word
     assert clauses("Controle de chips x padrões técnicos", "pt") == ["Controle de chips", "padrões técnicos"]
     assert clauses("Controle de exportação de chips", "pt") == []
+    # Arabic writes its own comma and question mark
+    assert clauses("ضوابط تصدير الرقائق، المعايير التقنية؟", "ar") == ["ضوابط تصدير الرقائق", "المعايير التقنية"]
 
 
 def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
