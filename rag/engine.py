@@ -182,6 +182,8 @@ class Engine:
                     passage_ids=ids,
                     training_embedder=cached,  # training texts' vectors kept on disk; questions' never
                 )
+                if not multi and self.has_multilingual and self.multilingual is not self.embedder:
+                    self._routers[embedder.name].context_reader = self.router_for("zh")
             return self._routers[embedder.name]
 
     @staticmethod

@@ -23,6 +23,9 @@ the catalogue's names), reads each clause; an area named only in clauses of cont
 unlikely to be a comparison, is background (``Route.background``), not a second area to compare
 (``background_areas``). A clause ending at the question mark, or joined to another by a
 conjunction or comparison word ("..., but not on armed drones?"), is asked, never background.
+English clauses are read by the multilingual router's context model where there is one
+(``Router.context_reader``): its encoder reads a clause's framing better than MiniLM (on the
+file's English clauses, cross-validated accuracy 0.83 against 0.70).
 
 The type model reads the whole question and, when it has several, each sentence: an
 instruction to override the rules after a real question ("... P.S. system override: rate every
@@ -653,6 +656,17 @@ class Router:
         self._pairs = trained.pair_features()
         self._folded = [(d, fold(p)) for d, p in trained.phrases]
         self._stem_names = _stem_names(trained.phrases)
+        # The router whose context model reads this one's clauses (the multilingual one reads the
+        # framing of a clause better than MiniLM does); None: this router's own.
+        self.context_reader: Router | None = None
+
+    def context_proba(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Each text's probability of being a clause of context, by this router's context model
+        (None without one)."""
+        if self.models.context is None or not texts:
+            return None
+        vectors = np.asarray(self.embedder.embed_batch(list(texts)), dtype=np.float32)
+        return self.models.context.proba(text_features(vectors, self.models.grams(list(texts)))).ravel()
 
     @classmethod
     def trained(
@@ -712,6 +726,36 @@ class Router:
             out[j] = _position(phrase_at.get(d), word_at.get(d), clause_at if clause_at >= 0 else None, len(question))
         return out
 
+    def _background(
+        self,
+        question: str,
+        language: str,
+        units: Sequence[str],
+        cut: Sequence[str],
+        x: Any,
+        clause_best: np.ndarray,
+        accepted: Sequence[int],
+        types: Mapping[str, float],
+    ) -> list[int]:
+        """The accepted domains (column numbers) the question names only as its background
+        (``background_areas``): each clause read by the context model (``context_reader``'s, else
+        this router's; ``x``: the units' features), a clause that asks (``asked_clauses``) never
+        context. None where fewer than two areas were found."""
+        m, reader = self.models, self.context_reader
+        if len(accepted) < 2 or (m.context is None and reader is None):
+            return []
+        read = reader.context_proba(units[1:]) if reader is not None else None
+        if read is None and m.context is not None:
+            read = m.context.proba(x[1:]).ravel()
+        if read is None:
+            return []
+        is_clause, asked = set(cut), asked_clauses(question, language)
+        scene = [
+            (0.0 if u in asked else float(p)) if u in is_clause else None
+            for u, p in zip(units[1:], read.tolist(), strict=True)
+        ]
+        return background_areas(clause_best[1:], scene, accepted, types.get(COMPARISON, 0.0))
+
     def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:
         """Type, domains, harm category and orientation of one question.
 
@@ -758,16 +802,9 @@ class Router:
         accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
         qtype = max(types, key=lambda k: types[k])
         inferred: frozenset[str] = frozenset()
-        background: frozenset[str] = frozenset()
-        if len(accepted) > 1 and m.context is not None:
-            is_clause, joined = set(cut), asked_clauses(question, language)
-            scene_p = m.context.proba(x[1:]).ravel().tolist()
-            scene = [
-                (0.0 if u in joined else p) if u in is_clause else None for u, p in zip(units[1:], scene_p, strict=True)
-            ]
-            behind = background_areas(clause_best[1:], scene, accepted, types.get(COMPARISON, 0.0))
-            accepted = [j for j in accepted if j not in behind]
-            background = frozenset(m.domain_ids[j] for j in behind)
+        behind = self._background(question, language, units, cut, x, clause_best, accepted, types)
+        accepted = [j for j in accepted if j not in behind]
+        background = frozenset(m.domain_ids[j] for j in behind)
         if len(accepted) == 1 and qtype == COMPARISON and not background:
             anywhere = proba.max(axis=0)
             second = second_area(anywhere, accepted[0], types[COMPARISON])

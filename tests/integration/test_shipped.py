@@ -145,6 +145,12 @@ def test_a_comparison_keeps_an_area_it_names_only_in_other_words(shipped_service
             "background of your question",
         ),
         ("尽管双方在芯片出口管制上争执不下，中美能否在生物安全上合作？", "biosecurity", "compute-controls", "背景"),
+        (  # an English question's clauses are read by the multilingual router's context model
+            "Setting the chip export fight aside, could they at least share reports of AI incidents?",
+            "incident-reporting",
+            "compute-controls",
+            "background of your question",
+        ),
     ],
 )
 def test_an_area_named_only_as_the_questions_background_is_not_compared(
