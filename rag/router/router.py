@@ -69,10 +69,10 @@ SENTENCE_TYPES = ("injection", "harmful")
 # context ("Nvidia GPUs keep turning up in Chinese data centres.") reads as a harmful request.
 ASKED_TYPES = ("harmful",)
 _ASKS = re.compile(r"[?？؟]\W*$")
-# A sentence ends at . ! ? before a space and anything but a small Latin letter (not "U.S. and
+# A sentence ends at . ! ? ؟ before a space and anything but a small Latin letter (not "U.S. and
 # China"), at the full-width marks of Chinese and Japanese anywhere, after a closing bracket that
 # ends a pasted "system notice" (】, ], }) and at a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\sa-z])|(?<=[。！？】\]}])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+(?=[^\sa-z])|(?<=[。！？】\]}])|\n+")
 TRAINING_WAIT = 600.0  # seconds to wait for another process training the same router
 
 
