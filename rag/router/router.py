@@ -740,19 +740,21 @@ class Router:
         """The accepted domains (column numbers) the question names only as its background
         (``background_areas``): each clause read by the context model (``context_reader``'s, else
         this router's; ``x``: the units' features), a clause that asks (``asked_clauses``) never
-        context. None where fewer than two areas were found."""
+        context. None (an empty list) where fewer than two areas were found."""
         m, reader = self.models, self.context_reader
         if len(accepted) < 2 or (m.context is None and reader is None):
             return []
-        read = reader.context_proba(units[1:]) if reader is not None else None
+        is_clause = set(cut)
+        rows = [i for i, u in enumerate(units) if i > 0 and u in is_clause]  # clauses, not names written out
+        read = reader.context_proba([units[i] for i in rows]) if reader is not None else None
         if read is None and m.context is not None:
-            read = m.context.proba(x[1:]).ravel()
+            read = m.context.proba(x[rows]).ravel()
         if read is None:
             return []
-        is_clause, asked = set(cut), asked_clauses(question, language)
+        asked = asked_clauses(question, language)
+        by_row = dict(zip(rows, read.tolist(), strict=True))
         scene = [
-            (0.0 if u in asked else float(p)) if u in is_clause else None
-            for u, p in zip(units[1:], read.tolist(), strict=True)
+            (0.0 if units[i] in asked else float(by_row[i])) if i in by_row else None for i in range(1, len(units))
         ]
         return background_areas(clause_best[1:], scene, accepted, types.get(COMPARISON, 0.0))
 
