@@ -157,41 +157,63 @@ def sentences(question: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def clauses(question: str, language: str = "en") -> list[str]:
-    """The question's clauses (at punctuation and the language's conjunctions), whole question excluded."""
-    pattern = _clause_patterns().get(language, _clause_patterns()["*"])
-    parts = [" ".join(p.split()) for p in pattern.split(question)]
-    parts = [p for p in parts if len(p) >= MIN_CLAUSE_CHARS]
-    return parts if len(parts) > 1 else []
+@dataclass(frozen=True)
+class Piece:
+    """One clause as the cutter leaves it, and how it stands to the others."""
+
+    text: str
+    joined: bool = False  # joined to the clause before by a word (a conjunction or comparison word)
+    asks: bool = False  # ends at a question mark
 
 
-def asked_clauses(question: str, language: str = "en") -> set[str]:
-    """The question's clauses that are what it asks, never its background: a clause ending at a
-    question mark, and a clause joined to another by one of the language's words (a conjunction or
-    a comparison word of rag/data/clauses.yaml: "or", "than", "while", "but", 还是, 와), not by
-    punctuation alone, as one of the things the question coordinates or compares ("... agree on
-    nuclear launch decisions, but not on armed drones?")."""
+def cut(question: str, language: str = "en") -> list[Piece]:
+    """The question cut at punctuation and the language's words (rag/data/clauses.yaml): its pieces
+    of MIN_CLAUSE_CHARS or more, in order, each knowing whether a word joins it to the one before
+    and whether it ends at a question mark: ``route`` cuts a question once, for its clauses
+    (``clause_texts``) and for those that ask (``asked_pieces``)."""
     pattern = _clause_patterns().get(language, _clause_patterns()["*"])
-    pieces: list[list[Any]] = []  # [clause, joined by a word to the one before, ends at a question mark]
-    word_before = False
-    at = 0
+    pieces: list[Piece] = []
+    word_before, at = False, 0
     for m in [*pattern.finditer(question), None]:
-        piece = " ".join(question[at : m.start() if m else len(question)].split())
-        if len(piece) >= MIN_CLAUSE_CHARS:
-            pieces.append([piece, word_before, False])
+        text = " ".join(question[at : m.start() if m else len(question)].split())
+        if len(text) >= MIN_CLAUSE_CHARS:
+            pieces.append(Piece(text, joined=word_before))
             word_before = False
         if m is None:
             break
         mark = m.group(0)
         word_before = word_before or any(c.isalnum() for c in mark)
         if pieces and _ASKS.match(mark):
-            pieces[-1][2] = True
+            pieces[-1] = replace(pieces[-1], asks=True)
         at = m.end()
-    out = set()
-    for i, (piece, joined, asks) in enumerate(pieces):
-        if asks or joined or (i + 1 < len(pieces) and pieces[i + 1][1]):
-            out.add(piece)
-    return out
+    return pieces
+
+
+def clause_texts(pieces: Sequence[Piece]) -> list[str]:
+    """The clauses of a question's ``cut``: none when it has only one."""
+    texts = [p.text for p in pieces]
+    return texts if len(texts) > 1 else []
+
+
+def asked_pieces(pieces: Sequence[Piece]) -> set[str]:
+    """The clauses of a question's ``cut`` that are what it asks, never its background: a clause
+    ending at a question mark, and a clause joined to another by one of the language's words (a
+    conjunction or a comparison word of rag/data/clauses.yaml: "or", "than", "while", "but", 还是,
+    와), not by punctuation alone, as one of the things the question coordinates or compares ("...
+    agree on nuclear launch decisions, but not on armed drones?")."""
+    return {
+        p.text for i, p in enumerate(pieces) if p.asks or p.joined or (i + 1 < len(pieces) and pieces[i + 1].joined)
+    }
+
+
+def clauses(question: str, language: str = "en") -> list[str]:
+    """The question's clauses (at punctuation and the language's conjunctions), whole question excluded."""
+    return clause_texts(cut(question, language))
+
+
+def asked_clauses(question: str, language: str = "en") -> set[str]:
+    """The question's clauses that are what it asks (``asked_pieces``)."""
+    return asked_pieces(cut(question, language))
 
 
 # -- the trained models --------------------------------------------------------------------
@@ -665,8 +687,9 @@ class Router:
         (None without one)."""
         if self.models.context is None or not texts:
             return None
-        vectors = np.asarray(self.embedder.embed_batch(list(texts)), dtype=np.float32)
-        return self.models.context.proba(text_features(vectors, self.models.grams(list(texts)))).ravel()
+        batch = list(texts)
+        vectors = np.asarray(self.embedder.embed_batch(batch), dtype=np.float32)
+        return self.models.context.proba(text_features(vectors, self.models.grams(batch))).ravel()
 
     @classmethod
     def trained(
@@ -728,10 +751,8 @@ class Router:
 
     def _background(
         self,
-        question: str,
-        language: str,
+        pieces: Sequence[Piece],
         units: Sequence[str],
-        cut: Sequence[str],
         x: Any,
         clause_best: np.ndarray,
         accepted: Sequence[int],
@@ -739,19 +760,20 @@ class Router:
     ) -> list[int]:
         """The accepted domains (column numbers) the question names only as its background
         (``background_areas``): each clause read by the context model (``context_reader``'s, else
-        this router's; ``x``: the units' features), a clause that asks (``asked_clauses``) never
-        context. None (an empty list) where fewer than two areas were found."""
+        this router's; ``x``: the units' features; ``pieces``: the question's ``cut``), a clause that
+        asks (``asked_pieces``) never context. None (an empty list) where fewer than two areas were
+        found."""
         m, reader = self.models, self.context_reader
         if len(accepted) < 2 or (m.context is None and reader is None):
             return []
-        is_clause = set(cut)
+        is_clause = set(clause_texts(pieces))
         rows = [i for i, u in enumerate(units) if i > 0 and u in is_clause]  # clauses, not names written out
         read = reader.context_proba([units[i] for i in rows]) if reader is not None else None
         if read is None and m.context is not None:
             read = m.context.proba(x[rows]).ravel()
         if read is None:
             return []
-        asked = asked_clauses(question, language)
+        asked = asked_pieces(pieces)
         by_row = dict(zip(rows, read.tolist(), strict=True))
         scene = [
             (0.0 if units[i] in asked else float(by_row[i])) if i in by_row else None for i in range(1, len(units))
@@ -768,8 +790,8 @@ class Router:
         folded = fold(question)
         matches = _name_matches(folded, self._folded)
         written = _names_written(question, folded, matches)
-        cut = clauses(question, language)
-        units = [question, *dict.fromkeys([*cut, *written])]
+        pieces = cut(question, language)
+        units = [question, *dict.fromkeys([*clause_texts(pieces), *written])]
         said = sentences(question)
         texts = list(dict.fromkeys([*units, *said]))  # the clauses, then sentences that are no clause
         if vector is None:
@@ -804,7 +826,7 @@ class Router:
         accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
         qtype = max(types, key=lambda k: types[k])
         inferred: frozenset[str] = frozenset()
-        behind = self._background(question, language, units, cut, x, clause_best, accepted, types)
+        behind = self._background(pieces, units, x, clause_best, accepted, types)
         accepted = [j for j in accepted if j not in behind]
         background = frozenset(m.domain_ids[j] for j in behind)
         if len(accepted) == 1 and qtype == COMPARISON and not background:
