@@ -7,6 +7,7 @@ fixture trains it, in the session's cache folder (so it is trained once per test
 from __future__ import annotations
 
 import itertools
+import math
 import shutil
 import threading
 from pathlib import Path
@@ -21,6 +22,7 @@ from rag.framework import Catalogue
 from rag.locks import file_lock
 from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
+from rag.router.features import text_features
 from rag.router.router import (
     Passage,
     RouterModels,
@@ -33,6 +35,7 @@ from rag.router.router import (
     accepted_areas,
     asked_clauses,
     background_areas,
+    checked_types,
     fold,
     second_area,
     sentences,
@@ -214,6 +217,24 @@ def test_an_area_named_only_in_clauses_of_context_is_background_when_another_is_
     # a name written out (no clause) is neither context nor asked; a clause under 0.5 names nothing
     three = np.array([[0.8, 0.0], [0.9, 0.0], [0.0, 0.4]])
     assert background_areas(three, [0.9, None, 0.1], [0, 1], comparison=0.0) == [0]
+
+
+def test_a_harmful_reading_and_the_harm_check_add_their_log_odds_and_the_rest_goes_to_the_other_types() -> None:
+    read = {"harmful": 0.6, "feasibility": 0.3, "comparison": 0.1}
+    doubted = checked_types(read, 0.2)  # a policy question on a harmful topic, to the check
+    kept = 1 / (1 + math.exp(-(math.log(0.6 / 0.4) + math.log(0.2 / 0.8))))
+    assert doubted["harmful"] == pytest.approx(kept) and kept < 0.3
+    assert doubted["feasibility"] == pytest.approx(0.3 * (1 - kept) / 0.4)  # the rest in proportion to each
+    assert doubted["comparison"] == pytest.approx(0.1 * (1 - kept) / 0.4)
+    assert sum(doubted.values()) == pytest.approx(1.0)
+    assert max(doubted, key=lambda k: doubted[k]) == "feasibility"
+    confirmed = checked_types(read, 0.9)
+    assert confirmed["harmful"] > 0.9 and sum(confirmed.values()) == pytest.approx(1.0)
+    assert checked_types(read, 0.5) == pytest.approx(read)  # an undecided check changes nothing
+    sure = checked_types({"harmful": 0.99, "feasibility": 0.01}, 0.3)
+    assert max(sure, key=lambda k: sure[k]) == "harmful"  # a mild doubt does not overturn a sure reading
+    assert checked_types({"harmful": 1.0, "feasibility": 0.0}, 0.1) == {"harmful": 1.0, "feasibility": 0.0}
+    assert checked_types({"feasibility": 0.9, "comparison": 0.1}, 0.1) == {"feasibility": 0.9, "comparison": 0.1}
 
 
 def test_a_clause_that_ends_at_a_question_mark_or_is_joined_by_a_word_is_asked_never_background() -> None:
@@ -527,6 +548,24 @@ def test_clauses_of_context_train_a_stored_context_model_and_an_unknown_label_is
     (tiny_data / "context.yaml").write_text(yaml.safe_dump({"backdrop": {"en": ["After the chip fight"]}}))
     with pytest.raises(ConfigError, match="backdrop"):
         fixture_data(fake_engine, tiny_data)
+
+
+def test_the_harm_check_learns_requests_for_harm_against_policy_questions_and_is_stored(
+    fake_engine: Engine, tiny_data: Path, tmp_path: Path
+) -> None:
+    data = fixture_data(fake_engine, tiny_data)
+    trained = Router.trained(data, FakeEmbedder(), tmp_path / "weights")
+    check = trained.models.harm_check
+    assert check is not None and check.binary
+    (stored,) = (tmp_path / "weights").glob("router-*.npz")
+    again = RouterModels.load(stored)
+    assert again is not None and again.harm_check is not None
+    assert np.array_equal(again.harm_check.coef, check.coef)
+    texts = [*data.harms.texts, "Could rivals agree on chip export limits?", "Can they share incident reports?"]
+    vectors = FakeEmbedder().embed_batch(texts)
+    proba = check.proba(text_features(vectors, trained.models.grams(texts))).ravel()
+    n = len(data.harms.texts)
+    assert proba[:n].min() > proba[n:].max()  # requests for harm above the policy questions it learned from
 
 
 # -- the models ------------------------------------------------------------------------------
