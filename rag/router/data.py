@@ -11,7 +11,9 @@
   AI?"): ``rag/data/followups.yaml``, against the type examples asked alone;
 - clauses of context (background the question is asked against: "after years of fighting over
   chip export bans", "compute controls aside") and clauses that ask or compare:
-  ``rag/data/context.yaml``.
+  ``rag/data/context.yaml``;
+- requests for harmful help and policy questions on the same topics, for the harm check alone:
+  ``rag/data/harm_pairs.yaml``.
 
 Nothing here is a rule about wording: change the files and the router learns again.
 """
@@ -38,6 +40,7 @@ TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
 ENGLISH = "en"
 CONTEXT, ASKED = "context", "asked"  # the labels of rag/data/context.yaml
+HARMFUL, POLICY = "harmful", "policy"  # the labels of rag/data/harm_pairs.yaml
 
 
 @dataclass
@@ -78,12 +81,15 @@ class TrainingData:
     # type examples asked as follow-ups in the canned sets: not negatives for the follow-up model
     asked_as_follow_ups: set[str] = field(default_factory=set)
     context: Examples = field(default_factory=Examples)  # clauses, labelled CONTEXT or ASKED
+    # requests for harmful help and policy questions on the same topics, labelled HARMFUL or POLICY:
+    # the harm check's alone, outside the n-grams' corpus, so they move no other model
+    harm_pairs: Examples = field(default_factory=Examples)
     phrases: list[Phrase] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
-        for name in ("types", "domains", "harms", "orientations", "followups", "context"):
+        for name in ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs"):
             ex: Examples = getattr(self, name)
             for text, labels in zip(ex.texts, ex.labels, strict=True):
                 h.update(f"{name}\x1f{text}\x1f{','.join(labels)}\x1e".encode())
@@ -126,6 +132,7 @@ def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
             td.orientations.add(text, label)
     _follow_ups(td, data_dir)
     _context(td, data_dir)
+    _harm_pairs(td, data_dir)
 
 
 def _context(td: TrainingData, data_dir: Path) -> None:
@@ -136,6 +143,18 @@ def _context(td: TrainingData, data_dir: Path) -> None:
         for examples in _labelled(by_language).values():
             for text in examples or []:
                 td.context.add(text, str(label))
+
+
+def _harm_pairs(td: TrainingData, data_dir: Path) -> None:
+    """Requests for harmful help and policy questions on the same topics: label -> language -> texts."""
+    for label, by_language in _labelled(_yaml(data_dir / "harm_pairs.yaml")).items():
+        if label not in (HARMFUL, POLICY):
+            raise ConfigError(
+                f"{data_dir / 'harm_pairs.yaml'}: unknown label {label!r} (expected {HARMFUL} or {POLICY})"
+            )
+        for examples in _labelled(by_language).values():
+            for text in examples or []:
+                td.harm_pairs.add(text, str(label))
 
 
 def _follow_ups(td: TrainingData, data_dir: Path) -> None:

@@ -53,7 +53,7 @@ import numpy as np
 
 from rag.locks import file_lock
 from rag.router import models
-from rag.router.data import CONTEXT, DATA_DIR, TrainingData
+from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.yamlfile import read_yaml
 
@@ -71,7 +71,6 @@ SENTENCE_TYPES = ("injection", "harmful")
 # Types a sentence is read as only when it asks (ends with a question mark): read alone, a sentence of
 # context ("Nvidia GPUs keep turning up in Chinese data centres.") reads as a harmful request.
 ASKED_TYPES = ("harmful",)
-HARMFUL = "harmful"
 # Types whose questions are no request for help with a policy question: not negatives of the harm check.
 REFUSED_TYPES = ("harmful", "injection", "off_topic")
 _EPS = 1e-6
@@ -444,14 +443,13 @@ def train(
     everything += [p for _, p in phrases] + [data.summaries.get(d, d) for d in ids]
     unique = list(dict.fromkeys(everything))
     table = dict(zip(unique, np.asarray(embedder.embed_batch(unique), dtype=np.float32), strict=True))
-    # Follow-up examples in a batch of their own, and outside the n-grams' corpus: the other models
-    # are fitted on exactly what they were fitted on without them.
-    extra = [t for t in dict.fromkeys(data.followups.texts) if t not in table]
-    if extra:
-        table.update(zip(extra, np.asarray(embedder.embed_batch(extra), dtype=np.float32), strict=True))
-    scene = [t for t in dict.fromkeys(data.context.texts) if t not in table]  # likewise, a batch of their own
-    if scene:
-        table.update(zip(scene, np.asarray(embedder.embed_batch(scene), dtype=np.float32), strict=True))
+    # Follow-up examples, clauses of context and the harm check's pairs each in a batch of their own,
+    # and outside the n-grams' corpus: the other models are fitted on exactly what they were fitted
+    # on without them.
+    for apart in (data.followups.texts, data.context.texts, data.harm_pairs.texts):
+        extra = [t for t in dict.fromkeys(apart) if t not in table]
+        if extra:
+            table.update(zip(extra, np.asarray(embedder.embed_batch(extra), dtype=np.float32), strict=True))
 
     def embed(texts: Sequence[str]) -> np.ndarray:
         return np.asarray([table[t] for t in texts], dtype=np.float32)
@@ -531,18 +529,27 @@ def _harm_check(
     data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]]
 ) -> models.LinearModel | None:
     """A second reading of what the type model reads as harmful: requests for harmful help (the
-    harmful type examples and rag/data/harms.yaml) against questions about policy, many on the same
-    topics (the other answerable types' examples and every domain question: "could rivals cooperate
-    against chip smuggling?"). The type model learns harm from about a hundred examples among its
-    other types and never sees the domain questions, seven hundred policy questions on chips,
-    pathogens and deepfakes. None without examples of both."""
+    harmful type examples, rag/data/harms.yaml and the harmful half of rag/data/harm_pairs.yaml)
+    against questions about policy, many on the same topics (the other answerable types' examples,
+    every domain question: "could rivals cooperate against chip smuggling?", and the policy half of
+    the pairs). The type model learns harm from about a hundred examples among its other types and
+    never sees the domain questions, seven hundred policy questions on chips, pathogens and
+    deepfakes. None without examples of both."""
     labels = [ls[0] for ls in data.types.labels]
+    pairs = list(zip(data.harm_pairs.texts, (ls[0] for ls in data.harm_pairs.labels), strict=True))
     harmful = list(
-        dict.fromkeys([*(t for t, k in zip(data.types.texts, labels, strict=True) if k == HARMFUL), *data.harms.texts])
+        dict.fromkeys(
+            [
+                *(t for t, k in zip(data.types.texts, labels, strict=True) if k == HARMFUL),
+                *data.harms.texts,
+                *(t for t, k in pairs if k == HARMFUL),
+            ]
+        )
     )
     seen = set(harmful)
     policy = [t for t, k in zip(data.types.texts, labels, strict=True) if k not in REFUSED_TYPES]
-    policy = [t for t in dict.fromkeys([*policy, *data.domains.texts]) if t not in seen]
+    policy += [*data.domains.texts, *(t for t, k in pairs if k != HARMFUL)]
+    policy = [t for t in dict.fromkeys(policy) if t not in seen]
     if not harmful or not policy:
         return None
     _, x = features([*harmful, *policy])
