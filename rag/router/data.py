@@ -84,6 +84,8 @@ class TrainingData:
     # requests for harmful help and policy questions on the same topics, labelled HARMFUL or POLICY:
     # the harm check's alone, outside the n-grams' corpus, so they move no other model
     harm_pairs: Examples = field(default_factory=Examples)
+    # the domain questions about an area no domain covers (labelled with none in domain_questions.yaml)
+    uncatalogued: list[str] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)
 
@@ -186,6 +188,8 @@ def load_training_data(
     _domain_phrases(td, catalogue, data_dir)
     for item in _yaml(data_dir / "domain_questions.yaml") or []:
         td.domains.add(item.get("q", ""), *(d for d in item.get("domains") or [] if d in catalogue.domains))
+        if not item.get("domains"):
+            td.uncatalogued.append(td.domains.texts[-1])
     for fragments in _labelled(_yaml(data_dir / "no_area.yaml")).values():
         for text in fragments or []:
             td.domains.add(text)

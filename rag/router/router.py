@@ -34,7 +34,9 @@ a real one makes it harmful, where the whole question leaves that reading open (
 SENTENCE_TYPES). A harmful reading is read a second time by the harm check, a binary model of
 requests for harmful help against policy questions (every domain question among them: "could rivals
 cooperate against chip smuggling?"); the two readings' log-odds add (``checked_types``), so a policy
-question on a dangerous topic is answered, not refused.
+question on a dangerous topic is answered, not refused. A reading of an area the catalogue does not
+assess is read a second time by the new-area check, the domain questions about uncatalogued areas
+against those about catalogued ones, so "AI for flood forecasting" is AI for science, not a new area.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.yamlfile import read_yaml
 
-FORMAT = 12  # bump when the stored layout, the features or the fitting change
+FORMAT = 13  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
+FEASIBILITY = "feasibility"  # the question type asking about one area
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
 ACCEPT = 0.5  # a calibrated probability: more likely than not
 MIN_CLAUSE_CHARS = 4
@@ -357,8 +360,10 @@ class RouterModels:
     context: models.LinearModel | None = None
     # the probability that a text read as harmful asks for harmful help, not about policy on a harm
     harm_check: models.LinearModel | None = None
+    # the probability that a text read as asking about an area the catalogue does not assess does so
+    new_area_check: models.LinearModel | None = None
 
-    OPTIONAL = ("follow_up", "context", "harm_check")
+    OPTIONAL = ("follow_up", "context", "harm_check", "new_area_check")
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
 
     def save(self, path: Path) -> None:
@@ -485,6 +490,7 @@ def train(
         context = models.fit_binary(xc, [1] * len(scene_texts) + [0] * len(asking), balanced=True)
 
     harm_check = _harm_check(data, features)
+    new_area_check = _new_area_check(data, features)
 
     # Words: a multinomial over domains and NONE, from phrases (one domain each) and questions.
     word_texts = [p for _, p in phrases]
@@ -521,8 +527,22 @@ def train(
     return RouterModels(
         grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
         passage_owner, passage_vectors, {t: n / len(type_labels) for t, n in Counter(type_labels).items()},
-        follow_up, context, harm_check,
+        follow_up, context, harm_check, new_area_check,
     )  # fmt: skip
+
+
+def _check(
+    features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], positives: Sequence[str], negatives: Sequence[str]
+) -> models.LinearModel | None:
+    """A binary model of ``positives`` against ``negatives`` (a text in both is a positive), with
+    balanced classes: even odds is its prior. None without examples of both."""
+    yes = list(dict.fromkeys(positives))
+    seen = set(yes)
+    no = [t for t in dict.fromkeys(negatives) if t not in seen]
+    if not yes or not no:
+        return None
+    _, x = features([*yes, *no])
+    return models.fit_binary(x, [1] * len(yes) + [0] * len(no), balanced=True)
 
 
 def _harm_check(
@@ -534,44 +554,47 @@ def _harm_check(
     every domain question: "could rivals cooperate against chip smuggling?", and the policy half of
     the pairs). The type model learns harm from about a hundred examples among its other types and
     never sees the domain questions, seven hundred policy questions on chips, pathogens and
-    deepfakes. None without examples of both."""
+    deepfakes."""
     labels = [ls[0] for ls in data.types.labels]
     pairs = list(zip(data.harm_pairs.texts, (ls[0] for ls in data.harm_pairs.labels), strict=True))
-    harmful = list(
-        dict.fromkeys(
-            [
-                *(t for t, k in zip(data.types.texts, labels, strict=True) if k == HARMFUL),
-                *data.harms.texts,
-                *(t for t, k in pairs if k == HARMFUL),
-            ]
-        )
-    )
-    seen = set(harmful)
+    harmful = [t for t, k in zip(data.types.texts, labels, strict=True) if k == HARMFUL]
+    harmful += [*data.harms.texts, *(t for t, k in pairs if k == HARMFUL)]
     policy = [t for t, k in zip(data.types.texts, labels, strict=True) if k not in REFUSED_TYPES]
     policy += [*data.domains.texts, *(t for t, k in pairs if k != HARMFUL)]
-    policy = [t for t in dict.fromkeys(policy) if t not in seen]
-    if not harmful or not policy:
-        return None
-    _, x = features([*harmful, *policy])
-    return models.fit_binary(x, [1] * len(harmful) + [0] * len(policy), balanced=True)
+    return _check(features, harmful, policy)
 
 
-def checked_types(types: Mapping[str, float], checked: float) -> dict[str, float]:
-    """The type model's probabilities with the harm check's reading added to its harmful one
-    (``checked``: the check's probability that the text asks for harmful help). Two readings of the
-    same question as independent evidence: their log-odds add (the check is fitted on balanced
-    classes, so even odds is its prior), and the probability the harmful reading gains or loses is
-    taken from or given to the other types in proportion to theirs. An undecided check (0.5) leaves
-    the reading as it was. "Why is there no common US-China approach to catching cloned voices in
-    phone scams?" is harmful to the type model (fraud, voices), a policy question to the check."""
-    p = types.get(HARMFUL, 0.0)
+def _new_area_check(
+    data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]]
+) -> models.LinearModel | None:
+    """A second reading of what the type model reads as asking about an area the catalogue does not
+    assess: its examples and the domain questions about uncatalogued areas, against the domain
+    questions about catalogued ones (seven hundred, naming their areas in many ways: "AI weather
+    models" is AI for science) and the feasibility examples. The type model learns new areas from a
+    hundred examples and never sees the domain questions."""
+    labels = [ls[0] for ls in data.types.labels]
+    outside = [t for t, k in zip(data.types.texts, labels, strict=True) if k == NEW_AREA]
+    inside = [t for t, ls in zip(data.domains.texts, data.domains.labels, strict=True) if ls]
+    inside += [t for t, k in zip(data.types.texts, labels, strict=True) if k == FEASIBILITY]
+    return _check(features, [*outside, *data.uncatalogued], inside)
+
+
+def checked_types(types: Mapping[str, float], kind: str, checked: float) -> dict[str, float]:
+    """The type model's probabilities with a check's reading of type ``kind`` added to its own
+    (``checked``: the check's probability that the text is of that type). Two readings of the same
+    question as independent evidence: their log-odds add (a check is fitted on balanced classes, so
+    even odds is its prior), and the probability the type gains or loses is taken from or given to
+    the other types in proportion to theirs. An undecided check (0.5) leaves the reading as it was.
+    A question on who may buy cut-down export chips can read as harmful to the type model (chips,
+    thresholds, getting around them) and as a policy question to the harm check."""
+    p = types.get(kind, 0.0)
     rest = 1.0 - p
     if p <= 0.0 or rest <= 0.0:
         return dict(types)
     c = min(max(checked, _EPS), 1.0 - _EPS)
     kept = 1.0 / (1.0 + (rest / p) * ((1.0 - c) / c))  # sigmoid(logit(p) + logit(c))
     scale = (1.0 - kept) / rest
-    return {t: (kept if t == HARMFUL else q * scale) for t, q in types.items()}
+    return {t: (kept if t == kind else q * scale) for t, q in types.items()}
 
 
 def _new_area(types: models.LinearModel, x: Any) -> np.ndarray:
@@ -838,6 +861,16 @@ class Router:
         ]
         return background_areas(clause_best[1:], scene, accepted, types.get(COMPARISON, 0.0))
 
+    def _checked(self, types: dict[str, float], row: Any) -> dict[str, float]:
+        """The type model's reading (``types``, of the features ``row``) weighed by the check of the
+        type it reads, where there is one (``checked_types``): harmful, or an area the catalogue
+        does not assess."""
+        top = max(types, key=lambda k: types[k])
+        check = {HARMFUL: self.models.harm_check, NEW_AREA: self.models.new_area_check}.get(top)
+        if check is None:
+            return types
+        return checked_types(types, top, float(check.proba(row).ravel()[0]))
+
     def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:
         """Type, domains, harm category and orientation of one question.
 
@@ -869,8 +902,7 @@ class Router:
         rows = [at[t] for t in units]
         vectors, grams, x = all_vectors[rows], all_grams[rows], all_x[rows]
         types = dict(zip(m.types.classes, type_rows[read].ravel().tolist(), strict=True))
-        if m.harm_check is not None and max(types, key=lambda k: types[k]) == HARMFUL:
-            types = checked_types(types, float(m.harm_check.proba(read_rows[read]).ravel()[0]))
+        types = self._checked(types, read_rows[read])
         words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
         pair_x = self._pairs(units, vectors, words, _new_area(m.types, x), grams)
         proba = m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)

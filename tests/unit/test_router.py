@@ -221,20 +221,23 @@ def test_an_area_named_only_in_clauses_of_context_is_background_when_another_is_
 
 def test_a_harmful_reading_and_the_harm_check_add_their_log_odds_and_the_rest_goes_to_the_other_types() -> None:
     read = {"harmful": 0.6, "feasibility": 0.3, "comparison": 0.1}
-    doubted = checked_types(read, 0.2)  # a policy question on a harmful topic, to the check
+    doubted = checked_types(read, "harmful", 0.2)  # a policy question on a harmful topic, to the check
     kept = 1 / (1 + math.exp(-(math.log(0.6 / 0.4) + math.log(0.2 / 0.8))))
     assert doubted["harmful"] == pytest.approx(kept) and kept < 0.3
     assert doubted["feasibility"] == pytest.approx(0.3 * (1 - kept) / 0.4)  # the rest in proportion to each
     assert doubted["comparison"] == pytest.approx(0.1 * (1 - kept) / 0.4)
     assert sum(doubted.values()) == pytest.approx(1.0)
     assert max(doubted, key=lambda k: doubted[k]) == "feasibility"
-    confirmed = checked_types(read, 0.9)
+    confirmed = checked_types(read, "harmful", 0.9)
     assert confirmed["harmful"] > 0.9 and sum(confirmed.values()) == pytest.approx(1.0)
-    assert checked_types(read, 0.5) == pytest.approx(read)  # an undecided check changes nothing
-    sure = checked_types({"harmful": 0.99, "feasibility": 0.01}, 0.3)
+    assert checked_types(read, "harmful", 0.5) == pytest.approx(read)  # an undecided check changes nothing
+    sure = checked_types({"harmful": 0.99, "feasibility": 0.01}, "harmful", 0.3)
     assert max(sure, key=lambda k: sure[k]) == "harmful"  # a mild doubt does not overturn a sure reading
-    assert checked_types({"harmful": 1.0, "feasibility": 0.0}, 0.1) == {"harmful": 1.0, "feasibility": 0.0}
-    assert checked_types({"feasibility": 0.9, "comparison": 0.1}, 0.1) == {"feasibility": 0.9, "comparison": 0.1}
+    assert checked_types({"harmful": 1.0, "feasibility": 0.0}, "harmful", 0.1) == {"harmful": 1.0, "feasibility": 0.0}
+    assert checked_types({"feasibility": 0.9, "comparison": 0.1}, "harmful", 0.1) == {
+        "feasibility": 0.9,
+        "comparison": 0.1,
+    }
 
 
 def test_a_clause_that_ends_at_a_question_mark_or_is_joined_by_a_word_is_asked_never_background() -> None:
@@ -588,6 +591,39 @@ def test_harm_pairs_train_the_harm_check_alone_and_an_unknown_label_is_an_error(
     (tiny_data / "harm_pairs.yaml").write_text(yaml.safe_dump({"dangerous": {"en": ["Hide the chips."]}}))
     with pytest.raises(ConfigError, match="dangerous"):
         fixture_data(fake_engine, tiny_data)
+
+
+def test_the_new_area_check_learns_uncatalogued_areas_against_catalogued_ones_and_is_stored(
+    fake_engine: Engine, tiny_data: Path, tmp_path: Path
+) -> None:
+    assert (
+        Router.trained(fixture_data(fake_engine, tiny_data), FakeEmbedder(), tmp_path / "w0").models.new_area_check
+        is None
+    )
+    intents = {
+        **TINY["intents.yaml"],
+        "apply_framework": ["Apply the framework to AI in dairy farming.", "Assess AI tutors.", "Judge AI in ports."],
+    }
+    questions = [
+        *TINY["domain_questions.yaml"],
+        {"q": "Could rivals cooperate on AI for hotel bookings?", "domains": []},
+    ]
+    (tiny_data / "intents.yaml").write_text(yaml.safe_dump(intents), encoding="utf-8")
+    (tiny_data / "domain_questions.yaml").write_text(yaml.safe_dump(questions), encoding="utf-8")
+    data = fixture_data(fake_engine, tiny_data)
+    assert data.uncatalogued == ["Could rivals cooperate on AI for hotel bookings?"]
+    trained = Router.trained(data, FakeEmbedder(), tmp_path / "weights")
+    check = trained.models.new_area_check
+    assert check is not None and check.binary
+    (stored,) = (tmp_path / "weights").glob("router-*.npz")
+    again = RouterModels.load(stored)
+    assert again is not None and again.new_area_check is not None
+    assert np.array_equal(again.new_area_check.coef, check.coef)
+    texts = ["Could rivals cooperate on AI for hotel bookings?", "Could rivals agree on chip export limits?"]
+    proba = check.proba(text_features(FakeEmbedder().embed_batch(texts), trained.models.grams(texts))).ravel()
+    assert proba[0] > proba[1]  # the uncatalogued area above a catalogued one it learned from
+    new_area = checked_types({"apply_framework": 0.6, "feasibility": 0.4}, "apply_framework", 0.1)
+    assert max(new_area, key=lambda k: new_area[k]) == "feasibility"  # a catalogued area after all
 
 
 # -- the models ------------------------------------------------------------------------------
