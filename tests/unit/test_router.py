@@ -10,7 +10,9 @@ import itertools
 import math
 import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -152,6 +154,21 @@ def test_a_harmful_request_gets_a_harm_category_and_an_overview_an_orientation(r
     overview = router.route("Which areas look most promising for a deal?")
     assert overview.qtype == "overview" and overview.orientation == "promising"
     assert router.route("Could rivals cooperate on compute controls?").harm is None
+
+
+def test_a_question_is_read_with_the_check_of_the_type_it_reads(router: Router) -> None:
+    def with_check(intercept: float) -> Router:  # a harm check that reads every text alike
+        dims = router.models.types.coef.shape[1]
+        check = models.LinearModel(["yes"], np.zeros((1, dims), np.float32), np.array([intercept]), binary=True)
+        return Router(router.embedder, replace(router.models, harm_check=check))
+
+    request = "How can I smuggle GPUs past customs?"
+    assert with_check(8.0).route(request).qtype == "harmful"  # confirmed
+    doubted = with_check(-8.0).route(request)  # read as a policy question by the check
+    assert doubted.qtype != "harmful" and doubted.harm is None
+    assert doubted.types["harmful"] < router.route(request).types["harmful"]
+    policy = "Could rivals cooperate on compute controls?"  # no harmful reading: no check applies
+    assert with_check(8.0).route(policy).types == router.route(policy).types
 
 
 def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_several() -> None:
@@ -585,6 +602,7 @@ def test_harm_pairs_train_the_harm_check_alone_and_an_unknown_label_is_an_error(
     after = Router.trained(data, FakeEmbedder(), tmp_path / "after").models
     for name in ("types", "harms", "orientations", "domain_words", "domain_pairs"):  # the same n-grams and fits
         assert np.array_equal(getattr(after, name).coef, getattr(before, name).coef), name
+    assert after.grams.columns is not None and before.grams.columns is not None
     assert np.array_equal(after.grams.columns, before.grams.columns)
     assert after.harm_check is not None and before.harm_check is not None
     assert not np.array_equal(after.harm_check.coef, before.harm_check.coef)  # the check learned from them
@@ -600,8 +618,8 @@ def test_the_new_area_check_learns_uncatalogued_areas_against_catalogued_ones_an
         Router.trained(fixture_data(fake_engine, tiny_data), FakeEmbedder(), tmp_path / "w0").models.new_area_check
         is None
     )
-    intents = {
-        **TINY["intents.yaml"],
+    intents: dict[str, object] = {
+        **cast(dict[str, object], TINY["intents.yaml"]),
         "apply_framework": ["Apply the framework to AI in dairy farming.", "Assess AI tutors.", "Judge AI in ports."],
     }
     questions = [
