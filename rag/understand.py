@@ -21,7 +21,7 @@ from rag.framework import CONDITION_PHRASES
 from rag.router import Route
 from rag.router.data import DATA_DIR
 from rag.router.features import NEW_AREA
-from rag.router.router import ACCEPT
+from rag.router.router import ACCEPT, REFUSED_TYPES
 from rag.yamlfile import read_yaml
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -35,7 +35,6 @@ SHORT_FOLLOWUP_CHARS = 16  # the same for scripts written without spaces
 SUBSTRING_LANGUAGES = ("zh", "ja", "th", "ko")
 # Types whose answer is a verdict on catalogued domains; the number of domains decides which.
 VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
-REFUSED_TYPES = ("off_topic", "injection", "harmful")
 # Refused types that a conversation never makes answerable; an off-topic reading of a short
 # follow-up ("and military AI?") may be the type model having too little to go on.
 NEVER_ANSWERED = ("injection", "harmful")

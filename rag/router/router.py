@@ -74,8 +74,9 @@ SENTENCE_TYPES = ("injection", "harmful")
 # Types a sentence is read as only when it asks (ends with a question mark): read alone, a sentence of
 # context ("Nvidia GPUs keep turning up in Chinese data centres.") reads as a harmful request.
 ASKED_TYPES = ("harmful",)
-# Types whose questions are no request for help with a policy question: not negatives of the harm check.
-REFUSED_TYPES = ("harmful", "injection", "off_topic")
+# Types the answer refuses (the answer schema's REFUSED_TYPES): no request for help with a policy
+# question, so not negatives of the harm check.
+REFUSED_TYPES = ("off_topic", "injection", "harmful")
 _EPS = 1e-6
 _ASKS = re.compile(r"[?？؟]\W*$")
 # A sentence ends at . ! ? ؟ before a space and anything but a small Latin letter (not "U.S. and

@@ -156,6 +156,13 @@ def test_a_harmful_request_gets_a_harm_category_and_an_overview_an_orientation(r
     assert router.route("Could rivals cooperate on compute controls?").harm is None
 
 
+def test_the_router_refuses_the_types_the_answer_schema_refuses() -> None:
+    from rag.answer import schema
+    from rag.router import router as routing
+
+    assert set(routing.REFUSED_TYPES) == set(schema.REFUSED_TYPES)
+
+
 def test_a_question_is_read_with_the_check_of_the_type_it_reads(router: Router) -> None:
     def with_check(intercept: float) -> Router:  # a harm check that reads every text alike
         dims = router.models.types.coef.shape[1]
@@ -542,6 +549,22 @@ def test_a_router_can_be_trained_without_passages(fake_engine: Engine, tiny_data
     assert trained.route("Could rivals agree on chip export limits?").candidates
 
 
+def stored_binary(trained: Router, folder: Path, name: str) -> models.LinearModel:
+    """The router's binary model ``name``, which must be stored in ``folder`` and load back the same."""
+    model = getattr(trained.models, name)
+    assert model is not None and model.binary
+    (stored,) = folder.glob("router-*.npz")
+    again = RouterModels.load(stored)
+    assert again is not None and getattr(again, name) is not None
+    assert np.array_equal(getattr(again, name).coef, model.coef)
+    return model
+
+
+def read_by(model: models.LinearModel, trained: Router, texts: list[str]) -> np.ndarray:
+    """Each text's probability by a binary model over the router's features (the fake embedder's)."""
+    return model.proba(text_features(FakeEmbedder().embed_batch(texts), trained.models.grams(texts))).ravel()
+
+
 def test_clauses_of_context_train_a_stored_context_model_and_an_unknown_label_is_an_error(
     fake_engine: Engine, tiny_data: Path, tmp_path: Path
 ) -> None:
@@ -556,11 +579,7 @@ def test_clauses_of_context_train_a_stored_context_model_and_an_unknown_label_is
     assert data.context.labels.count(("context",)) == 4 and data.context.labels.count(("asked",)) == 4
     assert "After the chip fight" not in data.types.texts  # clauses, not questions
     trained = Router.trained(data, FakeEmbedder(), tmp_path / "weights")
-    assert trained.models.context is not None
-    (stored,) = (tmp_path / "weights").glob("router-*.npz")
-    again = RouterModels.load(stored)
-    assert again is not None and again.context is not None
-    assert np.array_equal(again.context.coef, trained.models.context.coef)
+    stored_binary(trained, tmp_path / "weights", "context")
     clauses_read = trained.context_proba(["After the chip fight", "could they share incident reports"])
     assert clauses_read is not None and clauses_read.shape == (2,) and ((clauses_read > 0) & (clauses_read < 1)).all()
     without = Router.trained(fixture_data(fake_engine, ROUTER_FIXTURES), FakeEmbedder(), tmp_path / "plain")
@@ -575,15 +594,9 @@ def test_the_harm_check_learns_requests_for_harm_against_policy_questions_and_is
 ) -> None:
     data = fixture_data(fake_engine, tiny_data)
     trained = Router.trained(data, FakeEmbedder(), tmp_path / "weights")
-    check = trained.models.harm_check
-    assert check is not None and check.binary
-    (stored,) = (tmp_path / "weights").glob("router-*.npz")
-    again = RouterModels.load(stored)
-    assert again is not None and again.harm_check is not None
-    assert np.array_equal(again.harm_check.coef, check.coef)
+    check = stored_binary(trained, tmp_path / "weights", "harm_check")
     texts = [*data.harms.texts, "Could rivals agree on chip export limits?", "Can they share incident reports?"]
-    vectors = FakeEmbedder().embed_batch(texts)
-    proba = check.proba(text_features(vectors, trained.models.grams(texts))).ravel()
+    proba = read_by(check, trained, texts)
     n = len(data.harms.texts)
     assert proba[:n].min() > proba[n:].max()  # requests for harm above the policy questions it learned from
 
@@ -631,14 +644,9 @@ def test_the_new_area_check_learns_uncatalogued_areas_against_catalogued_ones_an
     data = fixture_data(fake_engine, tiny_data)
     assert data.uncatalogued == ["Could rivals cooperate on AI for hotel bookings?"]
     trained = Router.trained(data, FakeEmbedder(), tmp_path / "weights")
-    check = trained.models.new_area_check
-    assert check is not None and check.binary
-    (stored,) = (tmp_path / "weights").glob("router-*.npz")
-    again = RouterModels.load(stored)
-    assert again is not None and again.new_area_check is not None
-    assert np.array_equal(again.new_area_check.coef, check.coef)
+    check = stored_binary(trained, tmp_path / "weights", "new_area_check")
     texts = ["Could rivals cooperate on AI for hotel bookings?", "Could rivals agree on chip export limits?"]
-    proba = check.proba(text_features(FakeEmbedder().embed_batch(texts), trained.models.grams(texts))).ravel()
+    proba = read_by(check, trained, texts)
     assert proba[0] > proba[1]  # the uncatalogued area above a catalogued one it learned from
     new_area = checked_types({"apply_framework": 0.6, "feasibility": 0.4}, "apply_framework", 0.1)
     assert max(new_area, key=lambda k: new_area[k]) == "feasibility"  # a catalogued area after all
