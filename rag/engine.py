@@ -28,7 +28,7 @@ from rag.errors import KnowledgeError, RagIndexError
 from rag.framework import Catalogue
 from rag.index import IndexedCollection, IndexReport, Progress, file_sha
 from rag.retrieve import Hit, HybridRetriever, Mode
-from rag.router import Router, load_training_data
+from rag.router import Passage, Router, load_training_data
 from rag.store import ChromaStore, StoreFactory, VectorStore, make_client
 
 ENGLISH_ONLY = ("en",)  # the English embedder reads English phrases only
@@ -187,15 +187,16 @@ class Engine:
             return self._routers[embedder.name]
 
     @staticmethod
-    def _card_vectors(coll: IndexedCollection) -> tuple[list[str], list[tuple[str, Any]]]:
-        """Ids and (domain id, vector) of every domain-card passage in ``coll``: a domain's richest wording."""
+    def _card_vectors(coll: IndexedCollection) -> tuple[list[str], list[Passage]]:
+        """Ids and passages (domain id, vector, text) of every domain-card passage in ``coll``: a
+        domain's richest wording."""
         snap = coll.snapshot()
         if snap is None:
             return [], []
         cards = [c for c in snap.chunks if c.kind == "domain" and c.domains]
         vectors = coll.store.vectors([c.id for c in cards])
         kept = [c for c in cards if c.id in vectors]
-        return [c.id for c in kept], [(c.domains[0], vectors[c.id]) for c in kept]
+        return [c.id for c in kept], [Passage(c.domains[0], vectors[c.id], c.text) for c in kept]
 
     def train_routers(self) -> None:
         """Load or train every router now (``rag index`` does this, so questions never wait for it)."""

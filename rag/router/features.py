@@ -7,7 +7,10 @@
   what names that domain: best and mean-of-best cosine similarity to its phrases, similarity
   to its summary, the IDF-weighted share of a phrase's words (character bigrams in Chinese,
   Japanese and Korean) the question contains, the character n-gram similarity to all its
-  phrases, and how far each stands above the best other domain. The domain model weighs these,
+  phrases, the same n-gram similarity to its card in the knowledge base (the passages that
+  describe it at length: "copies itself onto other servers" shares words with no name of extreme
+  risk prevention, but with its card), and how far each stands above the best other domain. The
+  domain model weighs these,
   shared across domains, so it generalises to wordings no phrase contains.
 """
 
@@ -89,6 +92,8 @@ PAIR_FEATURES = (
     "passage_best",
     "passage_best_lead",
     "type_new_area",
+    "card_grams",
+    "card_grams_lead",
 )
 NEW_AREA = "apply_framework"  # the question type of an area the catalogue does not assess
 
@@ -105,8 +110,10 @@ class PhraseFeatures:
         grams: CharGrams,
         passage_owner: np.ndarray | None = None,
         passage_vectors: np.ndarray | None = None,
+        card_texts: Sequence[str] = (),
     ) -> None:
-        """``passage_*``: the vectors of each domain's own passages in the knowledge base (its card)."""
+        """``passage_*``: the vectors of each domain's own passages in the knowledge base (its card);
+        ``card_texts``: per domain (in ``domain_ids``' order), the text of those passages, or none."""
         self.ids = list(domain_ids)
         index = {d: i for i, d in enumerate(self.ids)}
         self.owner = np.asarray([index[d] for d, _ in phrases], dtype=np.int32)
@@ -127,6 +134,8 @@ class PhraseFeatures:
         self._grams = grams
         texts = [" ".join(p for (d, p) in phrases if d == did) for did in self.ids]
         self._domain_grams = grams(texts)
+        cards = list(card_texts) if any(card_texts) else []
+        self._card_grams = grams(cards) if len(cards) == len(self.ids) else None
         # Each domain's phrases (and passages) as one row of column numbers, padded, so per-domain
         # maxima are one gather and one sort rather than a loop over domains.
         self._groups = _grouped(self.owner, len(self.ids))
@@ -191,6 +200,8 @@ class PhraseFeatures:
         passages = self._passage_best(np.asarray(vectors, dtype=np.float32))
         parts = [best, top3, summary, cover, char, self._lead(best), self._lead(cover), self._lead(char), model_proba]
         parts += [passages, self._lead(passages), np.repeat(np.asarray(new_area)[:, None], len(self.ids), axis=1)]
+        card = np.zeros_like(char) if self._card_grams is None else (grams @ self._card_grams.T).toarray()
+        parts += [card.astype(np.float32), self._lead(card.astype(np.float32))]
         return np.stack(parts, axis=2)
 
     def _passage_best(self, vectors: np.ndarray) -> np.ndarray:

@@ -49,7 +49,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -59,7 +59,7 @@ from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.yamlfile import read_yaml
 
-FORMAT = 13  # bump when the stored layout, the features or the fitting change
+FORMAT = 14  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
 FEASIBILITY = "feasibility"  # the question type asking about one area
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
@@ -363,6 +363,7 @@ class RouterModels:
     harm_check: models.LinearModel | None = None
     # the probability that a text read as asking about an area the catalogue does not assess does so
     new_area_check: models.LinearModel | None = None
+    card_texts: list[str] = field(default_factory=list)  # per domain: its card's passages, joined
 
     OPTIONAL = ("follow_up", "context", "harm_check", "new_area_check")
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
@@ -381,6 +382,7 @@ class RouterModels:
             "domain_ids": self.domain_ids,
             "phrases": self.phrases,
             "type_priors": self.type_priors,
+            "card_texts": self.card_texts,
         }
         for name in self.LINEAR:
             m: models.LinearModel = getattr(self, name)
@@ -412,13 +414,14 @@ class RouterModels:
             passage_owner=z["passage_owner"],
             passage_vectors=z["passage_vectors"],
             type_priors={str(k): float(v) for k, v in meta["type_priors"].items()},
+            card_texts=[str(t) for t in meta.get("card_texts", [])],
             **linear,
         )
 
     def pair_features(self) -> PhraseFeatures:
         return PhraseFeatures(
             self.domain_ids, self.phrases, self.phrase_vectors, self.summary_vectors, self.grams,
-            self.passage_owner, self.passage_vectors,
+            self.passage_owner, self.passage_vectors, self.card_texts,
         )  # fmt: skip
 
 
@@ -428,7 +431,12 @@ def phrases_for(data: TrainingData, languages: Sequence[str] | None) -> list[tup
     return list(dict.fromkeys((p.domain, p.text) for p in keep))
 
 
-Passage = tuple[str, np.ndarray]  # (domain id, the vector of one of its passages)
+class Passage(NamedTuple):
+    """One passage of a domain's own card in the knowledge base: its richest wording of the domain."""
+
+    domain: str  # the domain id
+    vector: np.ndarray  # the passage embedded by the router's embedder
+    text: str = ""
 
 
 def train(
@@ -440,8 +448,8 @@ def train(
 ) -> RouterModels:
     """Fit every model of a router (tens of seconds on two cores; embedding the texts dominates).
 
-    ``passages``: vectors of each domain's own passages (its card), a richer wording of the
-    domain than its names; the pair model learns how much to trust them.
+    ``passages``: each domain's own passages (its card), a richer wording of the domain than its
+    names, as vectors and as words; the pair model learns how much to trust each.
     """
     ids = sorted({p.domain for p in data.phrases} | {d for ls in data.domains.labels for d in ls})
     phrases = phrases_for(data, languages)
@@ -516,11 +524,14 @@ def train(
     phrase_vectors = np.asarray(embed([p for _, p in phrases]), dtype=np.float32)
     summary_vectors = np.asarray(embed([data.summaries.get(d, d) for d in ids]), dtype=np.float32)
     index = {d: j for j, d in enumerate(ids)}
-    kept = [(index[d], v) for d, v in passages if d in index]
+    kept = [(index[p.domain], p.vector) for p in passages if p.domain in index]
+    card_texts = [" ".join(p.text for p in passages if p.domain == d and p.text) for d in ids]
     passage_owner = np.asarray([j for j, _ in kept], dtype=np.int32)
     dims = phrase_vectors.shape[1]
     passage_vectors = np.asarray([v for _, v in kept], dtype=np.float32).reshape(len(kept), dims)
-    pf = PhraseFeatures(ids, phrases, phrase_vectors, summary_vectors, grams, passage_owner, passage_vectors)
+    pf = PhraseFeatures(
+        ids, phrases, phrase_vectors, summary_vectors, grams, passage_owner, passage_vectors, card_texts
+    )
     new_area = _new_area_out_of_fold(types, xt, type_labels, data.domains.texts, grams, q_vectors, data)
     pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
     pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
@@ -528,7 +539,7 @@ def train(
     return RouterModels(
         grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
         passage_owner, passage_vectors, {t: n / len(type_labels) for t, n in Counter(type_labels).items()},
-        follow_up, context, harm_check, new_area_check,
+        follow_up, context, harm_check, new_area_check, card_texts,
     )  # fmt: skip
 
 
@@ -647,8 +658,8 @@ def weights_key(
     if passage_ids is not None:
         digest.update("\x1f".join(sorted(passage_ids)).encode())
     else:
-        for d, v in passages:
-            digest.update(d.encode() + np.asarray(v, dtype=np.float32).tobytes())
+        for p in passages:
+            digest.update(p.domain.encode() + np.asarray(p.vector, dtype=np.float32).tobytes() + p.text.encode())
     raw = (
         f"{data.fingerprint()}|{digest.hexdigest()}|{embedder.name}|{embedder.fingerprint}|{languages}|"
         f"{version('scikit-learn')}|{FORMAT}"

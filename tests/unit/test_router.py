@@ -24,7 +24,7 @@ from rag.framework import Catalogue
 from rag.locks import file_lock
 from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
-from rag.router.features import text_features
+from rag.router.features import PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.router.router import (
     Passage,
     RouterModels,
@@ -443,7 +443,7 @@ def test_a_changed_data_file_changes_the_key(fake_engine: Engine, tmp_path: Path
     # given the passages' ids, the last bits of their vectors (batch-dependent int8 rounding) do not matter
     ids = card_ids(fake_engine)
     by_ids = weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine), ids)
-    nudged = [(d, v + np.float32(1e-6)) for d, v in cards(fake_engine)]
+    nudged = [p._replace(vector=p.vector + np.float32(1e-6)) for p in cards(fake_engine)]
     assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, nudged, ids) == by_ids
     assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine), ids[1:]) != by_ids
 
@@ -542,6 +542,33 @@ def test_a_router_another_process_is_training_is_waited_for_and_loaded_not_train
             shutil.copy(trained, folder / trained.name)
     thread.join(30)
     assert results and waiting.calls == 0  # it loaded those weights: nothing was embedded, nothing fitted
+
+
+def test_the_words_of_a_domains_card_are_a_feature_of_its_pairs() -> None:
+    """A question in words no name of a domain holds, but its card does, scores higher on that card."""
+    names = [("floods", "flood forecasting"), ("rogue", "rogue AI")]
+    cards = ["Forecasting floods and rivers from rainfall data.", "A system that copies itself onto servers."]
+    question = "What if a model copies itself onto other servers?"
+    grams = CharGrams().fit([*(p for _, p in names), *cards, *cards, question])
+    vectors = np.eye(2, dtype=np.float32)
+    card, lead = PAIR_FEATURES.index("card_grams"), PAIR_FEATURES.index("card_grams_lead")
+    with_cards = PhraseFeatures(["floods", "rogue"], names, vectors, vectors, grams, card_texts=cards)
+    x = with_cards([question], vectors[:1], np.zeros((1, 2)), np.zeros(1))
+    assert x[0, 1, card] > x[0, 0, card] >= 0.0
+    assert x[0, 1, lead] > 0.0 > x[0, 0, lead]
+    without = PhraseFeatures(["floods", "rogue"], names, vectors, vectors, grams)
+    assert not without([question], vectors[:1], np.zeros((1, 2)), np.zeros(1))[0, :, card].any()
+
+
+def test_the_router_keeps_the_words_of_the_cards_it_was_trained_with(fake_engine: Engine, router: Router) -> None:
+    folder = fake_engine.settings.cache_folder / "router"
+    key = weights_key(
+        fixture_data(fake_engine), FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine), card_ids(fake_engine)
+    )
+    stored = RouterModels.load(folder / f"router-{FakeEmbedder().name}-{key}.npz")
+    assert stored is not None and stored.card_texts == router.models.card_texts
+    by_domain = {p.domain for p in cards(fake_engine)}
+    assert [bool(t) for t in stored.card_texts] == [d in by_domain for d in stored.domain_ids]
 
 
 def test_a_router_can_be_trained_without_passages(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
