@@ -8,10 +8,9 @@
   to its summary, the IDF-weighted share of a phrase's words (character bigrams in Chinese,
   Japanese and Korean) the question contains, the character n-gram similarity to all its
   phrases, the same n-gram similarity to its card in the knowledge base (the passages that
-  describe it at length: "copies itself onto other servers" shares words with no name of extreme
-  risk prevention, but with its card), and how far each stands above the best other domain. The
-  domain model weighs these,
-  shared across domains, so it generalises to wordings no phrase contains.
+  describe it at length, in words its names may not use), and how far each stands above the
+  best other domain. The domain model weighs these, shared across domains, so it generalises to
+  wordings no phrase contains.
 """
 
 from __future__ import annotations
