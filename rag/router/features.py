@@ -200,7 +200,8 @@ class PhraseFeatures:
         parts = [best, top3, summary, cover, char, self._lead(best), self._lead(cover), self._lead(char), model_proba]
         parts += [passages, self._lead(passages), np.repeat(np.asarray(new_area)[:, None], len(self.ids), axis=1)]
         card = np.zeros_like(char) if self._card_grams is None else (grams @ self._card_grams.T).toarray()
-        parts += [card.astype(np.float32), self._lead(card.astype(np.float32))]
+        card = card.astype(np.float32)
+        parts += [card, self._lead(card)]
         return np.stack(parts, axis=2)
 
     def _passage_best(self, vectors: np.ndarray) -> np.ndarray:
