@@ -138,25 +138,23 @@ def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
 
 
 def _context(td: TrainingData, data_dir: Path) -> None:
-    """Clauses of context and clauses that ask: label -> language -> clauses."""
-    for label, by_language in _labelled(_yaml(data_dir / "context.yaml")).items():
-        if label not in (CONTEXT, ASKED):
-            raise ConfigError(f"{data_dir / 'context.yaml'}: unknown label {label!r} (expected {CONTEXT} or {ASKED})")
-        for examples in _labelled(by_language).values():
-            for text in examples or []:
-                td.context.add(text, str(label))
+    """Clauses of context and clauses that ask."""
+    _two_labels(td.context, data_dir / "context.yaml", (CONTEXT, ASKED))
 
 
 def _harm_pairs(td: TrainingData, data_dir: Path) -> None:
-    """Requests for harmful help and policy questions on the same topics: label -> language -> texts."""
-    for label, by_language in _labelled(_yaml(data_dir / "harm_pairs.yaml")).items():
-        if label not in (HARMFUL, POLICY):
-            raise ConfigError(
-                f"{data_dir / 'harm_pairs.yaml'}: unknown label {label!r} (expected {HARMFUL} or {POLICY})"
-            )
+    """Requests for harmful help and policy questions on the same topics."""
+    _two_labels(td.harm_pairs, data_dir / "harm_pairs.yaml", (HARMFUL, POLICY))
+
+
+def _two_labels(into: Examples, path: Path, labels: tuple[str, str]) -> None:
+    """A file of label -> language -> texts, where each label must be one of ``labels``."""
+    for label, by_language in _labelled(_yaml(path)).items():
+        if label not in labels:
+            raise ConfigError(f"{path}: unknown label {label!r} (expected {labels[0]} or {labels[1]})")
         for examples in _labelled(by_language).values():
             for text in examples or []:
-                td.harm_pairs.add(text, str(label))
+                into.add(text, str(label))
 
 
 def _follow_ups(td: TrainingData, data_dir: Path) -> None:

@@ -133,8 +133,7 @@ class PhraseFeatures:
         self._grams = grams
         texts = [" ".join(p for (d, p) in phrases if d == did) for did in self.ids]
         self._domain_grams = grams(texts)
-        cards = list(card_texts) if any(card_texts) else []
-        self._card_grams = grams(cards) if len(cards) == len(self.ids) else None
+        self._card_grams = grams(list(card_texts)) if any(card_texts) else None
         # Each domain's phrases (and passages) as one row of column numbers, padded, so per-domain
         # maxima are one gather and one sort rather than a loop over domains.
         self._groups = _grouped(self.owner, len(self.ids))

@@ -414,7 +414,7 @@ class RouterModels:
             passage_owner=z["passage_owner"],
             passage_vectors=z["passage_vectors"],
             type_priors={str(k): float(v) for k, v in meta["type_priors"].items()},
-            card_texts=[str(t) for t in meta.get("card_texts", [])],
+            card_texts=[str(t) for t in meta["card_texts"]],
             **linear,
         )
 

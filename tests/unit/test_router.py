@@ -592,6 +592,13 @@ def read_by(model: models.LinearModel, trained: Router, texts: list[str]) -> np.
     return model.proba(text_features(FakeEmbedder().embed_batch(texts), trained.models.grams(texts))).ravel()
 
 
+def assert_unknown_label_refused(fake_engine: Engine, path: Path, label: str) -> None:
+    """A data file (label -> language -> texts) with ``label``, which it does not allow, is a config error."""
+    path.write_text(yaml.safe_dump({label: {"en": ["A text under that label."]}}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=label):
+        fixture_data(fake_engine, path.parent)
+
+
 def test_clauses_of_context_train_a_stored_context_model_and_an_unknown_label_is_an_error(
     fake_engine: Engine, tiny_data: Path, tmp_path: Path
 ) -> None:
@@ -611,9 +618,7 @@ def test_clauses_of_context_train_a_stored_context_model_and_an_unknown_label_is
     assert clauses_read is not None and clauses_read.shape == (2,) and ((clauses_read > 0) & (clauses_read < 1)).all()
     without = Router.trained(fixture_data(fake_engine, ROUTER_FIXTURES), FakeEmbedder(), tmp_path / "plain")
     assert without.context_proba(["After the chip fight"]) is None  # no context model: nothing read
-    (tiny_data / "context.yaml").write_text(yaml.safe_dump({"backdrop": {"en": ["After the chip fight"]}}))
-    with pytest.raises(ConfigError, match="backdrop"):
-        fixture_data(fake_engine, tiny_data)
+    assert_unknown_label_refused(fake_engine, tiny_data / "context.yaml", "backdrop")
 
 
 def test_the_harm_check_learns_requests_for_harm_against_policy_questions_and_is_stored(
@@ -646,9 +651,7 @@ def test_harm_pairs_train_the_harm_check_alone_and_an_unknown_label_is_an_error(
     assert np.array_equal(after.grams.columns, before.grams.columns)
     assert after.harm_check is not None and before.harm_check is not None
     assert not np.array_equal(after.harm_check.coef, before.harm_check.coef)  # the check learned from them
-    (tiny_data / "harm_pairs.yaml").write_text(yaml.safe_dump({"dangerous": {"en": ["Hide the chips."]}}))
-    with pytest.raises(ConfigError, match="dangerous"):
-        fixture_data(fake_engine, tiny_data)
+    assert_unknown_label_refused(fake_engine, tiny_data / "harm_pairs.yaml", "dangerous")
 
 
 def test_the_new_area_check_learns_uncatalogued_areas_against_catalogued_ones_and_is_stored(
