@@ -42,6 +42,7 @@ against those about catalogued ones, so "AI for flood forecasting" is AI for sci
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -543,6 +544,22 @@ def train(
     )  # fmt: skip
 
 
+# Routers kept per embedder: the one in use and the last few others (an edited catalogue put back,
+# a second knowledge folder sharing the cache) load in a second instead of training for a minute.
+ROUTERS_KEPT = 4
+
+
+def _keep_recent(folder: Path, name: str, used: Path) -> None:
+    """Mark ``used`` as just used and remove all but the ``ROUTERS_KEPT`` most recently used routers
+    of embedder ``name`` (a read-only folder is left as it is)."""
+    with suppress(OSError):
+        if used.exists():
+            os.utime(used)
+        stored = sorted(folder.glob(f"router-{name}-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in stored[ROUTERS_KEPT:]:
+            old.unlink(missing_ok=True)
+
+
 def _check(
     features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], positives: Sequence[str], negatives: Sequence[str]
 ) -> models.LinearModel | None:
@@ -810,13 +827,9 @@ class Router:
                 stored = RouterModels.load(path)
                 if stored is None:
                     stored = train(data, training_embedder or embedder, languages=languages, passages=passages)
-                    try:
+                    with suppress(OSError):  # a read-only data folder: train again next time
                         stored.save(path)
-                        for old in folder.glob(f"router-{embedder.name}-*.npz"):
-                            if old != path:
-                                old.unlink(missing_ok=True)
-                    except OSError:
-                        pass  # a read-only data folder: train again next time
+        _keep_recent(folder, embedder.name, path)
         return cls(embedder, stored)
 
     def _named_at(

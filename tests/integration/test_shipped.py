@@ -16,7 +16,7 @@ from rag.engine import Engine
 from rag.framework import CONDITION_NAMES
 from rag.knowledge_check import FIXED_DOMAINS
 from rag.service import Service
-from tests.conftest import make_settings
+from tests.conftest import ROUTER_FIXTURES, make_settings
 from tests.helpers import assert_sound
 
 
@@ -53,7 +53,8 @@ def test_each_fixed_domain_rests_on_three_distinct_cited_passages(shipped_servic
 
 
 def test_editing_a_domain_file_changes_the_answer(mini_knowledge: Path, tmp_path: Path) -> None:
-    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"))
+    # The small router data: the edit retrains the router (the card changed), in seconds rather than a minute.
+    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"), router_data=ROUTER_FIXTURES)
     question = "Could rivals cooperate on chip export restrictions?"
     before = Navigator(engine).ask(question)
     assert before.verdict == "infeasible"
@@ -66,7 +67,7 @@ def test_editing_a_domain_file_changes_the_answer(mini_knowledge: Path, tmp_path
     data["conditions"]["domain_separability"]["reasoning"] = "A narrow slice on non-state actors could be separated."
     path.write_text(yaml.safe_dump(data))
 
-    edited = Engine(make_settings(mini_knowledge, tmp_path / "data"))
+    edited = Engine(make_settings(mini_knowledge, tmp_path / "data"), router_data=ROUTER_FIXTURES)
     edited.index_knowledge()
     after = Navigator(edited).ask(question)
     assert_sound(after)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import shutil
 import threading
 from dataclasses import replace
@@ -26,6 +27,7 @@ from rag.router import Router, clauses, load_training_data, models
 from rag.router.data import TrainingData
 from rag.router.features import PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.router.router import (
+    ROUTERS_KEPT,
     Passage,
     RouterModels,
     _name_matches,
@@ -413,12 +415,12 @@ def test_a_second_router_with_the_same_inputs_loads_the_stored_weights(fake_engi
     key = weights_key(data, fresh, ENGLISH_ONLY, cards(fake_engine), card_ids(fake_engine))
     stored = folder / f"router-{fresh.name}-{key}.npz"
     assert stored.exists()
-    before = stored.stat().st_mtime_ns
+    before = (stored.stat().st_ino, stored.read_bytes())
     again = Router.trained(
         data, fresh, folder, languages=ENGLISH_ONLY, passages=cards(fake_engine), passage_ids=card_ids(fake_engine)
     )
     assert fresh.calls == 0  # nothing was embedded: nothing was fitted
-    assert stored.stat().st_mtime_ns == before
+    assert (stored.stat().st_ino, stored.read_bytes()) == before  # not written again (a save replaces the file)
     question = "Compute controls or incident reporting: which is likelier?"
     assert again.route(question) == router.route(question)
 
@@ -518,9 +520,37 @@ def test_weights_are_fitted_once_and_fitted_again_when_the_data_changes(
         fixture_data(fake_engine, tiny_data), refit, folder, languages=ENGLISH_ONLY, passages=passages
     )
     assert refit.calls == 1
-    (new,) = folder.glob("router-*.npz")  # the stale weights are removed
-    assert new != old
     assert "concept" in again.models.types.classes
+    assert old in set(folder.glob("router-*.npz"))  # the earlier weights are kept for a while
+
+
+def test_only_the_most_recently_used_routers_are_kept(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
+    folder, passages = tmp_path / "weights", cards(fake_engine)
+    intents = tiny_data / "intents.yaml"
+    base = intents.read_text(encoding="utf-8")
+
+    def use(variant: int) -> tuple[Path, int]:
+        """The router of one variant of the data (its weights file) and how many batches it embedded."""
+        intents.write_text(base + f"concept:\n- What does condition {variant} mean?\n- Explain it.\n", encoding="utf-8")
+        before, embedder = set(folder.glob("router-*.npz")), FakeEmbedder()
+        router = Router.trained(fixture_data(fake_engine, tiny_data), embedder, folder, passages=passages)
+        assert "concept" in router.models.types.classes
+        (path,) = {p for p in folder.glob("router-*.npz") if p not in before} or {
+            p for p in folder.glob("router-*.npz") if p.stat().st_mtime > 10
+        }
+        return path, embedder.calls
+
+    paths = []
+    for variant in range(ROUTERS_KEPT):
+        path, calls = use(variant)
+        assert calls == 1  # trained
+        os.utime(path, (variant + 1, variant + 1))  # used long ago, in this order
+        paths.append(path)
+    assert use(0) == (paths[0], 0)  # loaded, not trained: now the most recently used
+    newest, calls = use(ROUTERS_KEPT)
+    assert calls == 1
+    kept = set(folder.glob("router-*.npz"))
+    assert kept == {paths[0], *paths[2:], newest}  # the least recently used one made room
 
 
 def test_a_router_another_process_is_training_is_waited_for_and_loaded_not_trained_twice(
