@@ -62,11 +62,16 @@ def _progress(desc: str) -> Callable[[int, int], None]:
     return update
 
 
+def _notice(text: str) -> None:
+    """A line on stderr about slow work no progress bar shows."""
+    print(f"{text}…", file=sys.stderr, flush=True)
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     """`rag index [PATH...]`: update the knowledge index and add any PATHs to your documents; 1 if some are skipped."""
     from rag.engine import Engine
 
-    engine = Engine(_settings(args))
+    engine = Engine(_settings(args), notice=_notice)
     report = engine.index_knowledge(rebuild=args.rebuild, progress=_progress("embedding knowledge"))
     print(f"knowledge: {report.summary()}")
     if not args.paths:
@@ -86,7 +91,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if not args.query.strip():
         raise UsageError("the query is empty")
-    engine = Engine(_settings(args))
+    engine = Engine(_settings(args), notice=_notice)
     engine.ensure_index(progress=_progress("building the index"))
     hits = engine.search(args.query, args.k, mode=args.mode)
     if args.json:

@@ -27,8 +27,8 @@ def _progress(desc: str, total: int) -> Any:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """`rag eval`: score the answers to a question file and report the scores; 1 when ``--gate`` fails."""
+    from rag.cli import _notice, _settings
     from rag.cli import _progress as index_progress
-    from rag.cli import _settings
     from rag.eval import report
     from rag.eval.runner import SHIPPED_QUESTIONS, evaluate, load_cases
     from rag.service import Service
@@ -42,6 +42,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cases = pool[: args.limit] if args.limit else pool
     settings = _settings(args)
     service = Service(settings)
+    service.engine.notice = _notice
     service.engine.ensure_index(progress=index_progress("building the index"))
     ev = evaluate(service, cases, pool=pool, baselines=args.baselines, questions_file=str(path), progress=_progress)
     data = report.to_json(ev)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -55,9 +55,13 @@ class Engine:
         multilingual: Embedder | None = None,
         store_factory: StoreFactory | None = None,
         router_data: Path | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
-        """``router_data``: a folder of router training files to use instead of ``rag/data`` (tests)."""
+        """``router_data``: a folder of router training files to use instead of ``rag/data`` (tests);
+        ``notice``: told, in a sentence, of slow work about to start that no progress bar shows (a
+        question router being trained)."""
         self.settings = settings
+        self.notice = notice
         self._embedder = embedder
         self._multilingual = multilingual
         self._store_factory = store_factory
@@ -181,10 +185,18 @@ class Engine:
                     passages=passages,
                     passage_ids=ids,
                     training_embedder=cached,  # training texts' vectors kept on disk; questions' never
+                    training=self._training_notice(embedder.name, multi),
                 )
                 if not multi and self.has_multilingual and self.multilingual is not self.embedder:
                     self._routers[embedder.name].context_reader = self.router_for("zh")
             return self._routers[embedder.name]
+
+    def _training_notice(self, name: str, multi: bool) -> Callable[[], None] | None:
+        notice = self.notice
+        if notice is None:
+            return None
+        asked = "questions in other languages" if multi else "English questions"
+        return lambda: notice(f"training the router for {asked} ({name}; once per catalogue and model, about a minute)")
 
     @staticmethod
     def _card_vectors(coll: IndexedCollection) -> tuple[list[str], list[Passage]]:

@@ -812,11 +812,14 @@ class Router:
         passages: Sequence[Passage] = (),
         passage_ids: Sequence[str] | None = None,
         training_embedder: Embedder | None = None,
+        training: Callable[[], None] | None = None,
     ) -> Router:
         """The router stored under ``folder`` for this data and embedder, trained now if there is none.
 
         ``training_embedder``: the same model for the training texts only (one that keeps their
-        vectors on disk, say); questions are always embedded by ``embedder``.
+        vectors on disk, say); questions are always embedded by ``embedder``. ``training``: called
+        once, just before a router is trained (not when a stored one is loaded), so a caller can say
+        why the next minute is quiet.
         """
         key = weights_key(data, embedder, languages, passages, passage_ids)
         path = folder / f"router-{embedder.name}-{key}.npz"
@@ -826,6 +829,8 @@ class Router:
                 # another process (a second `rag index`, a replica starting) may have trained it meanwhile
                 stored = RouterModels.load(path)
                 if stored is None:
+                    if training is not None:
+                        training()
                     stored = train(data, training_embedder or embedder, languages=languages, passages=passages)
                     with suppress(OSError):  # a read-only data folder: train again next time
                         stored.save(path)

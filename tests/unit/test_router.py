@@ -46,7 +46,7 @@ from rag.router.router import (
     weights_key,
 )
 from rag.testing import FakeEmbedder
-from tests.conftest import ROUTER_FIXTURES
+from tests.conftest import ROUTER_FIXTURES, make_settings
 
 COMPARISONS = (
     "{a} versus {b}",
@@ -522,6 +522,32 @@ def test_weights_are_fitted_once_and_fitted_again_when_the_data_changes(
     assert refit.calls == 1
     assert "concept" in again.models.types.classes
     assert old in set(folder.glob("router-*.npz"))  # the earlier weights are kept for a while
+
+
+def test_the_caller_is_told_before_a_router_is_trained_and_not_when_one_is_loaded(
+    fake_engine: Engine, tiny_data: Path, tmp_path: Path
+) -> None:
+    folder, passages, data = tmp_path / "weights", cards(fake_engine), fixture_data(fake_engine, tiny_data)
+    told: list[int] = []
+    embedder = FakeEmbedder()
+    Router.trained(data, embedder, folder, passages=passages, training=lambda: told.append(embedder.calls))
+    assert told == [0]  # once, before anything was embedded for training
+    Router.trained(data, FakeEmbedder(), folder, passages=passages, training=lambda: told.append(-1))
+    assert told == [0]  # loaded: nothing to say
+
+
+def test_an_engine_says_which_router_it_trains_once_and_nothing_when_they_are_stored(
+    mini_knowledge: Path, tmp_path: Path, fake_seams: dict[str, object]
+) -> None:
+    settings = make_settings(mini_knowledge, tmp_path / "data", cache_dir=tmp_path / "cache")
+    said: list[str] = []
+    Engine(settings, notice=said.append, **fake_seams).index_knowledge()  # type: ignore[arg-type]
+    assert len(said) == 2 and all(s.startswith("training the router for ") for s in said)
+    english, other = sorted(said)  # the English router, then the multilingual one (its context reader)
+    assert "English questions (fake;" in english and "questions in other languages (fake-ml;" in other
+    again: list[str] = []
+    Engine(settings, notice=again.append, **fake_seams).index_knowledge()  # type: ignore[arg-type]
+    assert again == []
 
 
 def test_only_the_most_recently_used_routers_are_kept(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
