@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from rag.cachefiles import keep_newest
 from rag.errors import ConfigError, EmbeddingError
 
 if TYPE_CHECKING:
@@ -257,9 +258,7 @@ class StoredVectors:
 
     def _prune(self) -> None:
         assert self.folder is not None
-        files = sorted(self.folder.glob("*.npy"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[self.KEEP :]:
-            old.unlink(missing_ok=True)
+        keep_newest(self.folder.glob("*.npy"), self.KEEP)
 
 
 def make_embedder(settings: Settings) -> Embedder:

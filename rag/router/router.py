@@ -54,6 +54,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from rag.cachefiles import keep_newest
 from rag.locks import file_lock
 from rag.router import models
 from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
@@ -555,9 +556,7 @@ def _keep_recent(folder: Path, name: str, used: Path) -> None:
     with suppress(OSError):
         if used.exists():
             os.utime(used)
-        stored = sorted(folder.glob(f"router-{name}-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in stored[ROUTERS_KEPT:]:
-            old.unlink(missing_ok=True)
+        keep_newest(folder.glob(f"router-{name}-*.npz"), ROUTERS_KEPT)
 
 
 def _check(

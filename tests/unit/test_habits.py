@@ -13,7 +13,17 @@ ROOT = Path(__file__).resolve().parents[2]
 RAG = ROOT / "rag"
 # Layers, lowest first: a module may import only from its own layer or below.
 LAYERS: list[tuple[str, ...]] = [
-    ("rag.errors", "rag.yamlfile", "rag.locks", "rag.lexical", "rag.refs", "rag.filters", "rag.config", "rag.chat"),
+    (
+        "rag.errors",
+        "rag.yamlfile",
+        "rag.locks",
+        "rag.cachefiles",
+        "rag.lexical",
+        "rag.refs",
+        "rag.filters",
+        "rag.config",
+        "rag.chat",
+    ),
     ("rag.framework", "rag.corpus", "rag.embeddings", "rag.store", "rag.index", "rag.ingest", "rag.multilingual"),
     ("rag.retrieve", "rag.router", "rag.knowledge_check", "rag.prompts", "rag.providers", "rag.testing"),
     ("rag.engine", "rag.understand", "rag.uploads", "rag.feedback"),
