@@ -552,11 +552,13 @@ ROUTERS_KEPT = 4
 
 def _keep_recent(folder: Path, name: str, used: Path) -> None:
     """Mark ``used`` as just used and remove all but the ``ROUTERS_KEPT`` most recently used routers
-    of embedder ``name`` (a read-only folder is left as it is)."""
+    of embedder ``name`` (a read-only folder is left as it is). Another embedder's routers are not
+    counted, even where its name starts with this one's ("fake-ml" after "fake")."""
+    prefix = f"router-{name}-"
     with suppress(OSError):
         if used.exists():
             os.utime(used)
-        keep_newest(folder.glob(f"router-{name}-*.npz"), ROUTERS_KEPT)
+        keep_newest((p for p in folder.glob(f"{prefix}*.npz") if "-" not in p.stem[len(prefix) :]), ROUTERS_KEPT)
 
 
 def _check(

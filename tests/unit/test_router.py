@@ -30,6 +30,7 @@ from rag.router.router import (
     ROUTERS_KEPT,
     Passage,
     RouterModels,
+    _keep_recent,
     _name_matches,
     _names_written,
     _position,
@@ -522,6 +523,18 @@ def test_weights_are_fitted_once_and_fitted_again_when_the_data_changes(
     assert refit.calls == 1
     assert "concept" in again.models.types.classes
     assert old in set(folder.glob("router-*.npz"))  # the earlier weights are kept for a while
+
+
+def test_pruning_one_embedders_routers_leaves_an_embedder_whose_name_extends_it(tmp_path: Path) -> None:
+    other = tmp_path / "router-fake-ml-0123456789abcdef0123.npz"  # "fake-ml", not "fake"
+    other.write_bytes(b"")
+    os.utime(other, (1, 1))  # the oldest file of all
+    mine = [tmp_path / f"router-fake-{i:020x}.npz" for i in range(ROUTERS_KEPT + 1)]
+    for i, path in enumerate(mine):
+        path.write_bytes(b"")
+        os.utime(path, (10 + i, 10 + i))
+    _keep_recent(tmp_path, "fake", mine[-1])
+    assert set(tmp_path.glob("*.npz")) == {other, *mine[1:]}  # fake's oldest went, fake-ml's stayed
 
 
 def test_the_caller_is_told_before_a_router_is_trained_and_not_when_one_is_loaded(
