@@ -76,7 +76,15 @@ def keep_gc_cheap() -> None:
         gc.freeze()
 
 
-@st.cache_resource(show_spinner="Preparing the knowledge base (the first start builds the index; about a minute)…")
+# What the page says while the service loads: a first start builds the index and trains both
+# question routers (94 s on a 2-core machine); later starts load them in about a second.
+PREPARING = (
+    "Preparing the knowledge base (the first start builds the index and trains the question routers; "
+    "one to two minutes)…"
+)
+
+
+@st.cache_resource(show_spinner=PREPARING)
 def _service(fingerprint: str, _settings: Settings) -> Service:
     service = Service(_settings)
     service.navigator.warm()
