@@ -85,6 +85,7 @@ _ASKS = re.compile(r"[?？؟]\W*$")
 # China"), at the full-width marks of Chinese and Japanese anywhere, after a closing bracket that
 # ends a pasted "system notice" (】, ], }) and at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+(?=[^\sa-z])|(?<=[。！？】\]}])|\n+")
+STATEMENT_ENDS = (".", "!", "。", "！")  # the marks that end a sentence that does not ask
 TRAINING_WAIT = 600.0  # seconds to wait for another process training the same router
 
 
@@ -185,20 +186,31 @@ def cut(question: str, language: str = "en") -> list[Piece]:
     (``clause_texts``) and for those that ask (``asked_pieces``)."""
     pattern = _clause_patterns().get(language, _clause_patterns()["*"])
     pieces: list[Piece] = []
-    word_before, at = False, 0
+    word_before, stop_before, at = False, False, 0
     for m in [*pattern.finditer(question), None]:
         text = " ".join(question[at : m.start() if m else len(question)].split())
         if len(text) >= MIN_CLAUSE_CHARS:
-            pieces.append(Piece(text, joined=word_before))
-            word_before = False
+            # A word after the end of a statement opens a new sentence ("Chip export rules are a
+            # battleground. But could researchers ..."): it joins nothing to the sentence before.
+            ended = stop_before or bool(pieces and pieces[-1].text.endswith(STATEMENT_ENDS))
+            pieces.append(Piece(text, joined=word_before and not ended))
+            word_before = stop_before = False
         if m is None:
             break
         mark = m.group(0)
         word_before = word_before or any(c.isalnum() for c in mark)
+        stop_before = stop_before or mark in STATEMENT_ENDS
         if pieces and _ASKS.match(mark):
             pieces[-1] = replace(pieces[-1], asks=True)
         at = m.end()
     return pieces
+
+
+def as_context_clause(clause: str) -> str:
+    """A clause as the context model learned clauses (rag/data/context.yaml): without the full stop
+    that ends a sentence of context. "Chip export rules are obviously a battleground." reads as
+    context 0.08 with its stop, 0.78 without."""
+    return clause.rstrip("".join(STATEMENT_ENDS) + " ") or clause
 
 
 def clause_texts(pieces: Sequence[Piece]) -> list[str]:
@@ -880,9 +892,13 @@ class Router:
             return []
         is_clause = set(clause_texts(pieces))
         rows = [i for i, u in enumerate(units) if i > 0 and u in is_clause]  # clauses, not names written out
-        read = reader.context_proba([units[i] for i in rows]) if reader is not None else None
-        if read is None and m.context is not None:
-            read = m.context.proba(x[rows]).ravel()
+        texts = [as_context_clause(units[i]) for i in rows]
+        if reader is not None:
+            read = reader.context_proba(texts)
+        elif texts == [units[i] for i in rows]:  # the clauses' features are at hand
+            read = m.context.proba(x[rows]).ravel() if m.context is not None else None
+        else:
+            read = self.context_proba(texts)
         if read is None:
             return []
         asked = asked_pieces(pieces)

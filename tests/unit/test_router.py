@@ -38,6 +38,7 @@ from rag.router.router import (
     _stem_names,
     _where_named,
     accepted_areas,
+    as_context_clause,
     asked_clauses,
     background_areas,
     checked_types,
@@ -281,6 +282,33 @@ def test_a_clause_that_ends_at_a_question_mark_or_is_joined_by_a_word_is_asked_n
         "핵무기 지휘통제",
         "데이터 거버넌스 중 어느 쪽이 쉬운가요",
     }
+
+
+def test_a_word_opening_a_new_sentence_joins_nothing_to_the_sentence_before() -> None:
+    """ "But" after a full stop starts a sentence; it does not coordinate the one before with what
+    follows, so a sentence of context before it stays open to the context model."""
+    question = (
+        "Chip export rules are obviously a battleground. But could researchers jointly verify how chips are used?"
+    )
+    assert asked_clauses(question) == {"could researchers jointly verify how chips are used"}
+    assert asked_clauses("Forget the chip fight! Or could they share incident reports?") == {
+        "could they share incident reports"
+    }
+    # within a sentence a word still joins: "..., but not on armed drones?" (test above), and "or"
+    assert asked_clauses("Is it compute controls or content provenance that they could agree on") == {
+        "Is it compute controls",
+        "content provenance that they could agree on",
+    }
+
+
+def test_a_clause_is_read_for_context_without_the_stop_that_ends_its_sentence() -> None:
+    assert (
+        as_context_clause("Chip export rules are obviously a battleground.")
+        == "Chip export rules are obviously a battleground"
+    )
+    assert as_context_clause("芯片之争没有悬念。") == "芯片之争没有悬念"
+    assert as_context_clause("After years of chip fights") == "After years of chip fights"
+    assert as_context_clause("...") == "..."  # nothing left: the clause as it was
 
 
 def test_sentences_split_where_one_ends_not_inside_abbreviations() -> None:
