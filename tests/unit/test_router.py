@@ -294,6 +294,8 @@ def test_a_word_opening_a_new_sentence_joins_nothing_to_the_sentence_before() ->
     assert asked_clauses("Forget the chip fight! Or could they share incident reports?") == {
         "could they share incident reports"
     }
+    # Chinese and Japanese end a sentence at 。, with no space or word after it
+    assert asked_clauses("芯片出口管制已经没戏了。中美能否在AI事故报告上合作？", "zh") == {"中美能否在AI事故报告上合作"}
     # within a sentence a word still joins: "..., but not on armed drones?" (test above), and "or"
     assert asked_clauses("Is it compute controls or content provenance that they could agree on") == {
         "Is it compute controls",
