@@ -45,11 +45,12 @@ def _parse_line(line: str) -> tuple[str, list[dict[str, Any]] | None, str | None
 def cmd_ask(args: argparse.Namespace) -> int:
     """`rag ask`: answer one question (text or ``--json``), or with ``--stdin`` each line, one JSON answer per line."""
     from rag.cli import _notice, _progress, _settings
+    from rag.engine import Engine
     from rag.service import Service
 
-    service = Service(_settings(args))
-    service.navigator.engine.notice = _notice
-    service.navigator.engine.ensure_index(progress=_progress("building the index"))
+    settings = _settings(args)
+    service = Service(settings, engine=Engine(settings, notice=_notice))
+    service.engine.ensure_index(progress=_progress("building the index"))
     service.navigator.warm()  # model, index and catalogue vectors load once, before any answer is timed
     if args.stdin:
         conversations: dict[str, list[dict[str, Any]]] = {}

@@ -29,6 +29,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """`rag eval`: score the answers to a question file and report the scores; 1 when ``--gate`` fails."""
     from rag.cli import _notice, _settings
     from rag.cli import _progress as index_progress
+    from rag.engine import Engine
     from rag.eval import report
     from rag.eval.runner import SHIPPED_QUESTIONS, evaluate, load_cases
     from rag.service import Service
@@ -41,8 +42,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     pool = load_cases(path)
     cases = pool[: args.limit] if args.limit else pool
     settings = _settings(args)
-    service = Service(settings)
-    service.engine.notice = _notice
+    service = Service(settings, engine=Engine(settings, notice=_notice))
     service.engine.ensure_index(progress=index_progress("building the index"))
     ev = evaluate(service, cases, pool=pool, baselines=args.baselines, questions_file=str(path), progress=_progress)
     data = report.to_json(ev)

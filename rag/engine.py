@@ -61,7 +61,7 @@ class Engine:
         ``notice``: told, in a sentence, of slow work about to start that no progress bar shows (a
         question router being trained)."""
         self.settings = settings
-        self.notice = notice
+        self._notice = notice
         self._embedder = embedder
         self._multilingual = multilingual
         self._store_factory = store_factory
@@ -192,7 +192,7 @@ class Engine:
             return self._routers[embedder.name]
 
     def _training_notice(self, name: str, multi: bool) -> Callable[[], None] | None:
-        notice = self.notice
+        notice = self._notice
         if notice is None:
             return None
         asked = "questions in other languages" if multi else "English questions"
