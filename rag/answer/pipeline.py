@@ -180,13 +180,26 @@ class Navigator:
         return u, (vector if u.standalone == q else None)
 
     # -- answering ---------------------------------------------------------------
-    def refusal(self, question: str, u: Understanding | None, started: float, notices: Sequence[str] = ()) -> Answer:
+    def refusal(
+        self,
+        question: str,
+        u: Understanding | None,
+        started: float,
+        notices: Sequence[str] = (),
+        *,
+        unreadable: bool = False,
+    ) -> Answer:
+        """The polite refusal of a question (``u``: how it was understood; None when it was not:
+        empty, or nothing found). ``unreadable``: it is written in a language the Navigator does
+        not read, and says so in English."""
+        from rag.multilingual import UNREADABLE, unreadable_reply
+
         return Answer(
             question=question,
             backend="offline",
             out_of_scope=True,
-            answer=refusal_text(u),
-            question_type=u.qtype if u else "off_topic",
+            answer=unreadable_reply() if unreadable else refusal_text(u),
+            question_type=UNREADABLE if unreadable else u.qtype if u else "off_topic",
             language=u.language if u else "en",
             notices=list(notices),
             suggestions=self.suggestions(None),
@@ -195,9 +208,14 @@ class Navigator:
 
     def prepare(self, question: str, history: Sequence[Turn] = ()) -> Prepared | Answer:
         """Understanding and evidence for a question, or the refusal when there is none."""
+        from rag.multilingual import unsupported_language
+
         started = time.perf_counter()
-        if not clean_question(question):
+        q = clean_question(question)
+        if not q:
             return self.refusal(question, None, started)
+        if unsupported_language(q) is not None:  # before any model reads it: it would misread it
+            return self.refusal(question, None, started, unreadable=True)
         self.engine.ensure_index()
         u, vector = self.understand(question, history)
         if u.refused:

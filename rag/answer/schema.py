@@ -104,5 +104,8 @@ QuestionType = Literal[
     "off_topic",
     "injection",
     "harmful",
+    "unsupported_language",
 ]
-REFUSED_TYPES: tuple[str, ...] = ("off_topic", "injection", "harmful")
+# Questions the Navigator declines: the router's three refusals, and a question written in a
+# language it does not read (rag.multilingual.unsupported_language), which it cannot even classify.
+REFUSED_TYPES: tuple[str, ...] = ("off_topic", "injection", "harmful", "unsupported_language")

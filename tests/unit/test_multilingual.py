@@ -106,6 +106,31 @@ def test_confident_answers_are_returned_and_weak_ones_fall_back() -> None:
     assert detector.detect("compute controls", fallback="zh") == "zh"
 
 
+def test_a_language_outside_the_supported_ones_is_named_only_when_plain() -> None:
+    hindi = "क्या अमेरिका और चीन मिलकर AI सुरक्षा पर सहयोग कर सकते हैं?"
+    every = FakeIdentifier(
+        {
+            hindi: ("hi", 0.97),
+            "Kan USA och Kina samarbeta om AI-säkerhet?": ("sv", 0.6),  # not plain enough
+            "中美能否在人工智能事故通报上合作": ("wuu", 0.95),  # a variety of Chinese
+            "Could rivals cooperate on compute controls?": ("en", 0.99),
+        }
+    )
+    detector = ml.LanguageDetector(identifier=FakeIdentifier({}), every_language=every)
+    assert detector.unsupported(hindi) == "hi"
+    assert detector.unsupported("Kan USA och Kina samarbeta om AI-säkerhet?") is None
+    assert detector.unsupported("中美能否在人工智能事故通报上合作") is None
+    assert detector.unsupported("Could rivals cooperate on compute controls?") is None
+    assert detector.unsupported("and China?") is None  # too few letters to tell: never asked
+    assert "and China?" not in every.asked
+
+
+def test_the_reply_to_an_unreadable_question_names_every_other_language_in_its_own_words() -> None:
+    reply = ml.unreadable_reply()
+    assert set(ml.ENDONYMS) == set(ml.SUPPORTED_LANGUAGES)
+    assert all(ml.ENDONYMS[code] in reply for code in ml.SUPPORTED_LANGUAGES)
+
+
 def test_whitespace_is_collapsed_before_detection() -> None:
     fake = FakeIdentifier({"a b": ("fr", 0.9)})
     assert ml.LanguageDetector(identifier=fake).detect("  a \n b ") == "fr"

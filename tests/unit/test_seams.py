@@ -166,3 +166,18 @@ def test_a_refused_question_never_reaches_the_model(fake_engine: Engine) -> None
     answer = service(fake_engine, model).ask("What is the capital of France?")
     assert answer.out_of_scope and answer.citations == []
     assert model.history == []
+
+
+def test_a_question_in_a_language_it_does_not_read_is_declined_before_any_model(fake_engine: Engine) -> None:
+    model = FakeChatModel()
+    hindi = "क्या अमेरिका और चीन मिलकर विकासशील देशों को अपनी AI क्षमता बनाने में मदद कर सकते हैं?"
+    answer = service(fake_engine, model).ask(hindi)
+    assert answer.out_of_scope and answer.question_type == "unsupported_language"
+    assert "cannot read questions in this language" in answer.answer and "中文" in answer.answer
+    assert answer.citations == [] and answer.retrieved == [] and model.history == []
+    # the same question in a language it reads is answered
+    assert (
+        not service(fake_engine, model)
+        .ask("Could the US and China help developing countries build AI capacity?")
+        .out_of_scope
+    )
