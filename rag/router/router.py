@@ -177,33 +177,50 @@ class Piece:
     text: str
     joined: bool = False  # joined to the clause before by a word (a conjunction or comparison word)
     asks: bool = False  # ends at a question mark
+    # The sentence the clause lies in, where that sentence states (ends at a full stop or an
+    # exclamation mark) before a later sentence asks: what the context model reads for the clause
+    # ("Biosecurity seems an easy place to agree. But what about the flow of EUV machines?")
+    stated: str = ""
 
 
 def cut(question: str, language: str = "en") -> list[Piece]:
-    """The question cut at punctuation and the language's words (rag/data/clauses.yaml): its pieces
-    of MIN_CLAUSE_CHARS or more, in order, each knowing whether a word joins it to the one before
-    and whether it ends at a question mark: ``route`` cuts a question once, for its clauses
+    """The question cut at the ends of its sentences, punctuation and the language's words
+    (rag/data/clauses.yaml): its pieces of MIN_CLAUSE_CHARS or more, in order, each knowing whether
+    a word joins it to the one before, whether it ends at a question mark and whether its sentence
+    states something before a later sentence asks: ``route`` cuts a question once, for its clauses
     (``clause_texts``) and for those that ask (``asked_pieces``)."""
     pattern = _clause_patterns().get(language, _clause_patterns()["*"])
+    marks = sorted([*pattern.finditer(question), *_SENTENCE_END.finditer(question)], key=lambda m: m.start())
     pieces: list[Piece] = []
+    sentence_of: list[int] = []
+    ends: list[int] = []  # where each sentence ends (the question's end for the last)
     word_before, stop_before, at = False, False, 0
-    for m in [*pattern.finditer(question), None]:
+    for m in [*marks, None]:
+        if m is not None and m.start() < at:
+            continue  # overlaps the mark before
         text = " ".join(question[at : m.start() if m else len(question)].split())
         if len(text) >= MIN_CLAUSE_CHARS:
             # A word after the end of a statement opens a new sentence ("Chip export rules are a
             # battleground. But could researchers ..."): it joins nothing to the sentence before.
             ended = stop_before or bool(pieces and pieces[-1].text.endswith(STATEMENT_ENDS))
             pieces.append(Piece(text, joined=word_before and not ended))
+            sentence_of.append(len(ends))
             word_before = stop_before = False
         if m is None:
             break
+        if m.re is _SENTENCE_END:
+            ends.append(m.start())
         mark = m.group(0)
         word_before = word_before or any(c.isalnum() for c in mark)
         stop_before = stop_before or mark in STATEMENT_ENDS
         if pieces and _ASKS.match(mark):
             pieces[-1] = replace(pieces[-1], asks=True)
         at = m.end()
-    return pieces
+    starts = [0, *ends]
+    said = [question[a:b].strip() for a, b in zip(starts, [*ends, len(question)], strict=True)]
+    asking = [bool(_ASKS.search(t)) for t in said]
+    stated = [t if t.endswith(STATEMENT_ENDS) and any(asking[i + 1 :]) else "" for i, t in enumerate(said)]
+    return [replace(p, stated=stated[k]) if stated[k] else p for p, k in zip(pieces, sentence_of, strict=True)]
 
 
 def as_context_clause(clause: str) -> str:
@@ -224,9 +241,13 @@ def asked_pieces(pieces: Sequence[Piece]) -> set[str]:
     ending at a question mark, and a clause joined to another by one of the language's words (a
     conjunction or a comparison word of rag/data/clauses.yaml: "or", "than", "while", "but", 还是,
     와), not by punctuation alone, as one of the things the question coordinates or compares ("...
-    agree on nuclear launch decisions, but not on armed drones?")."""
+    agree on nuclear launch decisions, but not on armed drones?"). A clause of a sentence that
+    states before a sentence that asks is none of them, joined or not: that sentence is read
+    whole for context (``stated_background``)."""
     return {
-        p.text for i, p in enumerate(pieces) if p.asks or p.joined or (i + 1 < len(pieces) and pieces[i + 1].joined)
+        p.text
+        for i, p in enumerate(pieces)
+        if not p.stated and (p.asks or p.joined or (i + 1 < len(pieces) and pieces[i + 1].joined))
     }
 
 
@@ -770,6 +791,34 @@ def background_areas(
     return behind if len(behind) < len(accepted) else []
 
 
+def stated_background(
+    clause_best: np.ndarray,
+    scene: Sequence[float | None],
+    in_statement: Sequence[bool],
+    accepted: Sequence[int],
+    comparison: float,
+    whole: np.ndarray,
+) -> list[int]:
+    """``background_areas``, where a clause in a sentence that states before a sentence that asks
+    (``in_statement``, per clause) is context whatever the context model reads in it, as long as
+    the whole question (``whole``: its probabilities over the domains) is about an area the rest of
+    it names, more likely than not: "Biosecurity seems like an easy place for the two powers to
+    agree. But what about jointly managing the flow of EUV lithography machines?" asks about compute
+    controls (0.70 on the whole question), with biosecurity as its background. Where the whole
+    question is about the stated area alone, the statement brought up the subject the question
+    refers back to: "Loitering munitions that pick their own targets are spreading fast in
+    current wars. What stands in the way of the US and China agreeing limits on them?" is about
+    military AI (1.0 on the whole; frontier model caps, found in "agreeing limits on them", 0.00),
+    and the question is read as the context model reads its clauses."""
+    behind = background_areas(clause_best, scene, accepted, comparison)
+    if not any(in_statement):
+        return behind
+    as_stated = [1.0 if stated else p for p, stated in zip(scene, in_statement, strict=True)]
+    by_stating = background_areas(clause_best, as_stated, accepted, comparison)
+    asked_about = [j for j in accepted if j not in by_stating]
+    return by_stating if any(whole[j] >= ACCEPT for j in asked_about) else behind
+
+
 def _sentence_reading(
     classes: Sequence[str], rows: np.ndarray, priors: Mapping[str, float], said: Sequence[str] = ()
 ) -> int:
@@ -881,18 +930,21 @@ class Router:
         clause_best: np.ndarray,
         accepted: Sequence[int],
         types: Mapping[str, float],
+        whole: np.ndarray,
     ) -> list[int]:
         """The accepted domains (column numbers) the question names only as its background
-        (``background_areas``): each clause read by the context model (``context_reader``'s, else
-        this router's; ``x``: the units' features; ``pieces``: the question's ``cut``), a clause that
-        asks (``asked_pieces``) never context. None (an empty list) where fewer than two areas were
-        found."""
+        (``stated_background``): each clause read by the context model (``context_reader``'s, else
+        this router's; ``x``: the units' features; ``pieces``: the question's ``cut``), a clause in a
+        sentence that states before one that asks as that whole sentence, a clause that asks
+        (``asked_pieces``) never context; ``whole``: the whole question's domain probabilities. None
+        (an empty list) where fewer than two areas were found."""
         m, reader = self.models, self.context_reader
         if len(accepted) < 2 or (m.context is None and reader is None):
             return []
         is_clause = set(clause_texts(pieces))
         rows = [i for i, u in enumerate(units) if i > 0 and u in is_clause]  # clauses, not names written out
-        texts = [as_context_clause(units[i]) for i in rows]
+        sentence_of = {p.text: p.stated for p in pieces if p.stated}
+        texts = [as_context_clause(sentence_of.get(units[i], units[i])) for i in rows]
         if reader is not None:
             read = reader.context_proba(texts)
         elif texts == [units[i] for i in rows]:  # the clauses' features are at hand
@@ -906,7 +958,9 @@ class Router:
         scene = [
             (0.0 if units[i] in asked else float(by_row[i])) if i in by_row else None for i in range(1, len(units))
         ]
-        return background_areas(clause_best[1:], scene, accepted, types.get(COMPARISON, 0.0))
+        stated = {p.text for p in pieces if p.stated}
+        in_statement = [bool(scene[i - 1] is not None and units[i] in stated) for i in range(1, len(units))]
+        return stated_background(clause_best[1:], scene, in_statement, accepted, types.get(COMPARISON, 0.0), whole)
 
     def _checked(self, types: dict[str, float], row: Any) -> dict[str, float]:
         """The type model's reading (``types``, of the features ``row``) weighed by the check of the
@@ -965,7 +1019,7 @@ class Router:
         accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
         qtype = max(types, key=lambda k: types[k])
         inferred: frozenset[str] = frozenset()
-        behind = self._background(pieces, units, x, clause_best, accepted, types)
+        behind = self._background(pieces, units, x, clause_best, accepted, types, proba[0])
         accepted = [j for j in accepted if j not in behind]
         background = frozenset(m.domain_ids[j] for j in behind)
         if len(accepted) == 1 and qtype == COMPARISON and not background:

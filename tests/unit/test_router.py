@@ -40,11 +40,14 @@ from rag.router.router import (
     accepted_areas,
     as_context_clause,
     asked_clauses,
+    asked_pieces,
     background_areas,
     checked_types,
+    cut,
     fold,
     second_area,
     sentences,
+    stated_background,
     weights_key,
 )
 from rag.testing import FakeEmbedder
@@ -181,6 +184,38 @@ def test_a_question_is_read_with_the_check_of_the_type_it_reads(router: Router) 
     assert doubted.types["harmful"] < router.route(request).types["harmful"]
     policy = "Could rivals cooperate on compute controls?"  # no harmful reading: no check applies
     assert with_check(8.0).route(policy).types == router.route(policy).types
+
+
+def test_a_sentence_that_states_before_one_that_asks_is_cut_and_marked() -> None:
+    statement = "Biosecurity seems like an easy place to agree."
+    pieces = cut(f"{statement} But what about EUV machines and memory chips? Is any deal possible there?")
+    assert [p.text for p in pieces if p.stated] == [statement]
+    assert {p.stated for p in pieces} == {statement, ""}  # each clause knows the sentence it states in
+    assert statement not in asked_pieces(pieces) and "memory chips" in asked_pieces(pieces)
+    # cut at the end of a sentence with no word to cut at; "U.S." ends no sentence
+    assert [p.text for p in cut("Chips are hopeless. Could the U.S. and China share incident reports?")] == [
+        "Chips are hopeless.",
+        "Could the U.S.",
+        "China share incident reports",
+    ]
+    assert not any(p.stated for p in cut("Chips are hopeless. Tell me about incident reports."))  # nothing asks
+    assert [p.stated for p in cut("芯片出口管制已经没戏了。中美能否在AI事故报告上合作？", "zh")] == [
+        "芯片出口管制已经没戏了。",
+        "",
+    ]
+
+
+def test_a_stated_area_is_background_only_where_the_whole_question_is_about_another() -> None:
+    clause_best = np.array([[0.99, 0.0], [0.0, 0.97]])  # the statement names area 0, the question area 1
+    scene = [0.1, 0.0]  # the context model does not read the statement as context; the question asks
+    about_the_question = np.array([0.9, 0.7])  # "... But what about EUV machines?"
+    about_the_statement = np.array([1.0, 0.0])  # "Loitering munitions ... agreeing limits on them?"
+    stated = [True, False]
+    assert stated_background(clause_best, scene, stated, [0, 1], 0.1, about_the_question) == [0]
+    assert stated_background(clause_best, scene, stated, [0, 1], 0.1, about_the_statement) == []
+    assert stated_background(clause_best, scene, [False, False], [0, 1], 0.1, about_the_question) == []
+    assert stated_background(clause_best, scene, stated, [0, 1], 0.8, about_the_question) == []  # it compares
+    assert stated_background(clause_best, [0.9, 0.0], [False, False], [0, 1], 0.1, about_the_statement) == [0]
 
 
 def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_several() -> None:
