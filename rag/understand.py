@@ -39,6 +39,9 @@ VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
 # Refused types that a conversation never makes answerable; an off-topic reading of a short
 # follow-up ("and military AI?") may be the type model having too little to go on.
 NEVER_ANSWERED = ("injection", "harmful")
+# Answers that declined the question: the router's refusals, and a question in a language the
+# Navigator does not read (declined before routing).
+DECLINED_TYPES = (*REFUSED_TYPES, UNREADABLE)
 # Answers about areas that are not verdicts. Read as one of these, a question about two or more
 # areas is a comparison, and one about no catalogued area the framework applied to it, where the
 # type model does not rule that reading out ("is co-writing papers easier than red-teaming each
@@ -240,7 +243,7 @@ def _follow_up_kind(route: Route, qtype: str, domains: Sequence[str]) -> str | N
 def _answered(prev: Turn) -> bool:
     """Whether the turn before was answered: after a refusal, a follow-up asks nothing the
     Navigator answers."""
-    return bool(prev.get("qtype")) and prev.get("qtype") not in (*REFUSED_TYPES, UNREADABLE)
+    return bool(prev.get("qtype")) and prev.get("qtype") not in DECLINED_TYPES
 
 
 def _recent_domains(

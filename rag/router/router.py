@@ -958,8 +958,7 @@ class Router:
         scene = [
             (0.0 if units[i] in asked else float(by_row[i])) if i in by_row else None for i in range(1, len(units))
         ]
-        stated = {p.text for p in pieces if p.stated}
-        in_statement = [bool(scene[i - 1] is not None and units[i] in stated) for i in range(1, len(units))]
+        in_statement = [p is not None and u in sentence_of for u, p in zip(units[1:], scene, strict=True)]
         return stated_background(clause_best[1:], scene, in_statement, accepted, types.get(COMPARISON, 0.0), whole)
 
     def _checked(self, types: dict[str, float], row: Any) -> dict[str, float]:
