@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rag.config import Settings
 from rag.corpus import Chunk, chunks_for_file, knowledge_files
@@ -28,7 +28,7 @@ from rag.errors import KnowledgeError, RagIndexError
 from rag.framework import Catalogue
 from rag.index import IndexedCollection, IndexReport, Progress, file_sha
 from rag.retrieve import Hit, HybridRetriever, Mode
-from rag.router import Passage, Router, load_training_data
+from rag.router import Passage, Router, TrainingData, load_training_data, train
 from rag.store import ChromaStore, StoreFactory, VectorStore, make_client
 
 ENGLISH_ONLY = ("en",)  # the English embedder reads English phrases only
@@ -42,6 +42,15 @@ class IndexStatus:
     uploads: int
     store: str
     embedder: str
+
+
+class RouterInputs(NamedTuple):
+    """What a router is trained from besides its data."""
+
+    languages: Sequence[str] | None  # the phrases' languages its embedder reads (None: all)
+    passages: list[Passage]  # each domain's card passages
+    passage_ids: list[str]
+    training_embedder: Embedder  # the router's embedder, keeping the training texts' vectors on disk
 
 
 class Engine:
@@ -170,33 +179,54 @@ class Engine:
         embedder = self.multilingual if multi else self.embedder
         with self._lock:
             if embedder.name not in self._routers:
-                data = (
-                    load_training_data(self.catalogue, data_dir=self._router_data, question_files=[])
-                    if self._router_data is not None
-                    else load_training_data(self.catalogue)
-                )
-                cached = StoredVectors(embedder, self.settings.cache_folder / "vectors")
-                ids, passages = self._card_vectors(self.knowledge_ml if multi else self.knowledge)
+                data, inputs = self._router_inputs(multi)
                 self._routers[embedder.name] = Router.trained(
                     data,
                     embedder,
                     self.settings.cache_folder / "router",
-                    languages=None if multi else ENGLISH_ONLY,
-                    passages=passages,
-                    passage_ids=ids,
-                    training_embedder=cached,  # training texts' vectors kept on disk; questions' never
-                    training=self._training_notice(embedder.name, multi),
+                    languages=inputs.languages,
+                    passages=inputs.passages,
+                    passage_ids=inputs.passage_ids,
+                    training_embedder=inputs.training_embedder,
+                    training=self._training_notice(embedder.name, multi, embedder.name in data.strengths),
                 )
                 if not multi and self.has_multilingual and self.multilingual is not self.embedder:
                     self._routers[embedder.name].context_reader = self.router_for("zh")
             return self._routers[embedder.name]
 
-    def _training_notice(self, name: str, multi: bool) -> Callable[[], None] | None:
+    def _router_inputs(self, multi: bool) -> tuple[TrainingData, RouterInputs]:
+        """What the English (or, ``multi``, the multilingual) router is trained from."""
+        data = (
+            load_training_data(self.catalogue, data_dir=self._router_data, question_files=[])
+            if self._router_data is not None
+            else load_training_data(self.catalogue)
+        )
+        embedder = self.multilingual if multi else self.embedder
+        cached = StoredVectors(embedder, self.settings.cache_folder / "vectors")
+        ids, passages = self._card_vectors(self.knowledge_ml if multi else self.knowledge)
+        # training texts' vectors kept on disk; questions' never
+        return data, RouterInputs(None if multi else ENGLISH_ONLY, passages, ids, cached)
+
+    def choose_router_strengths(self) -> dict[str, dict[str, float]]:
+        """Each router model's regularisation strength chosen again by cross-validation on the
+        training data, as ``rag/data/strengths.yaml`` stores it (per embedder name; about a minute
+        per router; nothing is stored). Run by ``scripts/choose_strengths.py``."""
+        chosen = {}
+        for multi in (False, True) if self.has_multilingual else (False,):
+            data, inputs = self._router_inputs(multi)
+            data.strengths = {}
+            fitted = train(data, inputs.training_embedder, languages=inputs.languages, passages=inputs.passages)
+            chosen[(self.multilingual if multi else self.embedder).name] = fitted.strengths()
+        return chosen
+
+    def _training_notice(self, name: str, multi: bool, stored: bool) -> Callable[[], None] | None:
+        """``stored``: the models' strengths are stored for this embedder (else cross-validated)."""
         notice = self._notice
         if notice is None:
             return None
         asked = "questions in other languages" if multi else "English questions"
-        return lambda: notice(f"training the router for {asked} ({name}; once per catalogue and model, about a minute)")
+        took = "about ten seconds" if stored else "about a minute"
+        return lambda: notice(f"training the router for {asked} ({name}; once per catalogue and model, {took})")
 
     @staticmethod
     def _card_vectors(coll: IndexedCollection) -> tuple[list[str], list[Passage]]:

@@ -5,6 +5,6 @@ models for one embedder, ``Router.route`` reads one question.
 """
 
 from rag.router.data import TrainingData, load_training_data
-from rag.router.router import Passage, Route, Router, clauses
+from rag.router.router import Passage, Route, Router, clauses, train
 
-__all__ = ["Passage", "Route", "Router", "TrainingData", "clauses", "load_training_data"]
+__all__ = ["Passage", "Route", "Router", "TrainingData", "clauses", "load_training_data", "train"]

@@ -36,6 +36,7 @@ from rag.yamlfile import read_yaml
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")
+STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
 ENGLISH = "en"
@@ -88,6 +89,9 @@ class TrainingData:
     uncatalogued: list[str] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)
+    # per embedder name, each model's regularisation strength (rag/data/strengths.yaml): the
+    # cross-validated choice on this data, stored so that training fits each model once
+    strengths: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
@@ -99,6 +103,8 @@ class TrainingData:
             h.update(f"phrase\x1f{p.domain}\x1f{p.text}\x1f{p.language}\x1e".encode())
         for did, text in sorted(self.summaries.items()):
             h.update(f"summary\x1f{did}\x1f{text}\x1e".encode())
+        for name, chosen in sorted(self.strengths.items()):
+            h.update(f"strengths\x1f{name}\x1f{sorted(chosen.items())}\x1e".encode())
         return h.hexdigest()[:24]
 
 
@@ -177,6 +183,17 @@ def _domain_phrases(td: TrainingData, catalogue: Catalogue, data_dir: Path) -> N
             td.phrases.extend(Phrase(did, str(text), str(language).split("-")[0]) for text in words or [])
 
 
+def read_strengths(path: Path) -> dict[str, dict[str, float]]:
+    """Stored strengths per embedder and model ({} without the file)."""
+    raw = _yaml(path) or {}
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ConfigError(f"{path}: expected a mapping of embedder name to a mapping of model to strength")
+    try:
+        return {str(e): {str(m): float(c) for m, c in chosen.items()} for e, chosen in raw.items()}
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{path}: a strength is not a number: {e}") from e
+
+
 def load_training_data(
     catalogue: Catalogue, *, data_dir: Path = DATA_DIR, question_files: Sequence[Path] | None = None
 ) -> TrainingData:
@@ -184,6 +201,7 @@ def load_training_data(
     td = TrainingData()
     _labelled_lists(td, data_dir)
     _domain_phrases(td, catalogue, data_dir)
+    td.strengths = read_strengths(data_dir / STRENGTHS_FILE)
     for item in _yaml(data_dir / "domain_questions.yaml") or []:
         td.domains.add(item.get("q", ""), *(d for d in item.get("domains") or [] if d in catalogue.domains))
         if not item.get("domains"):

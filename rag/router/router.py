@@ -61,7 +61,7 @@ from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.yamlfile import read_yaml
 
-FORMAT = 14  # bump when the stored layout, the features or the fitting change
+FORMAT = 15  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
 FEASIBILITY = "feasibility"  # the question type asking about one area
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
@@ -430,6 +430,11 @@ class RouterModels:
                 meta[name] = optional.meta()
         models.save(path, meta, arrays)
 
+    def strengths(self) -> dict[str, float]:
+        """Each model's regularisation strength, by the name ``TrainingData.strengths`` uses."""
+        named = {name: getattr(self, name) for name in (*self.LINEAR, *self.OPTIONAL)}
+        return {name: m.c for name, m in named.items() if m is not None}
+
     @classmethod
     def load(cls, path: Path) -> RouterModels | None:
         got = models.load(path)
@@ -481,7 +486,8 @@ def train(
     languages: Sequence[str] | None = None,
     passages: Sequence[Passage] = (),
 ) -> RouterModels:
-    """Fit every model of a router (tens of seconds on two cores; embedding the texts dominates).
+    """Fit every model of a router: seconds, at the strengths stored for ``embedder``
+    (``TrainingData.strengths``); about a minute where cross-validation must choose them.
 
     ``passages``: each domain's own passages (its card), a richer wording of the domain than its
     names, as vectors and as words; the pair model learns how much to trust each.
@@ -504,6 +510,7 @@ def train(
         return np.asarray([table[t] for t in texts], dtype=np.float32)
 
     grams = CharGrams().fit(everything)
+    strength = data.strengths.get(embedder.name, {}).get  # a model's stored strength, or None: cross-validate
 
     def features(texts: Sequence[str]) -> tuple[np.ndarray, Any]:
         vectors = embed(texts)
@@ -511,16 +518,17 @@ def train(
 
     _, xt = features(data.types.texts)
     type_labels = [ls[0] for ls in data.types.labels]
-    types = models.fit_softmax(xt, type_labels)
+    types = models.fit_softmax(xt, type_labels, c=strength("types"))
     _, xh = features(data.harms.texts)
-    harms = models.fit_softmax(xh, [ls[0] for ls in data.harms.labels])
+    harms = models.fit_softmax(xh, [ls[0] for ls in data.harms.labels], c=strength("harms"))
     _, xo = features(data.orientations.texts)
-    orientations = models.fit_softmax(xo, [ls[0] for ls in data.orientations.labels])
+    orientations = models.fit_softmax(xo, [ls[0] for ls in data.orientations.labels], c=strength("orientations"))
     follow_up = None
     if len(data.followups):  # follow-ups of each kind against every question-type example asked alone
         alone = [t for t in data.types.texts if t not in data.asked_as_follow_ups]
         _, xf = features([*data.followups.texts, *alone])
-        follow_up = models.fit_softmax(xf, [ls[0] for ls in data.followups.labels] + [NONE] * len(alone))
+        kinds = [ls[0] for ls in data.followups.labels] + [NONE] * len(alone)
+        follow_up = models.fit_softmax(xf, kinds, c=strength("follow_up"))
     context = None
     scene_texts = [t for t, ls in zip(data.context.texts, data.context.labels, strict=True) if ls[0] == CONTEXT]
     if scene_texts:  # clauses of context against what asks: clauses that ask, whole questions, names, fragments
@@ -531,10 +539,11 @@ def train(
         ]
         asking = [t for t in dict.fromkeys([*asking, *data.types.texts]) if t not in seen]
         _, xc = features([*scene_texts, *asking])
-        context = models.fit_binary(xc, [1] * len(scene_texts) + [0] * len(asking), balanced=True)
+        scene = [1] * len(scene_texts) + [0] * len(asking)
+        context = models.fit_binary(xc, scene, c=strength("context"), balanced=True)
 
-    harm_check = _harm_check(data, features)
-    new_area_check = _new_area_check(data, features)
+    harm_check = _harm_check(data, features, strength("harm_check"))
+    new_area_check = _new_area_check(data, features, strength("new_area_check"))
 
     # Words: a multinomial over domains and NONE, from phrases (one domain each) and questions.
     word_texts = [p for _, p in phrases]
@@ -544,7 +553,7 @@ def train(
             word_texts.append(text)
             word_labels.append(d)
     xw = embed(word_texts)  # the embedding alone: the pair model adds the character n-grams
-    words = models.fit_softmax(xw, word_labels)
+    words = models.fit_softmax(xw, word_labels, c=strength("domain_words"))
 
     # Pairs: trained on the questions only, with the word model's probability out of fold.
     q_vectors = embed(data.domains.texts)
@@ -570,7 +579,7 @@ def train(
     new_area = _new_area_out_of_fold(types, xt, type_labels, data.domains.texts, grams, q_vectors, data)
     pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
     pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
-    pairs = models.fit_binary(pair_x, pair_y)
+    pairs = models.fit_binary(pair_x, pair_y, c=strength("domain_pairs"))
     return RouterModels(
         grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
         passage_owner, passage_vectors, {t: n / len(type_labels) for t, n in Counter(type_labels).items()},
@@ -579,7 +588,7 @@ def train(
 
 
 # Routers kept per embedder: the one in use and the last few others (an edited catalogue put back,
-# a second knowledge folder sharing the cache) load in a second instead of training for a minute.
+# a second knowledge folder sharing the cache) load in a second instead of training again.
 ROUTERS_KEPT = 4
 
 
@@ -595,21 +604,25 @@ def _keep_recent(folder: Path, name: str, used: Path) -> None:
 
 
 def _check(
-    features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], positives: Sequence[str], negatives: Sequence[str]
+    features: Callable[[Sequence[str]], tuple[np.ndarray, Any]],
+    positives: Sequence[str],
+    negatives: Sequence[str],
+    c: float | None,
 ) -> models.LinearModel | None:
     """A binary model of ``positives`` against ``negatives`` (a text in both is a positive), with
-    balanced classes: even odds is its prior. None without examples of both."""
+    balanced classes: even odds is its prior; ``c``: its strength (None: cross-validated). None
+    without examples of both."""
     yes = list(dict.fromkeys(positives))
     seen = set(yes)
     no = [t for t in dict.fromkeys(negatives) if t not in seen]
     if not yes or not no:
         return None
     _, x = features([*yes, *no])
-    return models.fit_binary(x, [1] * len(yes) + [0] * len(no), balanced=True)
+    return models.fit_binary(x, [1] * len(yes) + [0] * len(no), c=c, balanced=True)
 
 
 def _harm_check(
-    data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]]
+    data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], c: float | None
 ) -> models.LinearModel | None:
     """A second reading of what the type model reads as harmful: requests for harmful help (the
     harmful type examples, rag/data/harms.yaml and the harmful half of rag/data/harm_pairs.yaml)
@@ -624,11 +637,11 @@ def _harm_check(
     harmful += [*data.harms.texts, *(t for t, k in pairs if k == HARMFUL)]
     policy = [t for t, k in zip(data.types.texts, labels, strict=True) if k not in REFUSED_TYPES]
     policy += [*data.domains.texts, *(t for t, k in pairs if k != HARMFUL)]
-    return _check(features, harmful, policy)
+    return _check(features, harmful, policy, c)
 
 
 def _new_area_check(
-    data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]]
+    data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], c: float | None
 ) -> models.LinearModel | None:
     """A second reading of what the type model reads as asking about an area the catalogue does not
     assess: its examples and the domain questions about uncatalogued areas, against the domain
@@ -639,7 +652,7 @@ def _new_area_check(
     outside = [t for t, k in zip(data.types.texts, labels, strict=True) if k == NEW_AREA]
     inside = [t for t, ls in zip(data.domains.texts, data.domains.labels, strict=True) if ls]
     inside += [t for t, k in zip(data.types.texts, labels, strict=True) if k == FEASIBILITY]
-    return _check(features, [*outside, *data.uncatalogued], inside)
+    return _check(features, [*outside, *data.uncatalogued], inside, c)
 
 
 def checked_types(types: Mapping[str, float], kind: str, checked: float) -> dict[str, float]:
@@ -881,7 +894,7 @@ class Router:
         ``training_embedder``: the same model for the training texts only (one that keeps their
         vectors on disk, say); questions are always embedded by ``embedder``. ``training``: called
         once, just before a router is trained (not when a stored one is loaded), so a caller can say
-        why the next minute is quiet.
+        why the next seconds are quiet.
         """
         key = weights_key(data, embedder, languages, passages, passage_ids)
         path = folder / f"router-{embedder.name}-{key}.npz"

@@ -23,8 +23,8 @@ from rag.engine import ENGLISH_ONLY, Engine
 from rag.errors import ConfigError
 from rag.framework import Catalogue
 from rag.locks import file_lock
-from rag.router import Router, clauses, load_training_data, models
-from rag.router.data import TrainingData
+from rag.router import Router, clauses, load_training_data, models, train
+from rag.router.data import DATA_DIR, STRENGTHS_FILE, TrainingData, read_strengths
 from rag.router.features import PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
 from rag.router.router import (
     ROUTERS_KEPT,
@@ -591,6 +591,63 @@ def test_weights_are_fitted_once_and_fitted_again_when_the_data_changes(
     assert old in set(folder.glob("router-*.npz"))  # the earlier weights are kept for a while
 
 
+def test_stored_strengths_are_used_and_change_the_key(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
+    plain = fixture_data(fake_engine, tiny_data)
+    (tiny_data / "strengths.yaml").write_text(
+        "fake: {types: 30, harms: 100, domain_pairs: 1}\nother-embedder: {types: 1}\n", encoding="utf-8"
+    )
+    data = fixture_data(fake_engine, tiny_data)
+    assert data.strengths == {
+        "fake": {"types": 30.0, "harms": 100.0, "domain_pairs": 1.0},
+        "other-embedder": {"types": 1.0},
+    }
+    assert data.fingerprint() != plain.fingerprint()  # new strengths: new weights
+    fitted = train(data, FakeEmbedder(), languages=ENGLISH_ONLY, passages=cards(fake_engine))
+    chosen = fitted.strengths()
+    assert (chosen["types"], chosen["harms"], chosen["domain_pairs"]) == (30.0, 100.0, 1.0)
+    assert set(chosen) >= {*RouterModels.LINEAR}  # every model reports its strength, stored or chosen
+    assert all(c in models.CS for c in chosen.values())
+    elsewhere = train(data, FakeEmbedder("fake-ml"), languages=ENGLISH_ONLY, passages=cards(fake_engine))
+    assert elsewhere.types.c != 30.0 or elsewhere.harms.c != 100.0  # another embedder's are not used
+
+
+def test_strengths_are_chosen_again_by_cross_validation_whatever_is_stored(fake_engine: Engine) -> None:
+    chosen = fake_engine.choose_router_strengths()
+    assert list(chosen) == ["fake"]  # one router: the fake engine's two embedders are one
+    assert set(chosen["fake"]) >= {*RouterModels.LINEAR} and all(c in models.CS for c in chosen["fake"].values())
+    assert chosen["fake"] == fake_engine.router_for("en").models.strengths()  # nothing stored: trained the same way
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("- 1\n- 2\n", "expected a mapping"),
+        ("fake: [1, 2]\n", "expected a mapping"),
+        ("fake: {types: high}\n", "not a number"),
+    ],
+)
+def test_a_malformed_strengths_file_is_a_clear_error(
+    fake_engine: Engine, tiny_data: Path, text: str, error: str
+) -> None:
+    (tiny_data / "strengths.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=error) as caught:
+        fixture_data(fake_engine, tiny_data)
+    assert "strengths.yaml" in str(caught.value)
+
+
+def test_the_shipped_strengths_name_every_model_of_the_shipped_routers() -> None:
+    """A model or embedder missing from rag/data/strengths.yaml is cross-validated at every training
+    (a minute, not seconds); a misspelt name would be silently ignored."""
+    from rag.embeddings import MiniLMEmbedder
+    from rag.multilingual import MultilingualEncoder
+
+    stored = read_strengths(DATA_DIR / STRENGTHS_FILE)
+    assert set(stored) == {MiniLMEmbedder.name, MultilingualEncoder.name}
+    for chosen in stored.values():
+        assert set(chosen) == {*RouterModels.LINEAR, *RouterModels.OPTIONAL}
+        assert all(c in models.CS for c in chosen.values())
+
+
 def test_pruning_one_embedders_routers_leaves_an_embedder_whose_name_extends_it(tmp_path: Path) -> None:
     other = tmp_path / "router-fake-ml-0123456789abcdef0123.npz"  # "fake-ml", not "fake"
     other.write_bytes(b"")
@@ -859,6 +916,23 @@ def test_fit_binary_gives_the_positive_class_probability() -> None:
     assert m.binary and p.shape == (len(y),)
     assert ((p >= 0.5).astype(int) == np.asarray(y)).all()
     assert ((p > 0) & (p < 1)).all()
+
+
+@pytest.mark.parametrize("balanced", [False, True])
+def test_a_fit_at_a_given_strength_is_the_optimum_of_its_objective(balanced: bool) -> None:
+    """Fitted to convergence, the model is fixed by its data and strength: the gradient of the
+    regularised log loss, C * sum(w_i * loss_i) + |w|^2 / 2, vanishes at the weights found."""
+    x, labels = blobs([(-1.0, -1.0), (1.0, 1.0)], n=12)
+    y = np.asarray([int(label == "k1") for label in labels])
+    y[:3] = 1  # overlapping classes, unbalanced: a finite optimum, and class weights that matter
+    m = models.fit_binary(x, y.tolist(), c=3.0, balanced=balanced)
+    assert m.c == 3.0
+    p = m.proba(x).ravel()
+    weights = len(y) / (2 * np.bincount(y))[y] if balanced else np.ones(len(y))
+    residual = weights * (p - y)
+    grad_w = 3.0 * x.T @ residual + m.coef.ravel()
+    grad_b = 3.0 * residual.sum()
+    assert np.abs(grad_w).max() < 1e-3 and abs(grad_b) < 1e-3
 
 
 def test_out_of_fold_gives_one_distribution_per_row() -> None:

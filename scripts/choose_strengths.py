@@ -1,0 +1,45 @@
+"""Choose each router model's regularisation strength again and store it in rag/data/strengths.yaml.
+
+Usage: .venv/bin/python scripts/choose_strengths.py   (about a minute per router, two routers)
+
+Training fits each model once, at its stored strength. Run this after changing the router's
+training data (rag/data/*.yaml, the canned questions, the catalogue) or its embedders: it
+cross-validates the strengths of ``rag.router.models.CS`` on three folds for every model, as
+training does for a model with no stored strength, and writes the file (the routers then train
+again, in seconds, on first use).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from rag.config import Settings
+from rag.engine import Engine
+from rag.router.data import DATA_DIR, STRENGTHS_FILE
+
+HEADER = """\
+# The regularisation strength (C) of each of the question router's models, per embedder: chosen
+# by three-fold cross-validated log loss over (1, 3, 10, 30, 100) on the shipped training data,
+# by scripts/choose_strengths.py. Training fits each model once at its strength here (seconds); a
+# model or embedder missing here is cross-validated when it trains (about a minute per router).
+# Choose again after editing the training data, the catalogue or the embedders.
+"""
+
+
+def main() -> int:
+    engine = Engine(Settings.from_env(), notice=lambda m: print(m, file=sys.stderr))
+    engine.ensure_index()  # the routers read the domains' card passages from the index
+    print("cross-validating every router model's strength (about a minute per router)...", file=sys.stderr)
+    chosen = engine.choose_router_strengths()
+    body = {name: {model: float(c) for model, c in sorted(models.items())} for name, models in chosen.items()}
+    path = Path(DATA_DIR) / STRENGTHS_FILE
+    path.write_text(HEADER + yaml.safe_dump(body, sort_keys=True, default_flow_style=None, width=200), encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
