@@ -258,3 +258,13 @@ def test_a_broad_question_about_a_document_opens_with_its_lead_section(
     first = chunks[answer.citations[0].chunk_id]
     assert first.doc_id == doc_id
     assert (first.facet == "lead") is opens_with_lead, first.section
+
+
+def test_the_stored_strengths_are_what_cross_validation_chooses_for_the_shipped_data(
+    shipped_service: Service,
+) -> None:
+    """rag/data/strengths.yaml is what scripts/choose_strengths.py writes for the data shipped now;
+    when this fails, the router's data changed without choosing its strengths again: run it."""
+    from rag.router.data import DATA_DIR, STRENGTHS_FILE, read_strengths
+
+    assert shipped_service.engine.choose_router_strengths() == read_strengths(DATA_DIR / STRENGTHS_FILE)
