@@ -95,6 +95,11 @@ def _searched(cs: Sequence[float], balanced: bool = False) -> Any:
     )
 
 
+def _strength(model: Any) -> float:
+    """The strength a fitted model used: the one cross-validation chose, or the one it was given."""
+    return float(np.ravel(model.C_)[0]) if hasattr(model, "C_") else float(model.C)
+
+
 def fit_softmax(x: Any, y: Sequence[str], *, c: float | None = None, cs: Sequence[float] = CS) -> LinearModel:
     """Multinomial logistic regression at strength ``c``, or (None) the strength of ``cs`` with the
     best cross-validated log loss."""
@@ -108,11 +113,10 @@ def fit_softmax(x: Any, y: Sequence[str], *, c: float | None = None, cs: Sequenc
         model = _fixed(float(sorted(cs)[len(cs) // 2]))
     with _fitting():
         model.fit(x, labels)
-    chosen = float(np.ravel(model.C_)[0]) if hasattr(model, "C_") else float(model.C)
     coef, intercept = model.coef_, np.asarray(model.intercept_, dtype=np.float64)
     if coef.shape[0] == 1:  # two classes: scikit-learn fits one logit; a softmax over (-z/2, z/2) is its sigmoid
         coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
-    return LinearModel(list(map(str, model.classes_)), coef.astype(np.float32), intercept, c=chosen)
+    return LinearModel(list(map(str, model.classes_)), coef.astype(np.float32), intercept, c=_strength(model))
 
 
 def fit_binary(
@@ -128,8 +132,7 @@ def fit_binary(
     model = _fixed(c, balanced) if c is not None else _searched(cs, balanced)
     with _fitting():
         model.fit(x, np.asarray(y, dtype=int))
-    chosen = float(np.ravel(model.C_)[0]) if hasattr(model, "C_") else float(model.C)
-    return LinearModel(["yes"], model.coef_.astype(np.float32), model.intercept_, binary=True, c=chosen)
+    return LinearModel(["yes"], model.coef_.astype(np.float32), model.intercept_, binary=True, c=_strength(model))
 
 
 def out_of_fold(x: Any, y: Sequence[str], c: float, folds: int = FOLDS, seed: int = 0) -> tuple[list[str], np.ndarray]:
