@@ -629,7 +629,7 @@ def _harm_check(
     against questions about policy, many on the same topics (the other answerable types' examples,
     every domain question: "could rivals cooperate against chip smuggling?", and the policy half of
     the pairs). The type model learns harm from about a hundred examples among its other types and
-    never sees the domain questions, nine hundred policy questions on chips, pathogens and
+    never sees the domain questions, a thousand policy questions on chips, pathogens and
     deepfakes."""
     labels = [ls[0] for ls in data.types.labels]
     pairs = list(zip(data.harm_pairs.texts, (ls[0] for ls in data.harm_pairs.labels), strict=True))
@@ -645,7 +645,7 @@ def _new_area_check(
 ) -> models.LinearModel | None:
     """A second reading of what the type model reads as asking about an area the catalogue does not
     assess: its examples and the domain questions about uncatalogued areas, against the domain
-    questions about catalogued ones (eight hundred, naming their areas in many ways: "AI weather
+    questions about catalogued ones (nine hundred, naming their areas in many ways: "AI weather
     models" is AI for science) and the feasibility examples. The type model learns new areas from a
     hundred examples and never sees the domain questions."""
     labels = [ls[0] for ls in data.types.labels]
