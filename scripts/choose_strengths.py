@@ -12,7 +12,6 @@ again, in seconds, on first use).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import yaml
 
@@ -34,8 +33,8 @@ def main() -> int:
     engine.ensure_index()  # the routers read the domains' card passages from the index
     print("cross-validating every router model's strength (about a minute per router)...", file=sys.stderr)
     chosen = engine.choose_router_strengths()
-    body = {name: {model: float(c) for model, c in sorted(models.items())} for name, models in chosen.items()}
-    path = Path(DATA_DIR) / STRENGTHS_FILE
+    body = {name: dict(sorted(models.items())) for name, models in chosen.items()}
+    path = DATA_DIR / STRENGTHS_FILE
     path.write_text(HEADER + yaml.safe_dump(body, sort_keys=True, default_flow_style=None, width=200), encoding="utf-8")
     print(f"wrote {path}", file=sys.stderr)
     return 0
