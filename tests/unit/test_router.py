@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 import shutil
 import threading
 from dataclasses import replace
@@ -51,7 +52,7 @@ from rag.router.router import (
     weights_key,
 )
 from rag.testing import FakeEmbedder
-from tests.conftest import ROUTER_FIXTURES, make_settings
+from tests.conftest import FIXTURES, KNOWLEDGE, ROUTER_FIXTURES, make_settings
 
 COMPARISONS = (
     "{a} versus {b}",
@@ -646,6 +647,26 @@ def test_the_shipped_strengths_name_every_model_of_the_shipped_routers() -> None
     for chosen in stored.values():
         assert set(chosen) == {*RouterModels.LINEAR, *RouterModels.OPTIONAL}
         assert all(c in models.CS for c in chosen.values())
+
+
+def _folded(text: object) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", str(text).casefold()).split())
+
+
+def test_no_held_out_question_is_a_text_the_router_learns_from() -> None:
+    """The held-out sets measure the router on questions it never saw: none of their questions
+    may be, up to case, punctuation and spacing, a training text (a data file copied from them
+    would make the measure a memory test)."""
+    data = load_training_data(Catalogue(KNOWLEDGE))
+    names = ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs")
+    learnt = {_folded(t) for name in names for t in getattr(data, name).texts}
+    learnt |= {_folded(p.text) for p in data.phrases}
+    held_out = sorted(FIXTURES.glob("heldout*.yaml"))
+    assert len(held_out) >= 3
+    for path in held_out:
+        questions = [str(q["question"]) for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
+        assert len(questions) >= 50
+        assert [q for q in questions if _folded(q) in learnt] == [], path.name
 
 
 def test_pruning_one_embedders_routers_leaves_an_embedder_whose_name_extends_it(tmp_path: Path) -> None:
