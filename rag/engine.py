@@ -216,7 +216,7 @@ class Engine:
             data, inputs = self._router_inputs(multi)
             data.strengths = {}
             fitted = train(data, inputs.training_embedder, languages=inputs.languages, passages=inputs.passages)
-            chosen[(self.multilingual if multi else self.embedder).name] = fitted.strengths()
+            chosen[inputs.training_embedder.name] = fitted.strengths()  # the name strengths are stored under
         return chosen
 
     def _training_notice(self, name: str, multi: bool, stored: bool) -> Callable[[], None] | None:

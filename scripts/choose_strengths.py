@@ -18,10 +18,11 @@ import yaml
 from rag.config import Settings
 from rag.engine import Engine
 from rag.router.data import DATA_DIR, STRENGTHS_FILE
+from rag.router.models import CS
 
-HEADER = """\
+HEADER = f"""\
 # The regularisation strength (C) of each of the question router's models, per embedder: chosen
-# by three-fold cross-validated log loss over (1, 3, 10, 30, 100) on the shipped training data,
+# by three-fold cross-validated log loss over ({", ".join(f"{c:g}" for c in CS)}) on the shipped training data,
 # by scripts/choose_strengths.py. Training fits each model once at its strength here (seconds); a
 # model or embedder missing here is cross-validated when it trains (about a minute per router).
 # Choose again after editing the training data, the catalogue or the embedders.
