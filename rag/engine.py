@@ -191,7 +191,7 @@ class Engine:
                     training=self._training_notice(embedder.name, multi, embedder.name in data.strengths),
                 )
                 if not multi and self.has_multilingual and self.multilingual is not self.embedder:
-                    self._routers[embedder.name].context_reader = self.router_for("zh")
+                    self._routers[embedder.name].partner = self.router_for("zh")
             return self._routers[embedder.name]
 
     def _router_inputs(self, multi: bool) -> tuple[TrainingData, RouterInputs]:

@@ -14,7 +14,10 @@ question's most probable one: a clause of context ("Reporting from Nairobi: ..."
 without exposing the model weights") otherwise turned a one-area question into a comparison.
 A question the type model reads as a comparison that found one area takes the most probable
 other one, where the comparison reading makes it more likely than not (``second_area``).
-When no domain reaches 0.5, the question is about no catalogued area.
+When no domain reaches 0.5, the question is about no catalogued area. The English router has
+a partner, the multilingual router (``Router.partner``): every domain probability is the mean of
+the two routers' pair models over the same question and clauses. MiniLM and the multilingual
+encoder misread different questions; on the three dev sets written last, domains 0.917 -> 0.930.
 
 A question may name an area only as its background ("After two years of fighting over chip
 export bans, could they at least share reports of AI failures?"): a binary context model, trained
@@ -24,7 +27,7 @@ unlikely to be a comparison, is background (``Route.background``), not a second 
 (``background_areas``). A clause ending at the question mark, or joined to another by a
 conjunction or comparison word ("..., but not on armed drones?"), is asked, never background.
 English clauses are read by the multilingual router's context model where there is one
-(``Router.context_reader``): its encoder reads a clause's framing better than MiniLM (on the
+(``Router.partner``): its encoder reads a clause's framing better than MiniLM (on the
 file's English clauses, cross-validated accuracy 0.83 against 0.70).
 
 The type model reads the whole question and, when it has several, each sentence: an
@@ -854,6 +857,16 @@ def _sentence_reading(
     return at
 
 
+class Reading(NamedTuple):
+    """One router's models over a question (``Router._read``)."""
+
+    read_rows: Any  # features of the whole question and of each of its sentences
+    type_rows: np.ndarray  # the type model's probabilities for those rows
+    vectors: np.ndarray  # the units' vectors (the whole question first, then its clauses)
+    x: Any  # the units' features
+    proba: np.ndarray  # each unit's probability for each domain (the pair model)
+
+
 class Router:
     """Routes questions with one embedder's trained models."""
 
@@ -863,9 +876,10 @@ class Router:
         self._pairs = trained.pair_features()
         self._folded = [(d, fold(p)) for d, p in trained.phrases]
         self._stem_names = _stem_names(trained.phrases)
-        # The router whose context model reads this one's clauses (the multilingual one reads the
-        # framing of a clause better than MiniLM does); None: this router's own.
-        self.context_reader: Router | None = None
+        # A router of another encoder (for the English router, the multilingual one), or None. Its
+        # context model reads this router's clauses (it reads a clause's framing better than MiniLM
+        # does), and its domain probabilities are averaged with this router's (``route``).
+        self.partner: Router | None = None
 
     def context_proba(self, texts: Sequence[str]) -> np.ndarray | None:
         """Each text's probability of being a clause of context, by this router's context model
@@ -946,12 +960,12 @@ class Router:
         whole: np.ndarray,
     ) -> list[int]:
         """The accepted domains (column numbers) the question names only as its background
-        (``stated_background``): each clause read by the context model (``context_reader``'s, else
+        (``stated_background``): each clause read by the context model (``partner``'s, else
         this router's; ``x``: the units' features; ``pieces``: the question's ``cut``), a clause in a
         sentence that states before one that asks as that whole sentence, a clause that asks
         (``asked_pieces``) never context; ``whole``: the whole question's domain probabilities. None
         (an empty list) where fewer than two areas were found."""
-        m, reader = self.models, self.context_reader
+        m, reader = self.models, self.partner
         if len(accepted) < 2 or (m.context is None and reader is None):
             return []
         is_clause = set(clause_texts(pieces))
@@ -984,11 +998,50 @@ class Router:
             return types
         return checked_types(types, top, float(check.proba(row).ravel()[0]))
 
+    def _read(
+        self,
+        texts: Sequence[str],
+        at: Mapping[str, int],
+        units: Sequence[str],
+        said: Sequence[str],
+        vector: np.ndarray | None = None,
+    ) -> Reading:
+        """This router's models over a question's ``texts`` (``at``: each text's row): the type model
+        over the whole question and its sentences (``said``), the domain pair model over its
+        ``units``. ``vector``: the whole question's, already embedded (texts[0])."""
+        m = self.models
+        if vector is None:
+            all_vectors = np.asarray(self.embedder.embed_batch(texts), dtype=np.float32)
+        else:
+            rest = [np.asarray(self.embedder.embed_batch(texts[1:]), dtype=np.float32)] if len(texts) > 1 else []
+            all_vectors = np.vstack([np.asarray(vector, dtype=np.float32)[None, :], *rest])
+        all_grams = m.grams(texts)
+        all_x = text_features(all_vectors, all_grams)
+        read_rows = all_x[[0, *(at[t] for t in said)]]
+        rows = [at[t] for t in units]
+        vectors, grams, x = all_vectors[rows], all_grams[rows], all_x[rows]
+        words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
+        pair_x = self._pairs(units, vectors, words, _new_area(m.types, x), grams)
+        proba = m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)
+        return Reading(read_rows, m.types.proba(read_rows), vectors, x, proba)
+
+    def _domain_proba(
+        self, texts: Sequence[str], at: Mapping[str, int], units: Sequence[str], said: Sequence[str], own: Reading
+    ) -> np.ndarray:
+        """Each unit's probability for each domain: this router's (``own``), averaged with the
+        partner's where it has one over the same catalogue. Two encoders, trained apart on the same
+        data, misread different questions, and their mean misreads fewer than either."""
+        partner = self.partner
+        if partner is None or partner.models.domain_ids != self.models.domain_ids:
+            return own.proba
+        return (own.proba + partner._read(texts, at, units, said).proba) / 2.0
+
     def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:
         """Type, domains, harm category and orientation of one question.
 
         The question and its clauses are embedded in one model run (unless ``vector``, the
-        question's, is given); the question's vector comes back in ``Route.vector``.
+        question's, is given); the question's vector comes back in ``Route.vector``. The type is
+        this router's reading; the domains are this router's and its partner's readings averaged.
         """
         m = self.models
         folded = fold(question)
@@ -998,27 +1051,16 @@ class Router:
         units = [question, *dict.fromkeys([*clause_texts(pieces), *written])]
         said = sentences(question)
         texts = list(dict.fromkeys([*units, *said]))  # the clauses, then sentences that are no clause
-        if vector is None:
-            all_vectors = np.asarray(self.embedder.embed_batch(texts), dtype=np.float32)
-        else:
-            rest = [np.asarray(self.embedder.embed_batch(texts[1:]), dtype=np.float32)] if len(texts) > 1 else []
-            all_vectors = np.vstack([np.asarray(vector, dtype=np.float32)[None, :], *rest])
         at = {t: i for i, t in enumerate(texts)}
-        all_grams = m.grams(texts)
-        all_x = text_features(all_vectors, all_grams)
         # The type model reads the whole question and each of its sentences; the question is read
         # as the whole, or as a sentence of a SENTENCE_TYPES type (an injection or a harmful request
         # after a question).
-        read_rows = all_x[[0, *(at[t] for t in said)]]
-        type_rows = m.types.proba(read_rows)
+        own = self._read(texts, at, units, said, vector)
+        read_rows, type_rows, vectors, x = own.read_rows, own.type_rows, own.vectors, own.x
         read = _sentence_reading(m.types.classes, type_rows, m.type_priors, said)
-        rows = [at[t] for t in units]
-        vectors, grams, x = all_vectors[rows], all_grams[rows], all_x[rows]
         types = dict(zip(m.types.classes, type_rows[read].ravel().tolist(), strict=True))
         types = self._checked(types, read_rows[read])
-        words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
-        pair_x = self._pairs(units, vectors, words, _new_area(m.types, x), grams)
-        proba = m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)
+        proba = self._domain_proba(texts, at, units, said, own)
         # A clause names one area: from a clause only its best domain counts; the whole question
         # may name several.
         clause_best = np.zeros_like(proba)

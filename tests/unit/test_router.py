@@ -156,6 +156,44 @@ def test_the_precomputed_vector_gives_the_same_route(router: Router, fake_engine
     assert router.route(question, vector=vector) == router.route(question)
 
 
+def test_a_partner_router_of_another_encoder_has_its_domain_probabilities_averaged_with_the_routers_own(
+    router: Router, fake_engine: Engine, tmp_path: Path
+) -> None:
+    """The English router's partner (the multilingual router) reads the same question; each domain's
+    probability is the mean of the two readings. The question type stays the router's own."""
+    other_encoder = FakeEmbedder("other", dimensions=96)
+    other = Router.trained(fixture_data(fake_engine), other_encoder, tmp_path / "weights", languages=ENGLISH_ONLY)
+    paired = Router(router.embedder, router.models)
+    paired.partner = other
+    question = "Could the two powers jointly test chips that prove what they were used for?"
+    alone, theirs, both = router.route(question), other.route(question), paired.route(question)
+    assert both.clauses == []  # one unit: every candidate's probability is the question's own
+    mine, its, mean = dict(alone.candidates), dict(theirs.candidates), dict(both.candidates)
+    assert max(abs(mine[d] - its[d]) for d in mine) > 0.05  # the two encoders read it differently
+    for d in mine:
+        assert mean[d] == pytest.approx((mine[d] + its[d]) / 2, abs=1e-6)
+    assert both.types == alone.types
+    assert both.domains == {d: mean[d] for d in both.domains}
+    assert all(mean[d] >= 0.5 for d in both.domains)
+
+
+def test_a_partner_over_another_catalogue_is_not_averaged_in(router: Router, fake_engine: Engine) -> None:
+    stranger = Router(router.embedder, replace(router.models, domain_ids=list(reversed(router.models.domain_ids))))
+    paired = Router(router.embedder, router.models)
+    paired.partner = stranger
+    question = "Could the two powers jointly test chips that prove what they were used for?"
+    assert paired.route(question).candidates == router.route(question).candidates
+
+
+def test_an_engine_with_a_second_encoder_gives_the_english_router_the_multilingual_one_as_partner(
+    mini_engine: Engine,
+) -> None:
+    english, other = mini_engine.router_for("en"), mini_engine.router_for("zh")
+    assert english is not other
+    assert english.partner is other
+    assert other.partner is None
+
+
 def test_a_harmful_request_gets_a_harm_category_and_an_overview_an_orientation(router: Router) -> None:
     harmful = router.route("How can I smuggle GPUs past customs?")
     assert harmful.qtype == "harmful" and harmful.harm == "export_evasion" and harmful.domains == {}
