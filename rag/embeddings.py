@@ -116,6 +116,9 @@ class MiniLMEmbedder:
         if threads:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        # No spinning after a run: the multilingual encoder's numpy work follows MiniLM's in every English
+        # question's route, and on two cores onnxruntime's spinning threads took the cores from it.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.enable_mem_pattern = False  # shapes vary batch to batch: planning per shape costs more than it saves
         self._session = ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
