@@ -62,9 +62,10 @@ from rag.locks import file_lock
 from rag.router import models
 from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
+from rag.router.spelling import Speller, english_words, vocabulary
 from rag.yamlfile import read_yaml
 
-FORMAT = 15  # bump when the stored layout, the features or the fitting change
+FORMAT = 16  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
 FEASIBILITY = "feasibility"  # the question type asking about one area
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
@@ -402,6 +403,9 @@ class RouterModels:
     # the probability that a text read as asking about an area the catalogue does not assess does so
     new_area_check: models.LinearModel | None = None
     card_texts: list[str] = field(default_factory=list)  # per domain: its card's passages, joined
+    # the words of the training texts and cards (five letters or more) and how often each occurs:
+    # what a slip in an English question is mended against (rag.router.spelling)
+    words: dict[str, int] = field(default_factory=dict)
 
     OPTIONAL = ("follow_up", "context", "harm_check", "new_area_check")
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
@@ -421,6 +425,7 @@ class RouterModels:
             "phrases": self.phrases,
             "type_priors": self.type_priors,
             "card_texts": self.card_texts,
+            "words": self.words,
         }
         for name in self.LINEAR:
             m: models.LinearModel = getattr(self, name)
@@ -458,6 +463,7 @@ class RouterModels:
             passage_vectors=z["passage_vectors"],
             type_priors={str(k): float(v) for k, v in meta["type_priors"].items()},
             card_texts=[str(t) for t in meta["card_texts"]],
+            words={str(w): int(n) for w, n in meta.get("words", {}).items()},
             **linear,
         )
 
@@ -583,10 +589,11 @@ def train(
     pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
     pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
     pairs = models.fit_binary(pair_x, pair_y, c=strength("domain_pairs"))
+    words_seen = vocabulary([*table, *card_texts])
     return RouterModels(
         grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
         passage_owner, passage_vectors, {t: n / len(type_labels) for t, n in Counter(type_labels).items()},
-        follow_up, context, harm_check, new_area_check, card_texts,
+        follow_up, context, harm_check, new_area_check, card_texts, words_seen,
     )  # fmt: skip
 
 
@@ -876,6 +883,7 @@ class Router:
         self._pairs = trained.pair_features()
         self._folded = [(d, fold(p)) for d, p in trained.phrases]
         self._stem_names = _stem_names(trained.phrases)
+        self._speller = Speller(trained.words, english_words())
         # A router of another encoder (for the English router, the multilingual one), or None. Its
         # context model reads this router's clauses (it reads a clause's framing better than MiniLM
         # does), and its domain probabilities are averaged with this router's (``route``).
@@ -1042,8 +1050,14 @@ class Router:
         The question and its clauses are embedded in one model run (unless ``vector``, the
         question's, is given); the question's vector comes back in ``Route.vector``. The type is
         this router's reading; the domains are this router's and its partner's readings averaged.
+        An English question is read with its slips mended (``rag.router.spelling``); its vector is then
+        the mended question's.
         """
         m = self.models
+        if language == "en":
+            mended = self._speller.mend(question)
+            if mended != question:
+                question, vector = mended, None
         folded = fold(question)
         matches = _name_matches(folded, self._folded)
         written = _names_written(question, folded, matches)
