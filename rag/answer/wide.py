@@ -4,7 +4,11 @@ area the catalogue does not assess.
 An overview lists every catalogued domain, the talk's two lists first, grouped feasible,
 mixed and infeasible, with one cited line of reasons per condition for each group; what
 the question asks for ("where to start", "which are hopeless") decides which group leads,
-and each area of a leading group says why it is there: the conditions it meets, or fails.
+and each area of a leading group says why it is there: the conditions it meets, or fails. An
+area the question names only as context ("Apart from chip export controls, what else is a dead
+end?", read by the router as its background) stays in its group, marked as set aside, with no
+reasons given for it: the router cannot tell an area set aside from one given as background ("With
+the chip war raging, which areas are hopeless?"), and the second belongs in the list.
 An area outside the catalogue gets no verdict: per condition, how the nearest catalogued
 domains meet it (analogies only, each cited to its card's reasoning), the evidence retrieved
 for the area, and what would have to be known.
@@ -63,6 +67,13 @@ def overview_answer(u: Understanding, ev: Evidence, book: CitationBook, cat: Cat
         f"is not {_cite(book, _slides(ev))}. The catalogue assesses {len(cat.domains)} areas in all, "
         "condition by condition; grouped by verdict:"
     )
+    aside = [d for d in ordered(list(cat.domains.values())) if d.id in u.route.background]
+    if aside:
+        names = " and ".join(f"**{d.name}**" for d in aside)
+        intro += (
+            f" I read {names} as set aside by the question, or as its background: listed in "
+            f"{'its group' if len(aside) == 1 else 'their groups'}, marked, with no reasons given."
+        )
     out = [intro]
     for g in order:
         if not groups[g]:
@@ -70,7 +81,7 @@ def overview_answer(u: Understanding, ev: Evidence, book: CitationBook, cat: Cat
         out += ["", f"#### {VERDICT_ICONS[g]} {labels.verdict(g).capitalize()} ({len(groups[g])})"]
         for d in groups[g]:
             marks = _cite(book, [_card(ev, d.id, "overview")])
-            why = _telling(d, ev, book, labels) if g in lead else ""
+            why = (" — *set aside*" if d in aside else _telling(d, ev, book, labels)) if g in lead else ""
             out.append(f"- **{d.name}** ({ORIGIN_WORDS.get(d.origin, d.origin)}) {marks}{why}".rstrip())
         out += _reason_lines(groups[g], ev, book, labels)
     # every area the answer names, the group the question asks about first

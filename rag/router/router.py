@@ -48,7 +48,7 @@ import hashlib
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -68,6 +68,7 @@ from rag.yamlfile import read_yaml
 FORMAT = 16  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
 FEASIBILITY = "feasibility"  # the question type asking about one area
+OVERVIEW = "overview"  # the question type asking about the whole catalogue
 NONE = "none"  # the multinomial domain model's class for "no catalogued area"
 ACCEPT = 0.5  # a calibrated probability: more likely than not
 MIN_CLAUSE_CHARS = 4
@@ -842,6 +843,43 @@ def stated_background(
     return by_stating if any(whole[j] >= ACCEPT for j in asked_about) else behind
 
 
+def set_aside_clauses(
+    units: Sequence[str],
+    clause_best: np.ndarray,
+    area: int,
+    asked: Collection[str],
+    context: Callable[[Sequence[str]], np.ndarray | None],
+    comparison: float,
+) -> list[str]:
+    """The clauses a question names its one area (column ``area``) in, where it names it only as
+    context: then the question may set the area aside and ask about the others ("Apart from chip
+    export controls, what else is a dead end?"), and is read again without them (``Router.route``).
+    None (an empty list) where a clause naming it asks (``asked``), where it is named in no clause
+    (the whole question alone found it), or where the context model (``context``, over the clauses
+    as ``as_context_clause`` writes them) reads any of them as what the question asks, the type
+    model's comparison reading (``comparison``) weighed in as in ``background_areas``.
+
+    ``units``: the whole question, then its clauses (and names written out); ``clause_best``: per
+    unit, its best domain's probability (0 for the others)."""
+    naming = [units[i] for i in range(1, len(units)) if clause_best[i, area] >= ACCEPT]
+    if not naming or any(c in asked for c in naming):
+        return []
+    read = context([as_context_clause(c) for c in naming])
+    if read is None or any(float(q) * (1.0 - comparison) < ACCEPT for q in read.ravel()):
+        return []
+    return naming
+
+
+def without_clauses(question: str, clauses: Sequence[str]) -> str:
+    """``question`` with ``clauses`` taken out, and the punctuation they leave behind: at its ends,
+    and a second mark where two now meet ("Which areas, X aside, look promising?")."""
+    for c in clauses:
+        question = question.replace(c, " ")
+    question = re.sub(r"\s+", " ", question)
+    question = re.sub(r"([,;:，、；：])(?:\s*[,;:，、；：])+", r"\1", question)
+    return re.sub(r"\s+([,;:?!.])", r"\1", question).strip(" ,;:，、；：")
+
+
 def _sentence_reading(
     classes: Sequence[str], rows: np.ndarray, priors: Mapping[str, float], said: Sequence[str] = ()
 ) -> int:
@@ -1044,20 +1082,28 @@ class Router:
             return own.proba
         return (own.proba + partner._read(texts, at, units, said).proba) / 2.0
 
-    def route(self, question: str, language: str = "en", *, vector: np.ndarray | None = None) -> Route:
+    def _mended(self, question: str, language: str, vector: np.ndarray | None) -> tuple[str, np.ndarray | None]:
+        """An English question with its slips mended, and its vector if it is unchanged (else None)."""
+        if language != "en":
+            return question, vector
+        mended = self._speller.mend(question)
+        return (question, vector) if mended == question else (mended, None)
+
+    def route(
+        self, question: str, language: str = "en", *, vector: np.ndarray | None = None, set_aside: bool = True
+    ) -> Route:
         """Type, domains, harm category and orientation of one question.
 
         The question and its clauses are embedded in one model run (unless ``vector``, the
         question's, is given); the question's vector comes back in ``Route.vector``. The type is
         this router's reading; the domains are this router's and its partner's readings averaged.
         An English question is read with its slips mended (``rag.router.spelling``); its vector is then
-        the mended question's.
+        the mended question's. A question that names its one area only in clauses of context may set
+        it aside and ask about the others: it is read again without them (``set_aside``: whether it
+        may be), and an overview naming no area is taken, the area in ``Route.background``.
         """
         m = self.models
-        if language == "en":
-            mended = self._speller.mend(question)
-            if mended != question:
-                question, vector = mended, None
+        question, vector = self._mended(question, language, vector)
         folded = fold(question)
         matches = _name_matches(folded, self._folded)
         written = _names_written(question, folded, matches)
@@ -1105,13 +1151,45 @@ class Router:
         harm = orientation = None
         if qtype == HARMFUL:
             harm = m.harms.classes[int(m.harms.proba(read_rows[read]).argmax())]
-        if qtype == "overview":
+        if qtype == OVERVIEW:
             orientation = m.orientations.classes[int(m.orientations.proba(x[0]).argmax())]
         follow_ups = {}
         if m.follow_up is not None:
             follow_ups = dict(zip(m.follow_up.classes, m.follow_up.proba(x[0]).ravel().tolist(), strict=True))
             follow_ups.pop(NONE, None)
-        return Route(
+        route = Route(
             types, domains, candidates, harm, orientation, units[1:], open_types, follow_ups, inferred, background,
             vectors[0],
         )  # fmt: skip
+        if not set_aside or len(accepted) != 1:
+            return route
+        return self._set_aside(route, question, language, pieces, units, clause_best, accepted[0])
+
+    def _set_aside(
+        self,
+        route: Route,
+        question: str,
+        language: str,
+        pieces: Sequence[Piece],
+        units: Sequence[str],
+        clause_best: np.ndarray,
+        area: int,
+    ) -> Route:
+        """``route`` (of a question that found one area, column ``area``), or, where the question
+        names that area only in clauses of context (``set_aside_clauses``): an overview with the area
+        set aside (its ``background``), the question's own reading if that is an overview, else its
+        reading without those clauses if that is an overview naming no area."""
+        if route.background or route.inferred:
+            return route
+        context = (self.partner or self).context_proba
+        comparison = route.types.get(COMPARISON, 0.0)
+        aside = set_aside_clauses(units, clause_best, area, asked_pieces(pieces), context, comparison)
+        if aside and route.qtype == OVERVIEW:
+            return replace(route, background=frozenset(route.domains))
+        rest = without_clauses(question, aside) if aside else ""
+        if not rest:
+            return route
+        other = self.route(rest, language, set_aside=False)
+        if other.qtype != OVERVIEW or other.domains:
+            return route
+        return replace(other, background=frozenset(route.domains), vector=route.vector)

@@ -226,6 +226,19 @@ def test_an_overview_says_why_each_area_it_leads_with_is_there(
             assert texts[marker].startswith(f"{area.name}, {CONDITION_NAMES[cid].lower()}: "), (area.name, cid)
 
 
+def test_an_overview_that_sets_an_area_aside_marks_it_and_gives_no_reasons_for_it(shipped_service: Service) -> None:
+    answer = shipped_service.ask("Aside from content provenance, which other areas look promising?")
+    assert_sound(answer)
+    assert answer.question_type == "overview" and answer.verdict is None
+    name = next(a.name for a in answer.overview if a.domain == "content-provenance")
+    intro = answer.answer.splitlines()[0]
+    assert f"I read **{name}** as set aside" in intro
+    line = next(x for x in answer.answer.splitlines() if x.startswith(f"- **{name}**"))
+    assert line.endswith("*set aside*") and "met [" not in line
+    others = [x for x in answer.answer.splitlines() if x.startswith("- **") and "set aside" in x]
+    assert others == [line]  # the other promising areas say why they are there
+
+
 @pytest.mark.parametrize("condition", sorted(CONDITION_NAMES))
 def test_asking_what_a_condition_means_explains_the_condition(shipped_service: Service, condition: str) -> None:
     """A condition's name never reads as a domain, and the framework's section on it comes first."""

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import cast
@@ -48,8 +49,10 @@ from rag.router.router import (
     fold,
     second_area,
     sentences,
+    set_aside_clauses,
     stated_background,
     weights_key,
+    without_clauses,
 )
 from rag.testing import FakeEmbedder
 from tests.conftest import FIXTURES, KNOWLEDGE, ROUTER_FIXTURES, make_settings
@@ -341,6 +344,36 @@ def test_a_harmful_reading_and_the_harm_check_add_their_log_odds_and_the_rest_go
         "feasibility": 0.9,
         "comparison": 0.1,
     }
+
+
+def test_an_area_named_only_in_clauses_of_context_is_set_aside_unless_a_clause_naming_it_asks() -> None:
+    units = ["Aside from X, which areas look promising?", "Aside from X", "which areas look promising?"]
+    clause_best = np.array([[0.9, 0.0], [0.9, 0.0], [0.0, 0.1]])  # X (column 0) is named in the first clause only
+    read: list[list[str]] = []
+
+    def context(p: float) -> Callable[[Sequence[str]], np.ndarray]:
+        def reader(texts: Sequence[str]) -> np.ndarray:
+            read.append(list(texts))
+            return np.full(len(texts), p)
+
+        return reader
+
+    assert set_aside_clauses(units, clause_best, 0, set(), context(0.9), 0.0) == ["Aside from X"]
+    assert read == [["Aside from X"]]  # only the clauses naming the area are read
+    assert set_aside_clauses(units, clause_best, 0, set(), context(0.4), 0.0) == []  # not context
+    assert set_aside_clauses(units, clause_best, 0, set(), context(0.9), 0.5) == []  # 0.9 x (1 - 0.5) < 0.5
+    assert set_aside_clauses(units, clause_best, 0, {"Aside from X"}, context(0.9), 0.0) == []  # it asks
+    assert set_aside_clauses(units, clause_best, 1, set(), context(0.9), 0.0) == []  # named in no clause
+    assert set_aside_clauses(units, clause_best, 0, set(), lambda texts: None, 0.0) == []  # no context model
+
+
+def test_clauses_set_aside_are_taken_out_with_the_punctuation_they_leave() -> None:
+    assert without_clauses("Aside from X, which areas look promising?", ["Aside from X"]) == (
+        "which areas look promising?"
+    )
+    assert without_clauses("Which areas, X aside, look promising?", ["X aside"]) == "Which areas, look promising?"
+    assert without_clauses("除了X，哪些领域有希望？", ["除了X"]) == "哪些领域有希望？"
+    assert without_clauses("X aside", ["X aside"]) == ""
 
 
 def test_a_clause_that_ends_at_a_question_mark_or_is_joined_by_a_word_is_asked_never_background() -> None:
