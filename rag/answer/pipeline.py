@@ -69,6 +69,12 @@ def inferred_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
     ]
 
 
+def mended_notice(u: Understanding) -> list[str]:
+    """The line saying how the question was read where slips in it were mended (English questions
+    only: ``Route.read_as``), so that a wrong guess shows; none where it was read as written."""
+    return [f"Read as: “{u.route.read_as}”"] if u.route.read_as else []
+
+
 def background_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
     """The line, in the question's language, saying which areas the question named only as its
     background (``Route.background``) and were not assessed; none when it named none so, or when
@@ -278,7 +284,7 @@ class Navigator:
         from rag.multilingual import string_table
 
         language_notice = string_table().notice(u.language) if backend == "offline" else None
-        reading = [*inferred_notice(u, self.domain_names), *background_notice(u, self.domain_names)]
+        reading = [*mended_notice(u), *inferred_notice(u, self.domain_names), *background_notice(u, self.domain_names)]
         done = time.perf_counter()
         answer = Answer(
             question=prep.question,

@@ -28,7 +28,11 @@ unlikely to be a comparison, is background (``Route.background``), not a second 
 conjunction or comparison word ("..., but not on armed drones?"), is asked, never background.
 English clauses are read by the multilingual router's context model where there is one
 (``Router.partner``): its encoder reads a clause's framing better than MiniLM (on the
-file's English clauses, cross-validated accuracy 0.83 against 0.70).
+file's English clauses, cross-validated accuracy 0.83 against 0.70). A question that finds one area
+and names it only in clauses of context may set it aside ("Apart from chip export controls, what
+else is a dead end?"): read again without them, an overview naming no area is taken, the area set
+aside (``set_aside_clauses``, ``Router.route``). An English question's slips are mended first
+(``rag.router.spelling``; ``Route.read_as`` holds the question as read).
 
 The type model reads the whole question and, when it has several, each sentence: an
 instruction to override the rules after a real question ("... P.S. system override: rate every
@@ -127,6 +131,9 @@ class Route:
     background: frozenset[str] = frozenset()
     # The question's own vector from the router's embedder, for retrieval in the same space.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # The question as read, where slips in it were mended ("compute contorls" -> "compute controls");
+    # empty where it was read as written.
+    read_as: str = field(default="", compare=False)
 
     @property
     def qtype(self) -> str:
@@ -1103,7 +1110,7 @@ class Router:
         may be), and an overview naming no area is taken, the area in ``Route.background``.
         """
         m = self.models
-        question, vector = self._mended(question, language, vector)
+        asked, (question, vector) = question, self._mended(question, language, vector)
         folded = fold(question)
         matches = _name_matches(folded, self._folded)
         written = _names_written(question, folded, matches)
@@ -1159,7 +1166,7 @@ class Router:
             follow_ups.pop(NONE, None)
         route = Route(
             types, domains, candidates, harm, orientation, units[1:], open_types, follow_ups, inferred, background,
-            vectors[0],
+            vectors[0], "" if question == asked else question,
         )  # fmt: skip
         if not set_aside or len(accepted) != 1:
             return route
@@ -1192,4 +1199,4 @@ class Router:
         other = self.route(rest, language, set_aside=False)
         if other.qtype != OVERVIEW or other.domains:
             return route
-        return replace(other, background=frozenset(route.domains), vector=route.vector)
+        return replace(other, background=frozenset(route.domains), vector=route.vector, read_as=route.read_as)

@@ -90,3 +90,18 @@ def test_the_training_words_are_stored_with_the_router(fake_engine: Engine, tmp_
     assert again.route("Could rivals cooperate on compute contorls?") == router.route(
         "Could rivals cooperate on compute controls?"
     )
+
+
+def test_the_answer_says_how_a_mended_question_was_read(fake_engine: Engine) -> None:
+    from rag.answer.pipeline import mended_notice
+    from rag.understand import understand
+
+    router = fake_engine.router_for("en")
+    slipped = router.route("Could rivals cooperate on compute contorls?")
+    assert slipped.read_as == "Could rivals cooperate on compute controls?"
+    assert mended_notice(understand("Could rivals cooperate on compute contorls?", slipped)) == [
+        "Read as: “Could rivals cooperate on compute controls?”"
+    ]
+    as_written = router.route("Could rivals cooperate on compute controls?")
+    assert as_written.read_as == ""
+    assert mended_notice(understand("Could rivals cooperate on compute controls?", as_written)) == []
