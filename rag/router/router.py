@@ -1073,21 +1073,29 @@ class Router:
         read_rows = all_x[[0, *(at[t] for t in said)]]
         rows = [at[t] for t in units]
         vectors, grams, x = all_vectors[rows], all_grams[rows], all_x[rows]
-        words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
-        pair_x = self._pairs(units, vectors, words, _new_area(m.types, x), grams)
-        proba = m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)
+        proba = self._pair_proba(units, vectors, grams, x)
         return Reading(read_rows, m.types.proba(read_rows), vectors, x, proba)
 
-    def _domain_proba(
-        self, texts: Sequence[str], at: Mapping[str, int], units: Sequence[str], said: Sequence[str], own: Reading
-    ) -> np.ndarray:
+    def _pair_proba(self, units: Sequence[str], vectors: np.ndarray, grams: Any, x: Any) -> np.ndarray:
+        """The pair model's probability for each of ``units`` and each domain (``vectors``, ``grams``
+        and ``x``: the units' embeddings, character n-grams and features)."""
+        m = self.models
+        words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
+        pair_x = self._pairs(units, vectors, words, _new_area(m.types, x), grams)
+        return m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)
+
+    def _domain_proba(self, units: Sequence[str], own: Reading) -> np.ndarray:
         """Each unit's probability for each domain: this router's (``own``), averaged with the
         partner's where it has one over the same catalogue. Two encoders, trained apart on the same
-        data, misread different questions, and their mean misreads fewer than either."""
+        data, misread different questions, and their mean misreads fewer than either. The partner
+        embeds the units alone: neither the question's other sentences nor a type reading are needed."""
         partner = self.partner
         if partner is None or partner.models.domain_ids != self.models.domain_ids:
             return own.proba
-        return (own.proba + partner._read(texts, at, units, said).proba) / 2.0
+        vectors = np.asarray(partner.embedder.embed_batch(units), dtype=np.float32)
+        grams = partner.models.grams(units)
+        theirs = partner._pair_proba(units, vectors, grams, text_features(vectors, grams))
+        return (own.proba + theirs) / 2.0
 
     def _mended(self, question: str, language: str, vector: np.ndarray | None) -> tuple[str, np.ndarray | None]:
         """An English question with its slips mended, and its vector if it is unchanged (else None)."""
@@ -1110,7 +1118,8 @@ class Router:
         may be), and an overview naming no area is taken, the area in ``Route.background``.
         """
         m = self.models
-        asked, (question, vector) = question, self._mended(question, language, vector)
+        asked = question
+        question, vector = self._mended(question, language, vector)
         folded = fold(question)
         matches = _name_matches(folded, self._folded)
         written = _names_written(question, folded, matches)
@@ -1127,7 +1136,7 @@ class Router:
         read = _sentence_reading(m.types.classes, type_rows, m.type_priors, said)
         types = dict(zip(m.types.classes, type_rows[read].ravel().tolist(), strict=True))
         types = self._checked(types, read_rows[read])
-        proba = self._domain_proba(texts, at, units, said, own)
+        proba = self._domain_proba(units, own)
         # A clause names one area: from a clause only its best domain counts; the whole question
         # may name several.
         clause_best = np.zeros_like(proba)
