@@ -604,6 +604,31 @@ def test_no_area_fragments_are_domain_negatives_and_not_questions(fake_engine: E
     assert after.fingerprint() != before.fingerprint()
 
 
+def test_labelled_questions_teach_their_type_and_their_areas(fake_engine: Engine, tmp_path: Path) -> None:
+    shutil.copytree(ROUTER_FIXTURES, tmp_path / "router")
+    before = fixture_data(fake_engine, tmp_path / "router")
+    written = [
+        {"question": "Chips or incident reports: where is a deal likelier?", "type": "comparison",
+         "domains": ["compute-controls", "incident-reporting"], "language": "en"},
+        {"question": "Run the three conditions on AI for lighthouse keeping.", "type": "apply_framework",
+         "domains": [], "language": "en"},
+        {"question": "Which areas are hopeless?", "type": "overview", "domains": [], "language": "en"},
+    ]  # fmt: skip
+    (tmp_path / "router" / "questions.yaml").write_text(yaml.safe_dump(written), encoding="utf-8")
+    after = fixture_data(fake_engine, tmp_path / "router")
+    n = len(before.types)
+    assert list(zip(after.types.texts[n:], after.types.labels[n:], strict=True)) == [
+        (q["question"], (q["type"],)) for q in written
+    ]
+    m = len(before.domains)
+    # a comparison teaches its areas, a new area is a negative, an overview's labels are not areas it asks about
+    assert list(zip(after.domains.texts[m:], after.domains.labels[m:], strict=True)) == [
+        (written[0]["question"], ("compute-controls", "incident-reporting")),
+        (written[1]["question"], ()),
+    ]
+    assert after.fingerprint() != before.fingerprint()
+
+
 TINY = {  # two examples a class: too few to cross-validate, so each model is fitted once
     "intents.yaml": {
         "feasibility": ["Could rivals cooperate on chips?", "Can they agree on chip exports?"],
@@ -724,10 +749,10 @@ def _folded(text: object) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", str(text).casefold()).split())
 
 
-def test_no_held_out_question_is_a_text_the_router_learns_from() -> None:
-    """The held-out sets measure the router on questions it never saw: none of their questions
-    may be, up to case, punctuation and spacing, a training text (a data file copied from them
-    would make the measure a memory test)."""
+def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from() -> None:
+    """The held-out and dev sets measure the router on questions it never saw: none of their
+    questions may be, up to case, punctuation and spacing, a training text (a data file copied from
+    them would make the measure a memory test)."""
     data = load_training_data(Catalogue(KNOWLEDGE))
     names = ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs")
     learnt = {_folded(t) for name in names for t in getattr(data, name).texts}
@@ -735,9 +760,24 @@ def test_no_held_out_question_is_a_text_the_router_learns_from() -> None:
     held_out = sorted(FIXTURES.glob("heldout*.yaml"))
     assert len(held_out) >= 3
     for path in held_out:
-        questions = [str(q["question"]) for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
-        assert len(questions) >= 50
-        assert [q for q in questions if _folded(q) in learnt] == [], path.name
+        assert [q for q in _questions(path) if _folded(q) in learnt] == [], path.name
+    # Three short questions dev writers wrote, unaware, word for word as training files already held
+    # them (found when the dev sets joined this check); any other would be a copy.
+    coincidences = {
+        _folded("中美能否合作，防止人工智能被用来制造生物武器？"),
+        _folded("Wie wird das Wetter morgen in Berlin?"),
+        _folded("東京でおすすめのラーメン屋を教えてください。"),
+    }
+    dev = sorted(FIXTURES.glob("dev*_questions.yaml"))
+    assert len(dev) >= 10
+    for path in dev:
+        assert [q for q in _questions(path) if _folded(q) in learnt - coincidences] == [], path.name
+
+
+def _questions(path: Path) -> list[str]:
+    questions = [str(q["question"]) for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    assert len(questions) >= 50
+    return questions
 
 
 def test_pruning_one_embedders_routers_leaves_an_embedder_whose_name_extends_it(tmp_path: Path) -> None:
