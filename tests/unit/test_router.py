@@ -180,6 +180,26 @@ def test_a_partner_router_of_another_encoder_has_its_domain_probabilities_averag
     assert all(mean[d] >= 0.5 for d in both.domains)
 
 
+def test_the_types_left_open_are_read_from_both_routers_and_the_type_from_the_routers_own(
+    router: Router, fake_engine: Engine, tmp_path: Path
+) -> None:
+    """Whether a comparison is ruled out (and so whether a clause may add a weaker area) is the mean of
+    the two routers' type readings, each type open where it reaches its share of the training questions."""
+    other = Router.trained(
+        fixture_data(fake_engine), FakeEmbedder("other", dimensions=96), tmp_path / "weights", languages=ENGLISH_ONLY
+    )
+    paired = Router(router.embedder, router.models)
+    paired.partner = other
+    question = "Incident reporting versus compute controls: where is a deal likelier?"
+    alone, theirs, both = router.route(question), other.route(question), paired.route(question)
+    assert {alone.qtype, theirs.qtype}.isdisjoint({"harmful", "apply_framework"})  # readings not re-checked
+    priors = router.models.type_priors
+    mean = {t: (alone.types[t] + theirs.types[t]) / 2 for t in alone.types}
+    assert both.open_types == {t for t, p in mean.items() if p >= priors[t]}
+    assert both.open_types != alone.open_types  # the partner's reading moved some type across its share
+    assert both.types == alone.types
+
+
 def test_a_partner_over_another_catalogue_is_not_averaged_in(router: Router, fake_engine: Engine) -> None:
     stranger = Router(router.embedder, replace(router.models, domain_ids=list(reversed(router.models.domain_ids))))
     paired = Router(router.embedder, router.models)
