@@ -1,7 +1,6 @@
 """What the router learns from: labelled texts gathered from the catalogue and the data files.
 
-- question types: ``rag/data/intents.yaml``, the labelled questions of ``rag/data/questions.yaml``
-  and the ``type`` labels of the canned sets;
+- question types: ``rag/data/intents.yaml`` and the ``type`` labels of the canned sets;
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
   questions of ``rag/data/domain_questions.yaml`` and of the canned sets, and questions
@@ -37,7 +36,6 @@ from rag.yamlfile import read_yaml
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")
-QUESTIONS_FILE = "questions.yaml"  # labelled questions written for training, in the canned sets' fields
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
@@ -211,8 +209,6 @@ def load_training_data(
     for fragments in _labelled(_yaml(data_dir / "no_area.yaml")).values():
         for text in fragments or []:
             td.domains.add(text)
-    for q in _yaml(data_dir / QUESTIONS_FILE) or []:
-        _add_question(td, q, catalogue)
     files = question_files if question_files is not None else [EVAL_DIR / n for n in TRAINING_QUESTION_FILES]
     for path in files:
         for q in _yaml(path) or []:

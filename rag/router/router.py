@@ -19,8 +19,8 @@ When no domain reaches 0.5, the question is about no catalogued area. The Englis
 a partner, the multilingual router (``Router.partner``): every domain probability is the mean of
 the two routers' pair models over the same question and clauses, and the types left open are read
 from the mean of their type readings. MiniLM and the multilingual encoder misread different
-questions; on the three dev sets written last, domains 0.917 -> 0.930 (the probabilities), and on
-the newest, 0.936 -> 0.962 (the open types).
+questions: domains 0.917 -> 0.930 on the three dev sets written last when the probabilities were
+averaged, and 0.936 -> 0.962 on dev 17 when the open types were (dev 18, written after, unchanged).
 
 A question may name an area only as its background ("After two years of fighting over chip
 export bans, could they at least share reports of AI failures?"): a binary context model, trained

@@ -624,31 +624,6 @@ def test_no_area_fragments_are_domain_negatives_and_not_questions(fake_engine: E
     assert after.fingerprint() != before.fingerprint()
 
 
-def test_labelled_questions_teach_their_type_and_their_areas(fake_engine: Engine, tmp_path: Path) -> None:
-    shutil.copytree(ROUTER_FIXTURES, tmp_path / "router")
-    before = fixture_data(fake_engine, tmp_path / "router")
-    written = [
-        {"question": "Chips or incident reports: where is a deal likelier?", "type": "comparison",
-         "domains": ["compute-controls", "incident-reporting"], "language": "en"},
-        {"question": "Run the three conditions on AI for lighthouse keeping.", "type": "apply_framework",
-         "domains": [], "language": "en"},
-        {"question": "Which areas are hopeless?", "type": "overview", "domains": [], "language": "en"},
-    ]  # fmt: skip
-    (tmp_path / "router" / "questions.yaml").write_text(yaml.safe_dump(written), encoding="utf-8")
-    after = fixture_data(fake_engine, tmp_path / "router")
-    n = len(before.types)
-    assert list(zip(after.types.texts[n:], after.types.labels[n:], strict=True)) == [
-        (q["question"], (q["type"],)) for q in written
-    ]
-    m = len(before.domains)
-    # a comparison teaches its areas, a new area is a negative, an overview's labels are not areas it asks about
-    assert list(zip(after.domains.texts[m:], after.domains.labels[m:], strict=True)) == [
-        (written[0]["question"], ("compute-controls", "incident-reporting")),
-        (written[1]["question"], ()),
-    ]
-    assert after.fingerprint() != before.fingerprint()
-
-
 TINY = {  # two examples a class: too few to cross-validate, so each model is fitted once
     "intents.yaml": {
         "feasibility": ["Could rivals cooperate on chips?", "Can they agree on chip exports?"],
