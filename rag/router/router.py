@@ -923,6 +923,13 @@ class Reading(NamedTuple):
     proba: np.ndarray  # each unit's probability for each domain (the pair model)
 
 
+class PartnerReading(NamedTuple):
+    """The partner router's reading of a question (``Router._partner_reading``)."""
+
+    proba: np.ndarray  # each unit's probability for each domain (its pair model)
+    types: np.ndarray | None  # its type model's reading of the whole question (None: other types)
+
+
 class Router:
     """Routes questions with one embedder's trained models."""
 
@@ -944,9 +951,14 @@ class Router:
         (None without one)."""
         if self.models.context is None or not texts:
             return None
+        return self.models.context.proba(self._embedded(texts)[2]).ravel()
+
+    def _embedded(self, texts: Sequence[str]) -> tuple[np.ndarray, Any, Any]:
+        """``texts``' vectors by this router's embedder, their character n-grams and their features."""
         batch = list(texts)
         vectors = np.asarray(self.embedder.embed_batch(batch), dtype=np.float32)
-        return self.models.context.proba(text_features(vectors, self.models.grams(batch))).ravel()
+        grams = self.models.grams(batch)
+        return vectors, grams, text_features(vectors, grams)
 
     @classmethod
     def trained(
@@ -1089,19 +1101,17 @@ class Router:
         pair_x = self._pairs(units, vectors, words, _new_area(m.types, x), grams)
         return m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1)
 
-    def _partner_reading(self, units: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None] | None:
+    def _partner_reading(self, units: Sequence[str]) -> PartnerReading | None:
         """The partner's reading of a question's ``units`` (the whole question first), where it has one
         over the same catalogue: each unit's probability for each domain, and its type model's reading
         of the whole question (None where its types differ). The partner embeds the units alone."""
         partner = self.partner
         if partner is None or partner.models.domain_ids != self.models.domain_ids:
             return None
-        pm = partner.models
-        vectors = np.asarray(partner.embedder.embed_batch(units), dtype=np.float32)
-        grams = pm.grams(units)
-        x = text_features(vectors, grams)
-        types = pm.types.proba(x[:1]).ravel() if pm.types.classes == self.models.types.classes else None
-        return partner._pair_proba(units, vectors, grams, x), types
+        vectors, grams, x = partner._embedded(units)
+        types = partner.models.types
+        read = types.proba(x[:1]).ravel() if types.classes == self.models.types.classes else None
+        return PartnerReading(partner._pair_proba(units, vectors, grams, x), read)
 
     def _mended(self, question: str, language: str, vector: np.ndarray | None) -> tuple[str, np.ndarray | None]:
         """An English question with its slips mended, and its vector if it is unchanged (else None)."""
@@ -1146,10 +1156,10 @@ class Router:
         # misreads fewer than either: each domain's probability is the two routers' mean, and so is the
         # reading of which types are open (the type itself stays this router's).
         theirs = self._partner_reading(units)
-        proba = own.proba if theirs is None else (own.proba + theirs[0]) / 2.0
+        proba = own.proba if theirs is None else (own.proba + theirs.proba) / 2.0
         gate = types
-        if theirs is not None and theirs[1] is not None:
-            partner_types = dict(zip(m.types.classes, theirs[1].tolist(), strict=True))
+        if theirs is not None and theirs.types is not None:
+            partner_types = dict(zip(m.types.classes, theirs.types.tolist(), strict=True))
             gate = {t: (p + partner_types[t]) / 2.0 for t, p in types.items()}
         # A clause names one area: from a clause only its best domain counts; the whole question
         # may name several.
