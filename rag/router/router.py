@@ -860,15 +860,17 @@ def set_aside_clauses(
     area: int,
     asked: Collection[str],
     context: Callable[[Sequence[str]], np.ndarray | None],
-    comparison: float,
 ) -> list[str]:
     """The clauses a question names its one area (column ``area``) in, where it names it only as
-    context: then the question may set the area aside and ask about the others ("Apart from chip
-    export controls, what else is a dead end?"), and is read again without them (``Router.route``).
+    context: then the question may set the area aside and ask about the others ("Data governance
+    aside, which areas get a mixed verdict?"), and is read again without them (``Router.route``).
     None (an empty list) where a clause naming it asks (``asked``), where it is named in no clause
     (the whole question alone found it), or where the context model (``context``, over the clauses
-    as ``as_context_clause`` writes them) reads any of them as what the question asks, the type
-    model's comparison reading (``comparison``) weighed in as in ``background_areas``.
+    as ``as_context_clause`` writes them) reads any of them as what the question asks. The type
+    model's comparison reading is not weighed in, as it is in ``background_areas``: a question
+    that sets its one area aside often reads as a comparison too, and the rest of the question
+    must read as an overview naming no area to be taken (``Router._set_aside``), which a
+    comparison's does not.
 
     ``units``: the whole question, then its clauses (and names written out); ``clause_best``: per
     unit, its best domain's probability (0 for the others)."""
@@ -876,7 +878,7 @@ def set_aside_clauses(
     if not naming or any(c in asked for c in naming):
         return []
     read = context([as_context_clause(c) for c in naming])
-    if read is None or any(float(q) * (1.0 - comparison) < ACCEPT for q in read.ravel()):
+    if read is None or any(float(q) < ACCEPT for q in read.ravel()):
         return []
     return naming
 
@@ -1222,8 +1224,7 @@ class Router:
         if route.background or route.inferred:
             return route
         context = (self.partner or self).context_proba
-        comparison = route.types.get(COMPARISON, 0.0)
-        aside = set_aside_clauses(units, clause_best, area, asked_pieces(pieces), context, comparison)
+        aside = set_aside_clauses(units, clause_best, area, asked_pieces(pieces), context)
         if aside and route.qtype == OVERVIEW:
             return replace(route, background=frozenset(route.domains))
         rest = without_clauses(question, aside) if aside else ""

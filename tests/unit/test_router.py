@@ -378,13 +378,12 @@ def test_an_area_named_only_in_clauses_of_context_is_set_aside_unless_a_clause_n
 
         return reader
 
-    assert set_aside_clauses(units, clause_best, 0, set(), context(0.9), 0.0) == ["Aside from X"]
+    assert set_aside_clauses(units, clause_best, 0, set(), context(0.9)) == ["Aside from X"]
     assert read == [["Aside from X"]]  # only the clauses naming the area are read
-    assert set_aside_clauses(units, clause_best, 0, set(), context(0.4), 0.0) == []  # not context
-    assert set_aside_clauses(units, clause_best, 0, set(), context(0.9), 0.5) == []  # 0.9 x (1 - 0.5) < 0.5
-    assert set_aside_clauses(units, clause_best, 0, {"Aside from X"}, context(0.9), 0.0) == []  # it asks
-    assert set_aside_clauses(units, clause_best, 1, set(), context(0.9), 0.0) == []  # named in no clause
-    assert set_aside_clauses(units, clause_best, 0, set(), lambda texts: None, 0.0) == []  # no context model
+    assert set_aside_clauses(units, clause_best, 0, set(), context(0.4)) == []  # not context
+    assert set_aside_clauses(units, clause_best, 0, {"Aside from X"}, context(0.9)) == []  # it asks
+    assert set_aside_clauses(units, clause_best, 1, set(), context(0.9)) == []  # named in no clause
+    assert set_aside_clauses(units, clause_best, 0, set(), lambda texts: None) == []  # no context model
 
 
 def test_clauses_set_aside_are_taken_out_with_the_punctuation_they_leave() -> None:
