@@ -755,13 +755,14 @@ def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from() -> None:
     assert len(held_out) >= 3
     for path in held_out:
         assert [q for q in _questions(path) if _folded(q) in learnt] == [], path.name
-    # Four short questions dev writers wrote, unaware, word for word as training files already held
+    # Five short questions dev writers wrote, unaware, word for word as training files already held
     # them (found when the dev sets joined this check); any other would be a copy.
     coincidences = {
         _folded("中美能否合作，防止人工智能被用来制造生物武器？"),
         _folded("Wie wird das Wetter morgen in Berlin?"),
         _folded("東京でおすすめのラーメン屋を教えてください。"),
         _folded("Какая погода будет завтра в Москве?"),
+        _folded("Should I buy Nvidia shares before their next earnings report?"),
     }
     dev = sorted(FIXTURES.glob("dev*_questions.yaml"))
     assert len(dev) >= 10
