@@ -32,8 +32,8 @@ conjunction or comparison word ("..., but not on armed drones?"), is asked, neve
 English clauses are read by the multilingual router's context model where there is one
 (``Router.partner``): its encoder reads a clause's framing better than MiniLM (on the
 file's English clauses, cross-validated accuracy 0.83 against 0.70). A question that finds one area
-and names it only in clauses of context may set it aside ("Apart from chip export controls, what
-else is a dead end?"): read again without them, an overview naming no area is taken, the area set
+and names it only in clauses of context may set it aside ("Apart from chip export controls, which
+other areas are dead ends?"): read again without them, an overview naming no area is taken, the area set
 aside (``set_aside_clauses``, ``Router.route``). An English question's slips are mended first
 (``rag.router.spelling``; ``Route.read_as`` holds the question as read).
 
