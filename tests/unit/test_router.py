@@ -772,7 +772,7 @@ def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from() -> None:
 
 def _questions(path: Path) -> list[str]:
     questions = [str(q["question"]) for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
-    assert len(questions) >= 50
+    assert len(questions) >= 40  # every set read whole (the smallest, dev 24, holds 40)
     return questions
 
 
