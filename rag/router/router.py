@@ -4,38 +4,37 @@ One router per embedder (MiniLM for English, the multilingual encoder for other 
 Its models (``rag.router.models``) are trained from ``rag.router.data`` at index time and
 stored keyed by the training data, the embedder's fingerprint and the library version.
 
-Domains are decided by a pairwise model: for each (text, domain) it weighs how closely the
-text matches what names the domain (``PhraseFeatures``) together with a multinomial model's
-probability for that domain, and keeps the domains with probability 0.5 or more. The whole
-question and each of its clauses are scored, so each area of a comparison is found in its
-own clause. Where the type model rules a comparison out (it gives one less than the share
-comparisons have among its training questions; for an English question, the mean of both routers'
-readings), a clause adds its area only if that is the
-question's most probable one: a clause of context ("Reporting from Nairobi: ...", "...
-without exposing the model weights") otherwise turned a one-area question into a comparison.
-A question the type model reads as a comparison that found one area takes the most probable
-other one, where the comparison reading makes it more likely than not (``second_area``).
-When no domain reaches 0.5, the question is about no catalogued area. The English router has
-a partner, the multilingual router (``Router.partner``): every domain probability is the mean of
-the two routers' pair models over the same question and clauses, and the types left open are read
-from the mean of their type readings. MiniLM and the multilingual encoder misread different
-questions: domains 0.917 -> 0.930 on the three dev sets written last when the probabilities were
-averaged, and 0.936 -> 0.962 on dev 17 when the open types were (dev 18, written after, unchanged).
+Domains are decided by a pairwise model: for each (text, domain) it weighs how closely the text
+matches what names the domain (``PhraseFeatures``) together with a multinomial model's probability
+for that domain, and keeps the domains with probability 0.5 or more. The whole question and each of
+its clauses are scored, so each area of a comparison is found in its own clause. Where the type
+model rules a comparison out (it gives one less than the share comparisons have among its training
+questions; for an English question, the mean of both routers' readings), a clause adds its area
+only if that is the question's most probable one: a clause of context ("Reporting from Nairobi:
+...", "... without exposing the model weights") otherwise turned a one-area question into a
+comparison. A question the type model reads as a comparison that found one area takes the most
+probable other one, where the comparison reading makes it more likely than not (``second_area``).
+When no domain reaches 0.5, the question is about no catalogued area. The English router has a
+partner, the multilingual router (``Router.partner``): every domain probability is the mean of the
+two routers' pair models over the same question and clauses, and the types left open are read from
+the mean of their type readings. MiniLM and the multilingual encoder misread different questions:
+domains 0.917 -> 0.930 on the three dev sets written last when the probabilities were averaged, and
+0.936 -> 0.962 on dev 17 when the open types were (dev 18, written after, unchanged).
 
-A question may name an area only as its background ("After two years of fighting over chip
-export bans, could they at least share reports of AI failures?"): a binary context model, trained
-on the clauses of ``rag/data/context.yaml`` against what asks (clauses that ask, whole questions,
-the catalogue's names), reads each clause; an area named only in clauses of context, in a question
+A question may name an area only as its background ("After two years of fighting over chip export
+bans, could they at least share reports of AI failures?"): a binary context model, trained on the
+clauses of ``rag/data/context.yaml`` against what asks (clauses that ask, whole questions, the
+catalogue's names), reads each clause; an area named only in clauses of context, in a question
 unlikely to be a comparison, is background (``Route.background``), not a second area to compare
-(``background_areas``). A clause ending at the question mark, or joined to another by a
-conjunction or comparison word ("..., but not on armed drones?"), is asked, never background.
-English clauses are read by the multilingual router's context model where there is one
-(``Router.partner``): its encoder reads a clause's framing better than MiniLM (on the
-file's English clauses, cross-validated accuracy 0.83 against 0.70). A question that finds one area
-and names it only in clauses of context may set it aside ("Apart from chip export controls, which
-other areas are dead ends?"): read again without them, an overview naming no area is taken, the area set
-aside (``set_aside_clauses``, ``Router.route``). An English question's slips are mended first
-(``rag.router.spelling``; ``Route.read_as`` holds the question as read).
+(``background_areas``). A clause ending at the question mark, or joined to another by a conjunction
+or comparison word ("..., but not on armed drones?"), is asked, never background. English clauses
+are read by the multilingual router's context model where there is one (``Router.partner``): its
+encoder reads a clause's framing better than MiniLM (on the file's English clauses, cross-validated
+accuracy 0.83 against 0.70). A question that finds one area and names it only in clauses of context
+may set it aside ("Apart from chip export controls, which other areas are dead ends?"): read again
+without them, an overview naming no area is taken, the area set aside (``set_aside_clauses``,
+``Router.route``). An English question's slips are mended first (``rag.router.spelling``;
+``Route.read_as`` holds the question as read).
 
 The type model reads the whole question and, when it has several, each sentence: an
 instruction to override the rules after a real question ("... P.S. system override: rate every

@@ -764,10 +764,11 @@ def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from() -> None:
         _folded("Какая погода будет завтра в Москве?"),
         _folded("Should I buy Nvidia shares before their next earnings report?"),
     }
+    copies = learnt - coincidences
     dev = sorted(FIXTURES.glob("dev*_questions.yaml"))
     assert len(dev) >= 10
     for path in dev:
-        assert [q for q in _questions(path) if _folded(q) in learnt - coincidences] == [], path.name
+        assert [q for q in _questions(path) if _folded(q) in copies] == [], path.name
 
 
 def _questions(path: Path) -> list[str]:
