@@ -1,9 +1,11 @@
 """What the router learns from: labelled texts gathered from the catalogue and the data files.
 
-- question types: ``rag/data/intents.yaml`` and the ``type`` labels of the canned sets;
+- question types: ``rag/data/intents.yaml`` and the ``type`` labels of the labelled question sets
+  (the canned sets, and the retired dev sets of ``rag/data/asked/``: 2,190 questions of
+  every kind, 574 of them in 16 other languages, written blind to measure an earlier router);
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
-  questions of ``rag/data/domain_questions.yaml`` and of the canned sets, and questions
+  questions of ``rag/data/domain_questions.yaml`` and of the labelled question sets, and questions
   that name no catalogued area (negatives), with the actors and question frames of
   ``rag/data/no_area.yaml`` (fragments a clause cut leaves, negatives too);
 - harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``;
@@ -35,7 +37,8 @@ from rag.yamlfile import read_yaml
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
-TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")
+TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")  # in EVAL_DIR
+ASKED_DIR = DATA_DIR / "asked"  # retired dev sets, read as the canned sets are
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
@@ -209,15 +212,20 @@ def load_training_data(
     for fragments in _labelled(_yaml(data_dir / "no_area.yaml")).values():
         for text in fragments or []:
             td.domains.add(text)
-    files = question_files if question_files is not None else [EVAL_DIR / n for n in TRAINING_QUESTION_FILES]
+    files = question_files if question_files is not None else training_question_files()
     for path in files:
         for q in _yaml(path) or []:
             _add_question(td, q, catalogue)
     return td
 
 
+def training_question_files() -> list[Path]:
+    """The labelled question sets the router learns from: the canned sets and the retired dev sets."""
+    return [EVAL_DIR / n for n in TRAINING_QUESTION_FILES] + sorted(ASKED_DIR.glob("*.yaml"))
+
+
 def _add_question(td: TrainingData, q: dict[str, Any], catalogue: Catalogue) -> None:
-    """A labelled canned question: its type, and its domains when it asks about them."""
+    """A labelled question (canned or retired dev): its type, and its domains when it asks about them."""
     text, qtype = q.get("question", ""), q.get("type")
     if qtype:
         td.types.add(text, qtype)
