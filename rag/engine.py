@@ -225,7 +225,7 @@ class Engine:
         if notice is None:
             return None
         asked = "questions in other languages" if multi else "English questions"
-        took = "about ten seconds" if stored else "about a minute"
+        took = "about half a minute" if stored else "two minutes or so"
         return lambda: notice(f"training the router for {asked} ({name}; once per catalogue and model, {took})")
 
     @staticmethod
