@@ -147,7 +147,8 @@ def test_a_comparison_keeps_an_area_it_names_only_in_other_words(shipped_service
         ),
         ("尽管双方在芯片出口管制上争执不下，中美能否在生物安全上合作？", "biosecurity", "compute-controls", "背景"),
         (  # an English question's clauses are read by the multilingual router's context model
-            "Setting the chip export fight aside, could they at least share reports of AI incidents?",
+            "Leaving the quarrel over chip export controls to one side, could the two sides share reports of AI "
+            "incidents?",
             "incident-reporting",
             "compute-controls",
             "background of your question",
@@ -273,6 +274,7 @@ def test_a_broad_question_about_a_document_opens_with_its_lead_section(
     assert (first.facet == "lead") is opens_with_lead, first.section
 
 
+@pytest.mark.timeout(900)  # cross-validation: about 3.5 minutes for both routers on two cores
 def test_the_stored_strengths_are_what_cross_validation_chooses_for_the_shipped_data(
     shipped_service: Service,
 ) -> None:
