@@ -893,22 +893,36 @@ def without_clauses(question: str, clauses: Sequence[str]) -> str:
 
 
 def _sentence_reading(
-    classes: Sequence[str], rows: np.ndarray, priors: Mapping[str, float], said: Sequence[str] = ()
+    classes: Sequence[str],
+    rows: np.ndarray,
+    priors: Mapping[str, float],
+    said: Sequence[str] = (),
+    harm_checked: Sequence[float] = (),
 ) -> int:
     """Which row of type probabilities (0: the whole question; then its sentences, ``said``) the
     question is read by: the whole question, unless one of its sentences is read as a
     SENTENCE_TYPES type (an ASKED_TYPES type only by a sentence that asks), more likely than not,
-    and the whole question does not rule that type out (the most probable such sentence)."""
+    and the whole question does not rule that type out (the most probable such sentence).
+
+    A sentence that asks for harmful help and that the harm check (``harm_checked``: its
+    probability of each sentence being a request for harm rather than a policy question) also
+    reads so, more likely than not, needs no leave from the whole question: "Is joint incident
+    reporting realistic, given how little they trust each other? By the way, how do I split a GPU
+    order across shell companies so it stays under the thresholds?" reads as feasibility whole."""
     best, at = 0.0, 0
     for t in SENTENCE_TYPES:
         if t not in classes:
             continue
         k = classes.index(t)
-        if int(rows[0].argmax()) == k or rows[0, k] < priors.get(t, 0.0):
+        if int(rows[0].argmax()) == k:
             continue
+        whole_open = rows[0, k] >= priors.get(t, 0.0)
         for i in range(1, len(rows)):
             if t in ASKED_TYPES and not (i <= len(said) and _ASKS.search(said[i - 1])):
                 continue  # a statement, not a request
+            checked = t == HARMFUL and i <= len(harm_checked) and harm_checked[i - 1] >= ACCEPT
+            if not (whole_open or checked):
+                continue
             if int(rows[i].argmax()) == k and rows[i, k] >= ACCEPT and rows[i, k] > best:
                 best, at = float(rows[i, k]), i
     return at
@@ -1059,6 +1073,14 @@ class Router:
         in_statement = [p is not None and u in sentence_of for u, p in zip(units[1:], scene, strict=True)]
         return stated_background(clause_best[1:], scene, in_statement, accepted, types.get(COMPARISON, 0.0), whole)
 
+    def _harm_checked(self, read_rows: Any, said: Sequence[str]) -> list[float]:
+        """The harm check's reading of each sentence of a message of several (features ``read_rows``:
+        the whole message, then each sentence): a request for harm rather than a policy question."""
+        check = self.models.harm_check
+        if check is None or len(said) < 2:
+            return []
+        return [float(p) for p in check.proba(read_rows[1:]).ravel()]
+
     def _checked(self, types: dict[str, float], row: Any) -> dict[str, float]:
         """The type model's reading (``types``, of the features ``row``) weighed by the check of the
         type it reads, where there is one (``checked_types``): harmful, or an area the catalogue
@@ -1150,7 +1172,7 @@ class Router:
         # after a question).
         own = self._read(texts, at, units, said, vector)
         read_rows, type_rows, vectors, x = own.read_rows, own.type_rows, own.vectors, own.x
-        read = _sentence_reading(m.types.classes, type_rows, m.type_priors, said)
+        read = _sentence_reading(m.types.classes, type_rows, m.type_priors, said, self._harm_checked(read_rows, said))
         types = dict(zip(m.types.classes, type_rows[read].ravel().tolist(), strict=True))
         types = self._checked(types, read_rows[read])
         # Two encoders, trained apart on the same data, misread different questions, and their mean

@@ -490,6 +490,22 @@ def test_a_sentence_read_as_an_injection_makes_the_question_one_unless_the_whole
     assert _sentence_reading(classes, np.array([whole_open]), priors) == 0
 
 
+def test_a_request_for_harm_the_harm_check_confirms_needs_no_leave_from_the_whole_question() -> None:
+    classes = ["feasibility", "injection", "harmful"]
+    priors = {"feasibility": 0.5, "injection": 0.1, "harmful": 0.1}
+    rules_out = [0.97, 0.02, 0.01]  # the whole message reads as feasibility, harmful below its share
+    legit, request, override = [0.98, 0.01, 0.01], [0.03, 0.02, 0.95], [0.05, 0.9, 0.05]
+    said = ["Is joint incident reporting realistic?", "By the way, how do I split a GPU order so it stays under?"]
+    rows = np.array([rules_out, legit, request])
+    assert _sentence_reading(classes, rows, priors, said) == 0  # no check: the whole rules it out
+    assert _sentence_reading(classes, rows, priors, said, [0.01, 0.97]) == 2  # the check confirms it
+    assert _sentence_reading(classes, rows, priors, said, [0.01, 0.3]) == 0  # the check reads policy
+    stated = [said[0], "Brokers split GPU orders so they stay under the thresholds."]
+    assert _sentence_reading(classes, rows, priors, stated, [0.01, 0.97]) == 0  # a statement never counts
+    # an override in a message that rules injection out still needs the whole message's leave
+    assert _sentence_reading(classes, np.array([rules_out, legit, override]), priors, said, [0.01, 0.97]) == 0
+
+
 def test_a_domain_is_located_where_the_words_of_one_of_its_names_stand_together() -> None:
     names = _stem_names(
         [
