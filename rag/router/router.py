@@ -32,7 +32,8 @@ are read by the multilingual router's context model where there is one (``Router
 encoder reads a clause's framing better than MiniLM (on the file's English clauses, cross-validated
 accuracy 0.83 against 0.70). A question that finds one area and names it only in clauses of context
 may set it aside ("Apart from chip export controls, which other areas are dead ends?"): read again
-without them, an overview naming no area is taken, the area set aside (``set_aside_clauses``,
+without them, an overview naming no area, a question about other areas or about an area the
+catalogue does not assess is taken, the area set aside (``set_aside_clauses``, ``read_without_aside``,
 ``Router.route``). An English question's slips are mended first (``rag.router.spelling``;
 ``Route.read_as`` holds the question as read).
 
@@ -868,8 +869,8 @@ def set_aside_clauses(
     as ``as_context_clause`` writes them) reads any of them as what the question asks. The type
     model's comparison reading is not weighed in, as it is in ``background_areas``: a question
     that sets its one area aside often reads as a comparison too, and the rest of the question
-    must read as an overview naming no area to be taken (``Router._set_aside``), which a
-    comparison's does not.
+    is taken only where it names no area or other areas than this one (``read_without_aside``),
+    which a comparison's rest, naming this area again, does not.
 
     ``units``: the whole question, then its clauses (and names written out); ``clause_best``: per
     unit, its best domain's probability (0 for the others)."""
@@ -880,6 +881,24 @@ def set_aside_clauses(
     if read is None or any(float(q) < ACCEPT for q in read.ravel()):
         return []
     return naming
+
+
+def read_without_aside(rest: Route, aside: str, context_only: Collection[str] = ()) -> bool:
+    """Whether a question's reading without the clauses of context that name its one area (domain id
+    ``aside``: see ``set_aside_clauses``) is taken over the reading of the whole question: an overview
+    naming no area ("Data governance aside, which areas get a mixed verdict?"), a question about other
+    catalogued areas ("Leaving military uses aside entirely, could the two powers at least tell each
+    other when a civilian AI system goes badly wrong?": incident reporting, where the whole question
+    found military AI alone), or the framework applied to an area the catalogue does not assess. Not
+    a reading that names the area set aside again, or an area the question too names only in clauses
+    of context (``context_only``: "I'm not asking about bioterrorism as such." before a question the
+    context model misreads), nor a request refused: those clauses were read as context, and the rest
+    of a question is no request of its own."""
+    if rest.qtype in REFUSED_TYPES or aside in rest.domains or any(d in context_only for d in rest.domains):
+        return False
+    if rest.qtype == OVERVIEW:
+        return not rest.domains
+    return bool(rest.domains) or rest.qtype == NEW_AREA
 
 
 def without_clauses(question: str, clauses: Sequence[str]) -> str:
@@ -1154,7 +1173,8 @@ class Router:
         An English question is read with its slips mended (``rag.router.spelling``); its vector is then
         the mended question's. A question that names its one area only in clauses of context may set
         it aside and ask about the others: it is read again without them (``set_aside``: whether it
-        may be), and an overview naming no area is taken, the area in ``Route.background``.
+        may be), and that reading is taken where ``read_without_aside`` says so, the area in
+        ``Route.background``.
         """
         m = self.models
         asked = question
@@ -1241,17 +1261,23 @@ class Router:
         """``route`` (of a question that found one area, column ``area``), or, where the question
         names that area only in clauses of context (``set_aside_clauses``): an overview with the area
         set aside (its ``background``), the question's own reading if that is an overview, else its
-        reading without those clauses if that is an overview naming no area."""
+        reading without those clauses where ``read_without_aside`` takes it, the area set aside as
+        its background."""
         if route.background or route.inferred:
             return route
         context = (self.partner or self).context_proba
-        aside = set_aside_clauses(units, clause_best, area, asked_pieces(pieces), context)
+        asked = asked_pieces(pieces)
+        aside = set_aside_clauses(units, clause_best, area, asked, context)
         if aside and route.qtype == OVERVIEW:
             return replace(route, background=frozenset(route.domains))
         rest = without_clauses(question, aside) if aside else ""
         if not rest:
             return route
         other = self.route(rest, language, set_aside=False)
-        if other.qtype != OVERVIEW or other.domains:
+        ids = self.models.domain_ids
+        named_as_context = [
+            d for d in other.domains if set_aside_clauses(units, clause_best, ids.index(d), asked, context)
+        ]
+        if not read_without_aside(other, ids[area], named_as_context):
             return route
         return replace(other, background=frozenset(route.domains), vector=route.vector, read_as=route.read_as)

@@ -26,7 +26,7 @@ from rag.engine import ENGLISH_ONLY, Engine
 from rag.errors import ConfigError
 from rag.framework import Catalogue
 from rag.locks import file_lock
-from rag.router import Router, clauses, load_training_data, models, train
+from rag.router import Route, Router, clauses, load_training_data, models, train
 from rag.router.data import (
     ASKED_DIR,
     DATA_DIR,
@@ -55,6 +55,7 @@ from rag.router.router import (
     checked_types,
     cut,
     fold,
+    read_without_aside,
     second_area,
     sentences,
     set_aside_clauses,
@@ -392,6 +393,26 @@ def test_an_area_named_only_in_clauses_of_context_is_set_aside_unless_a_clause_n
     assert set_aside_clauses(units, clause_best, 0, {"Aside from X"}, context(0.9)) == []  # it asks
     assert set_aside_clauses(units, clause_best, 1, set(), context(0.9)) == []  # named in no clause
     assert set_aside_clauses(units, clause_best, 0, set(), lambda texts: None) == []  # no context model
+
+
+def test_a_question_read_without_the_area_it_sets_aside_is_taken_where_it_asks_about_something_else() -> None:
+    def rest(qtype: str, *domains: str) -> Route:
+        return Route(types={qtype: 0.9, "concept": 0.1}, domains=dict.fromkeys(domains, 0.8), candidates=[])
+
+    assert read_without_aside(rest("overview"), "military-ai")  # "X aside, which areas look promising?"
+    assert read_without_aside(rest("feasibility", "incident-reporting"), "military-ai")  # another area
+    assert read_without_aside(rest("comparison", "incident-reporting", "evaluations"), "military-ai")
+    assert read_without_aside(rest("apply_framework"), "military-ai")  # an area the catalogue does not assess
+    assert not read_without_aside(rest("feasibility", "military-ai"), "military-ai")  # the same area again
+    assert not read_without_aside(rest("comparison", "military-ai", "evaluations"), "military-ai")
+    assert not read_without_aside(rest("overview", "evaluations"), "military-ai")  # an overview naming an area
+    assert not read_without_aside(rest("feasibility"), "military-ai")  # about no area at all
+    assert not read_without_aside(rest("concept"), "military-ai")
+    # an area the question too names only in clauses of context is no more what it asks
+    assert not read_without_aside(rest("feasibility", "biosecurity"), "open-weight-release-norms", ["biosecurity"])
+    assert read_without_aside(rest("feasibility", "biosecurity"), "open-weight-release-norms", ["evaluations"])
+    for refused in ("harmful", "injection", "off_topic"):  # the rest of a question is no request of its own
+        assert not read_without_aside(rest(refused, "incident-reporting"), "military-ai")
 
 
 def test_clauses_set_aside_are_taken_out_with_the_punctuation_they_leave() -> None:
