@@ -212,7 +212,9 @@ def gather(
             gather_card(ev, s, catalogue.domains[did], query, vector)
     if u.qtype == "overview":
         gather_overview(ev, s, catalogue)
-    ev.uploads = ev.add(uploads_search(s.question, query, vector, mode=s.question_mode))
+    # A question about the user's documents asks for their passages, however far its wording (or its
+    # language) lies from theirs; any other question gets only those close enough to be about it.
+    ev.uploads = ev.add(uploads_search(s.question, query, vector, mode=s.question_mode, floor=u.qtype != "documents"))
     return ev
 
 
@@ -267,11 +269,20 @@ def gather_overview(ev: Evidence, s: Searchers, catalogue: Catalogue) -> None:
     )
 
 
-def uploads_search(retriever: HybridRetriever, query: str, vector: Any, *, mode: Mode, k: int = 3) -> list[Hit]:
+def uploads_search(
+    retriever: HybridRetriever, query: str, vector: Any, *, mode: Mode, k: int = 3, floor: bool = True
+) -> list[Hit]:
     """The user's own documents, searched on their own (so the curated base never crowds
-    them out) and kept only when they are actually about the question."""
+    them out) and kept only when they are actually about the question (``floor``: a passage
+    UPLOAD_MIN_SIMILARITY or more from it). Without the floor, for a question that asks about the
+    documents, the best passages are kept however far they lie: a question in Chinese about an
+    English briefing ("根据我上传的那份部里的简报，针对关键基础设施的网络行动为什么难以核查？") finds
+    the briefing's passage on it at 0.34 with the multilingual model, where the same question in
+    English finds it at 0.65."""
     if not retriever.has("uploads"):
         return []
+    if not floor:
+        return retriever.search(query, k, mode=mode, vector=vector, collections=("uploads",))
     if vector is None:
         vector = retriever.embed(query)
     close = {

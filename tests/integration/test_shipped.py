@@ -283,3 +283,31 @@ def test_the_stored_strengths_are_what_cross_validation_chooses_for_the_shipped_
     from rag.router.data import DATA_DIR, STRENGTHS_FILE, read_strengths
 
     assert shipped_service.engine.choose_router_strengths() == read_strengths(DATA_DIR / STRENGTHS_FILE)
+
+
+def test_a_question_in_another_language_about_an_uploaded_document_opens_with_its_passages(
+    shipped_service: Service,
+) -> None:
+    """A question that asks about the user's documents gets their passages, however far its language
+    lies from theirs (no similarity floor); the answer stays in the question's language."""
+    from rag.uploads import add_documents, remove_upload
+
+    text = (
+        "# Briefing on a grid pledge\n\n"
+        "This note asks whether two rival states could verify a pledge not to attack each other's power grids "
+        "with cyber operations in peacetime.\n\n"
+        "## Why verification is hard\n\n"
+        "A cyber tool leaves no physical signature: it can be copied, changed and deleted in minutes, so there "
+        "is no stockpile for an inspector to count, and an intrusion is hard to attribute to a state.\n"
+    )
+    added = add_documents(shipped_service.engine, [("grid-pledge-briefing.md", text.encode())])
+    try:
+        answer = shipped_service.ask("根据我上传的简报，针对电网的网络攻击为什么难以核查？")
+        assert_sound(answer)
+        assert not answer.out_of_scope and answer.question_type == "documents" and answer.language == "zh"
+        assert answer.citations[0].source_kind == "user", answer.citations[0]
+        assert answer.answer.startswith("From your documents")
+    finally:
+        for r in added:
+            if r.key:
+                remove_upload(shipped_service.engine, r.key)
