@@ -16,6 +16,7 @@ from rag.engine import Engine
 from rag.framework import CONDITION_NAMES
 from rag.knowledge_check import FIXED_DOMAINS
 from rag.service import Service
+from rag.uploads import add_upload, remove_upload
 from tests.conftest import ROUTER_FIXTURES, make_settings
 from tests.helpers import assert_sound
 
@@ -290,8 +291,6 @@ def test_a_question_in_another_language_about_an_uploaded_document_opens_with_it
 ) -> None:
     """A question that asks about the user's documents gets their passages, however far its language
     lies from theirs (no similarity floor); the answer stays in the question's language."""
-    from rag.uploads import add_documents, remove_upload
-
     text = (
         "# Briefing on a grid pledge\n\n"
         "This note asks whether two rival states could verify a pledge not to attack each other's power grids "
@@ -300,7 +299,8 @@ def test_a_question_in_another_language_about_an_uploaded_document_opens_with_it
         "A cyber tool leaves no physical signature: it can be copied, changed and deleted in minutes, so there "
         "is no stockpile for an inspector to count, and an intrusion is hard to attribute to a state.\n"
     )
-    added = add_documents(shipped_service.engine, [("grid-pledge-briefing.md", text.encode())])
+    added = add_upload(shipped_service.engine, "grid-pledge-briefing.md", text.encode())
+    assert added.ok and added.key is not None, added.reason
     try:
         answer = shipped_service.ask("根据我上传的简报，针对电网的网络攻击为什么难以核查？")
         assert_sound(answer)
@@ -308,6 +308,4 @@ def test_a_question_in_another_language_about_an_uploaded_document_opens_with_it
         assert answer.citations[0].source_kind == "user", answer.citations[0]
         assert answer.answer.startswith("From your documents")
     finally:
-        for r in added:
-            if r.key:
-                remove_upload(shipped_service.engine, r.key)
+        remove_upload(shipped_service.engine, added.key)
