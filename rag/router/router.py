@@ -1103,12 +1103,17 @@ class Router:
     def _checked(self, types: dict[str, float], row: Any) -> dict[str, float]:
         """The type model's reading (``types``, of the features ``row``) weighed by the check of the
         type it reads, where there is one (``checked_types``): harmful, or an area the catalogue
-        does not assess."""
+        does not assess. A reading of one area's feasibility is weighed by the new-area check too:
+        the check tells an area the catalogue does not assess from a catalogued one, whichever of
+        the two the type model favours. "Military AI is a dead end, granted. But could the US and
+        China coordinate to stop AI-driven trading algorithms from triggering flash crashes ...?"
+        reads as feasibility to the type model, and as a new area to the check."""
         top = max(types, key=lambda k: types[k])
-        check = {HARMFUL: self.models.harm_check, NEW_AREA: self.models.new_area_check}.get(top)
+        kind = NEW_AREA if top == FEASIBILITY else top
+        check = {HARMFUL: self.models.harm_check, NEW_AREA: self.models.new_area_check}.get(kind)
         if check is None:
             return types
-        return checked_types(types, top, float(check.proba(row).ravel()[0]))
+        return checked_types(types, kind, float(check.proba(row).ravel()[0]))
 
     def _read(
         self,

@@ -257,6 +257,23 @@ def test_a_question_is_read_with_the_check_of_the_type_it_reads(router: Router) 
     assert with_check(8.0).route(policy).types == router.route(policy).types
 
 
+def test_a_reading_of_one_areas_feasibility_is_weighed_by_the_new_area_check(router: Router) -> None:
+    def with_check(intercept: float) -> Router:  # a new-area check that reads every text alike
+        dims = router.models.types.coef.shape[1]
+        check = models.LinearModel(["yes"], np.zeros((1, dims), np.float32), np.array([intercept]), binary=True)
+        return Router(router.embedder, replace(router.models, new_area_check=check))
+
+    question = "Could rivals cooperate on compute controls?"
+    assert router.route(question).qtype == "feasibility"
+    assert with_check(8.0).route(question).qtype == "apply_framework"  # the check reads an area not catalogued
+    kept = with_check(-8.0).route(question)  # the check reads a catalogued area: more sure of it
+    assert kept.qtype == "feasibility"
+    assert kept.types["apply_framework"] < router.route(question).types["apply_framework"]
+    compared = "Which is likelier, compute controls or incident reporting?"  # no check reads a comparison
+    assert router.route(compared).qtype == "comparison"
+    assert with_check(8.0).route(compared).types == router.route(compared).types
+
+
 def test_a_sentence_that_states_before_one_that_asks_is_cut_and_marked() -> None:
     statement = "Biosecurity seems like an easy place to agree."
     pieces = cut(f"{statement} But what about EUV machines and memory chips? Is any deal possible there?")
