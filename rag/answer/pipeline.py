@@ -104,13 +104,19 @@ def in_reading_order(composed: Composed, book: CitationBook) -> None:
         c.citations = [mapping.get(m, m) for m in c.citations]
 
 
-def refusal_text(u: Understanding | None) -> str:
-    """Why the question is refused and what the Navigator can do instead, in the user's language."""
+def refusal_text(u: Understanding | None, *, nothing_found: bool = False) -> str:
+    """Why the question is refused and what the Navigator can do instead, in the user's language
+    (``nothing_found``: it was understood, but nothing in the knowledge base could be cited for it)."""
     if u is None:
         return REFUSAL
     from rag.multilingual import string_table
 
-    key = f"refusals.harmful.{u.harm}" if u.qtype == "harmful" and u.harm else f"refusals.{u.qtype}"
+    if nothing_found:
+        key = "refusals.nothing_found"
+    elif u.qtype == "harmful" and u.harm:
+        key = f"refusals.harmful.{u.harm}"
+    else:
+        key = f"refusals.{u.qtype}"
     try:
         return string_table().get(u.language, key)
     except Exception:  # a table without this key: the fixed sentence
@@ -194,17 +200,19 @@ class Navigator:
         notices: Sequence[str] = (),
         *,
         unreadable: bool = False,
+        nothing_found: bool = False,
     ) -> Answer:
         """The polite refusal of a question (``u``: how it was understood; None when it was not:
-        empty, or nothing found). ``unreadable``: it is written in a language the Navigator does
-        not read, and says so in English."""
+        empty, or unreadable). ``unreadable``: it is written in a language the Navigator does not
+        read, and says so in English. ``nothing_found``: it was understood (and keeps its type), but
+        nothing in the knowledge base could be cited for it; the user is told so in their language."""
         from rag.multilingual import UNREADABLE, unreadable_reply
 
         return Answer(
             question=question,
             backend="offline",
             out_of_scope=True,
-            answer=unreadable_reply() if unreadable else refusal_text(u),
+            answer=unreadable_reply() if unreadable else refusal_text(u, nothing_found=nothing_found),
             question_type=UNREADABLE if unreadable else u.qtype if u else "off_topic",
             language=u.language if u else "en",
             notices=list(notices),
@@ -238,7 +246,7 @@ class Navigator:
         nearest = [d for d, _ in u.route.candidates[:ANALOGY_CANDIDATES]] if u.qtype == "apply_framework" else ()
         ev = gather(searchers, self.engine.catalogue, u, vector, nearest=nearest)
         if not ev.hits:
-            return self.refusal(question, None, started)
+            return self.refusal(question, u, started, nothing_found=True)
         return Prepared(question, u, ev, started, time.perf_counter())
 
     def _compose(self, prep: Prepared, preview: Preview | None) -> tuple[Composed, CitationBook, str, list[str]]:
@@ -279,7 +287,7 @@ class Navigator:
         """The validated Answer; raises CitationIntegrityError on any unresolved marker."""
         u = prep.understanding
         if not book.citations():
-            return self.refusal(prep.question, None, prep.started, notices)
+            return self.refusal(prep.question, u, prep.started, notices, nothing_found=True)
         in_reading_order(composed, book)
         from rag.multilingual import string_table
 

@@ -242,7 +242,7 @@ def test_keys_follow_the_framework_and_the_harm_categories(table: ml.StringTable
     assert set(data["verdicts"]) == set(VERDICT_WORDS)
     assert set(data["conditions"]) == set(CONDITION_NAMES)
     assert set(data["ratings"]) == set(RATING_WORDS)
-    assert set(data["refusals"]) == {"off_topic", "injection", "harmful"}
+    assert set(data["refusals"]) == {"off_topic", "injection", "harmful", "nothing_found"}
     assert set(data["refusals"]["harmful"]) == HARMS
     assert set(data["headings"]) == {"conditions", "left_out", "precedents", "analogies"}
 

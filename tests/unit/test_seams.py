@@ -7,13 +7,19 @@ import json
 
 import pytest
 
+from rag.answer.citations import CitationBook
+from rag.answer.compose import Composed, Preview
+from rag.answer.evidence import Evidence
 from rag.answer.excerpts import plain
+from rag.answer.pipeline import Navigator
 from rag.answer.schema import Answer
 from rag.chat import OUTPUT_MODES, OutputMode
 from rag.engine import Engine
 from rag.errors import BackendRateLimitError
+from rag.multilingual import string_table
 from rag.service import Service
 from rag.testing import FakeChatModel, FakeEmbedder, InMemoryVectorStore, careful_reply
+from rag.understand import Understanding
 from tests.helpers import assert_sound
 
 DOMAIN = "compute-controls"
@@ -181,3 +187,27 @@ def test_a_question_in_a_language_it_does_not_read_is_declined_before_any_model(
         .ask("Could the US and China help developing countries build AI capacity?")
         .out_of_scope
     )
+
+
+class CitesNothing:
+    """A composer whose answer cites no passage: the Navigator must not pass it on as an answer."""
+
+    name = "cites-nothing"
+
+    def compose(
+        self, u: Understanding, ev: Evidence, book: CitationBook, *, preview: Preview | None = None
+    ) -> Composed:
+        return Composed(answer="Nothing retrieved bears on this.")
+
+
+def test_a_question_nothing_can_be_cited_for_is_declined_in_its_language_and_keeps_its_type(
+    fake_engine: Engine,
+) -> None:
+    navigator = Navigator(fake_engine, composer=CitesNothing(), fallback=CitesNothing())
+    english = navigator.ask(QUESTION)
+    assert english.out_of_scope and english.citations == [] and english.verdict is None
+    assert english.question_type == "feasibility"  # as it was understood, not "off_topic"
+    assert english.answer == string_table().get("en", "refusals.nothing_found")
+    french = navigator.ask("Les rivaux pourraient-ils coopérer sur le contrôle des exportations de puces ?")
+    assert french.out_of_scope and french.language == "fr"
+    assert french.answer == string_table().get("fr", "refusals.nothing_found")
