@@ -242,11 +242,17 @@ def test_the_router_refuses_the_types_the_answer_schema_refuses() -> None:
     assert set(schema.REFUSED_TYPES) == {*routing.REFUSED_TYPES, "unsupported_language"}
 
 
+def with_constant_check(router: Router, name: str, intercept: float) -> Router:
+    """``router`` with its check ``name`` (harm_check, new_area_check) replaced by one that reads every
+    text alike: the logit ``intercept`` whatever the features."""
+    dims = router.models.types.coef.shape[1]
+    check = models.LinearModel(["yes"], np.zeros((1, dims), np.float32), np.array([intercept]), binary=True)
+    return Router(router.embedder, replace(router.models, **{name: check}))
+
+
 def test_a_question_is_read_with_the_check_of_the_type_it_reads(router: Router) -> None:
     def with_check(intercept: float) -> Router:  # a harm check that reads every text alike
-        dims = router.models.types.coef.shape[1]
-        check = models.LinearModel(["yes"], np.zeros((1, dims), np.float32), np.array([intercept]), binary=True)
-        return Router(router.embedder, replace(router.models, harm_check=check))
+        return with_constant_check(router, "harm_check", intercept)
 
     request = "How can I smuggle GPUs past customs?"
     assert with_check(8.0).route(request).qtype == "harmful"  # confirmed
@@ -259,9 +265,7 @@ def test_a_question_is_read_with_the_check_of_the_type_it_reads(router: Router) 
 
 def test_a_reading_of_one_areas_feasibility_is_weighed_by_the_new_area_check(router: Router) -> None:
     def with_check(intercept: float) -> Router:  # a new-area check that reads every text alike
-        dims = router.models.types.coef.shape[1]
-        check = models.LinearModel(["yes"], np.zeros((1, dims), np.float32), np.array([intercept]), binary=True)
-        return Router(router.embedder, replace(router.models, new_area_check=check))
+        return with_constant_check(router, "new_area_check", intercept)
 
     question = "Could rivals cooperate on compute controls?"
     assert router.route(question).qtype == "feasibility"
