@@ -14,16 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from rag.framework import CONDITION_PHRASES
 from rag.multilingual import UNREADABLE
 from rag.router import Route
-from rag.router.data import DATA_DIR
 from rag.router.features import NEW_AREA
+from rag.router.referring import refers_back
 from rag.router.router import ACCEPT, REFUSED_TYPES
-from rag.yamlfile import read_yaml
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_QUESTION_CHARS = 4000
@@ -31,9 +29,6 @@ FOLLOWUP_MAX_WORDS = 20
 FOLLOWUP_MAX_CHARS_UNSPACED = 50  # the same for scripts written without spaces (about 20 words of Chinese)
 SHORT_FOLLOWUP_WORDS = 6  # this short, a question after an answer leans on the one before it
 SHORT_FOLLOWUP_CHARS = 16  # the same for scripts written without spaces
-# Languages whose referring words are matched as strings, not whole words (rag/data/referring.yaml):
-# written without spaces, or (Korean) with particles attached to the word.
-SUBSTRING_LANGUAGES = ("zh", "ja", "th", "ko")
 # Types whose answer is a verdict on catalogued domains; the number of domains decides which.
 VERDICT_TYPES = ("feasibility", "comparison", "apply_framework")
 # Refused types that a conversation never makes answerable; an off-topic reading of a short
@@ -115,28 +110,6 @@ def is_short(question: str) -> bool:
     if len(words) <= 1:
         return len(question) <= SHORT_FOLLOWUP_CHARS
     return len(words) <= SHORT_FOLLOWUP_WORDS
-
-
-@cache
-def _referring() -> dict[str, re.Pattern[str]]:
-    """Per language, a pattern that finds the words making a question lean on the one before."""
-    raw = read_yaml(DATA_DIR / "referring.yaml")
-    opening, anywhere = raw.get("opening") or {}, raw.get("anywhere") or {}
-    out = {}
-    for lang in {*opening, *anywhere}:
-        first = "|".join(re.escape(w) for w in sorted(opening.get(lang, ()), key=len, reverse=True)) or "(?!)"
-        any_ = "|".join(re.escape(w) for w in sorted(anywhere.get(lang, ()), key=len, reverse=True)) or "(?!)"
-        if lang in SUBSTRING_LANGUAGES:
-            out[lang] = re.compile(rf"^\s*(?:{first})|(?:{any_})", re.IGNORECASE)
-        else:
-            out[lang] = re.compile(rf"^\W*(?:{first})(?!\w)|(?<!\w)(?:{any_})(?!\w)", re.IGNORECASE)
-    return out
-
-
-def refers_back(question: str, language: str = "en") -> bool:
-    """Whether the question holds a word of its language that points to an earlier answer."""
-    pattern = _referring().get(language) or _referring().get("en")
-    return bool(pattern and pattern.search(question))
 
 
 def looks_like_followup(question: str, history: Sequence[Turn], language: str = "en") -> bool:
