@@ -33,8 +33,9 @@ encoder reads a clause's framing better than MiniLM (on the file's English claus
 accuracy 0.83 against 0.70). A question that finds one area and names it only in clauses of context
 may set it aside ("Apart from chip export controls, which other areas are dead ends?"): read again
 without them, an overview naming no area, a question about other areas or about an area the
-catalogue does not assess is taken, the area set aside (``set_aside_clauses``, ``read_without_aside``,
-``Router.route``). An English question's slips are mended first (``rag.router.spelling``;
+catalogue does not assess (one area's feasibility finding none, with no word pointing back at the
+area set aside: ``rag.router.referring``) is taken, the area set aside (``set_aside_clauses``,
+``read_without_aside``, ``Router.route``). An English question's slips are mended first (``rag.router.spelling``;
 ``Route.read_as`` holds the question as read).
 
 The type model reads the whole question and, when it has several, each sentence: an
@@ -69,6 +70,7 @@ from rag.locks import file_lock
 from rag.router import models
 from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
+from rag.router.referring import refers_back
 from rag.router.spelling import Speller, english_words, vocabulary
 from rag.yamlfile import read_yaml
 
@@ -883,7 +885,9 @@ def set_aside_clauses(
     return naming
 
 
-def read_without_aside(rest: Route, aside: str, context_only: Collection[str] = ()) -> bool:
+def read_without_aside(
+    rest: Route, aside: str, context_only: Collection[str] = (), *, points_back: bool = True
+) -> bool:
     """Whether a question's reading without the clauses of context that name its one area (domain id
     ``aside``: see ``set_aside_clauses``) is taken over the reading of the whole question: an overview
     naming no area ("Data governance aside, which areas get a mixed verdict?"), a question about other
@@ -893,12 +897,19 @@ def read_without_aside(rest: Route, aside: str, context_only: Collection[str] = 
     a reading that names the area set aside again, or an area the question too names only in clauses
     of context (``context_only``: "I'm not asking about bioterrorism as such." before a question the
     context model misreads), nor a request refused: those clauses were read as context, and the rest
-    of a question is no request of its own."""
+    of a question is no request of its own.
+
+    A rest read as one area's feasibility that finds no area asks about an area the catalogue does
+    not assess ("OK, so swapping notes on AI incidents is apparently doable. Different question:
+    could US and Chinese police work together to take down gangs that use language models to write
+    ransomware?"), unless it holds a word that points back (``points_back``, ``refers_back``): then
+    it asks about the area set aside, named in the sentence before ("Beijing demands security
+    reviews before data leaves the country. Could any agreement be reached on that?")."""
     if rest.qtype in REFUSED_TYPES or aside in rest.domains or any(d in context_only for d in rest.domains):
         return False
     if rest.qtype == OVERVIEW:
         return not rest.domains
-    return bool(rest.domains) or rest.qtype == NEW_AREA
+    return bool(rest.domains) or rest.qtype == NEW_AREA or (rest.qtype == FEASIBILITY and not points_back)
 
 
 def without_clauses(question: str, clauses: Sequence[str]) -> str:
@@ -1283,6 +1294,6 @@ class Router:
         named_as_context = [
             d for d in other.domains if set_aside_clauses(units, clause_best, ids.index(d), asked, context)
         ]
-        if not read_without_aside(other, ids[area], named_as_context):
+        if not read_without_aside(other, ids[area], named_as_context, points_back=refers_back(rest, language)):
             return route
         return replace(other, background=frozenset(route.domains), vector=route.vector, read_as=route.read_as)
