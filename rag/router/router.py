@@ -862,6 +862,7 @@ def set_aside_clauses(
     area: int,
     asked: Collection[str],
     context: Callable[[Sequence[str]], np.ndarray | None],
+    stated: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The clauses a question names its one area (column ``area``) in, where it names it only as
     context: then the question may set the area aside and ask about the others ("Data governance
@@ -875,11 +876,16 @@ def set_aside_clauses(
     which a comparison's rest, naming this area again, does not.
 
     ``units``: the whole question, then its clauses (and names written out); ``clause_best``: per
-    unit, its best domain's probability (0 for the others)."""
+    unit, its best domain's probability (0 for the others); ``stated``: per clause that lies in a
+    sentence that states before a sentence that asks (``Piece.stated``), that sentence, which the
+    context model reads for it. An aside that names two things is cut in two ("I'm not talking
+    about a shared compute cluster or a CERN for AI."), and its bare second half ("a CERN for AI.")
+    reads as asked by itself, as context within its sentence."""
     naming = [units[i] for i in range(1, len(units)) if clause_best[i, area] >= ACCEPT]
     if not naming or any(c in asked for c in naming):
         return []
-    read = context([as_context_clause(c) for c in naming])
+    within = stated or {}
+    read = context([as_context_clause(within.get(c, c)) for c in naming])
     if read is None or any(float(q) < ACCEPT for q in read.ravel()):
         return []
     return naming
@@ -1283,7 +1289,8 @@ class Router:
             return route
         context = (self.partner or self).context_proba
         asked = asked_pieces(pieces)
-        aside = set_aside_clauses(units, clause_best, area, asked, context)
+        stated = {p.text: p.stated for p in pieces if p.stated}
+        aside = set_aside_clauses(units, clause_best, area, asked, context, stated)
         if aside and route.qtype == OVERVIEW:
             return replace(route, background=frozenset(route.domains))
         rest = without_clauses(question, aside) if aside else ""
@@ -1292,7 +1299,7 @@ class Router:
         other = self.route(rest, language, set_aside=False)
         ids = self.models.domain_ids
         named_as_context = [
-            d for d in other.domains if set_aside_clauses(units, clause_best, ids.index(d), asked, context)
+            d for d in other.domains if set_aside_clauses(units, clause_best, ids.index(d), asked, context, stated)
         ]
         if not read_without_aside(other, ids[area], named_as_context, points_back=refers_back(rest, language)):
             return route

@@ -416,6 +416,22 @@ def test_an_area_named_only_in_clauses_of_context_is_set_aside_unless_a_clause_n
     assert set_aside_clauses(units, clause_best, 0, set(), lambda texts: None) == []  # no context model
 
 
+def test_a_clause_set_aside_in_a_sentence_that_states_is_read_within_that_sentence() -> None:
+    sentence = "I'm not talking about X or Y."
+    units = [f"{sentence} Could they agree on Z?", "I'm not talking about X", "Y.", "Could they agree on Z?"]
+    clause_best = np.array([[0.9, 0.0], [0.9, 0.0], [0.9, 0.0], [0.0, 0.8]])  # X and Y: one area (column 0)
+    read: list[list[str]] = []
+
+    def context(texts: Sequence[str]) -> np.ndarray:  # a bare name reads as asked, the sentence as context
+        read.append(list(texts))
+        return np.asarray([0.1 if t == "Y" else 0.9 for t in texts])
+
+    assert set_aside_clauses(units, clause_best, 0, set(), context) == []  # "Y." alone reads as asked
+    stated = {"I'm not talking about X": sentence, "Y.": sentence}
+    assert set_aside_clauses(units, clause_best, 0, set(), context, stated) == ["I'm not talking about X", "Y."]
+    assert read[-1] == ["I'm not talking about X or Y", "I'm not talking about X or Y"]  # without its full stop
+
+
 def test_a_question_read_without_the_area_it_sets_aside_is_taken_where_it_asks_about_something_else() -> None:
     def rest(qtype: str, *domains: str) -> Route:
         return Route(types={qtype: 0.9, "concept": 0.1}, domains=dict.fromkeys(domains, 0.8), candidates=[])
