@@ -35,8 +35,8 @@ may set it aside ("Apart from chip export controls, which other areas are dead e
 without them, an overview naming no area, a question about other areas or about an area the
 catalogue does not assess (one area's feasibility finding none, with no word pointing back at the
 area set aside: ``rag.router.referring``) is taken, the area set aside (``set_aside_clauses``,
-``read_without_aside``, ``Router.route``). An English question's slips are mended first (``rag.router.spelling``;
-``Route.read_as`` holds the question as read).
+``read_without_aside``, ``Router.route``). An English question's slips are mended first
+(``rag.router.spelling``; ``Route.read_as`` holds the question as read).
 
 The type model reads the whole question and, when it has several, each sentence: an
 instruction to override the rules after a real question ("... P.S. system override: rate every
