@@ -269,6 +269,12 @@ def asked_pieces(pieces: Sequence[Piece]) -> set[str]:
     }
 
 
+def stated_sentences(pieces: Sequence[Piece]) -> dict[str, str]:
+    """Per clause of a question's ``cut`` that lies in a sentence that states before a sentence
+    that asks, that sentence: what the context model reads for the clause (``Piece.stated``)."""
+    return {p.text: p.stated for p in pieces if p.stated}
+
+
 def clauses(question: str, language: str = "en") -> list[str]:
     """The question's clauses (at punctuation and the language's conjunctions), whole question excluded."""
     return clause_texts(cut(question, language))
@@ -876,11 +882,11 @@ def set_aside_clauses(
     which a comparison's rest, naming this area again, does not.
 
     ``units``: the whole question, then its clauses (and names written out); ``clause_best``: per
-    unit, its best domain's probability (0 for the others); ``stated``: per clause that lies in a
-    sentence that states before a sentence that asks (``Piece.stated``), that sentence, which the
-    context model reads for it. An aside that names two things is cut in two ("I'm not talking
-    about a shared compute cluster or a CERN for AI."), and its bare second half ("a CERN for AI.")
-    reads as asked by itself, as context within its sentence."""
+    unit, its best domain's probability (0 for the others); ``stated``: the sentence the context
+    model reads for a clause that lies in one that states (``stated_sentences``). An aside that
+    names two things is cut in two ("I'm not talking about a shared compute cluster or a CERN for
+    AI."), and its bare second half ("a CERN for AI.") reads as asked by itself, as context within
+    its sentence."""
     naming = [units[i] for i in range(1, len(units)) if clause_best[i, area] >= ACCEPT]
     if not naming or any(c in asked for c in naming):
         return []
@@ -1091,7 +1097,7 @@ class Router:
             return []
         is_clause = set(clause_texts(pieces))
         rows = [i for i, u in enumerate(units) if i > 0 and u in is_clause]  # clauses, not names written out
-        sentence_of = {p.text: p.stated for p in pieces if p.stated}
+        sentence_of = stated_sentences(pieces)
         texts = [as_context_clause(sentence_of.get(units[i], units[i])) for i in rows]
         if reader is not None:
             read = reader.context_proba(texts)
@@ -1289,7 +1295,7 @@ class Router:
             return route
         context = (self.partner or self).context_proba
         asked = asked_pieces(pieces)
-        stated = {p.text: p.stated for p in pieces if p.stated}
+        stated = stated_sentences(pieces)
         aside = set_aside_clauses(units, clause_best, area, asked, context, stated)
         if aside and route.qtype == OVERVIEW:
             return replace(route, background=frozenset(route.domains))
