@@ -209,7 +209,7 @@ class Engine:
 
     def choose_router_strengths(self) -> dict[str, dict[str, float]]:
         """Each router model's regularisation strength chosen again by cross-validation on the
-        training data, as ``rag/data/strengths.yaml`` stores it (per embedder name; about a minute
+        training data, as ``rag/data/strengths.yaml`` stores it (per embedder name; about six minutes
         per router; nothing is stored). Run by ``scripts/choose_strengths.py``."""
         chosen = {}
         for multi in (False, True) if self.has_multilingual else (False,):
@@ -225,7 +225,7 @@ class Engine:
         if notice is None:
             return None
         asked = "questions in other languages" if multi else "English questions"
-        took = "about half a minute" if stored else "two minutes or so"
+        took = "about two minutes" if stored else "six minutes or so"
         return lambda: notice(f"training the router for {asked} ({name}; once per catalogue and model, {took})")
 
     @staticmethod

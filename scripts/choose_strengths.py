@@ -1,6 +1,6 @@
 """Choose each router model's regularisation strength again and store it in rag/data/strengths.yaml.
 
-Usage: .venv/bin/python scripts/choose_strengths.py   (about a minute per router, two routers)
+Usage: .venv/bin/python scripts/choose_strengths.py   (about six minutes per router, two routers)
 
 Training fits each model once, at its stored strength. Run this after changing the router's
 training data (rag/data/*.yaml, the canned questions, the catalogue) or its embedders: it
@@ -24,7 +24,7 @@ HEADER = f"""\
 # The regularisation strength (C) of each of the question router's models, per embedder: chosen
 # by three-fold cross-validated log loss over ({", ".join(f"{c:g}" for c in CS)}) on the shipped training data,
 # by scripts/choose_strengths.py. Training fits each model once at its strength here (seconds); a
-# model or embedder missing here is cross-validated when it trains (about a minute per router).
+# model or embedder missing here is cross-validated when it trains (about six minutes per router).
 # Choose again after editing the training data, the catalogue or the embedders.
 """
 
@@ -32,7 +32,7 @@ HEADER = f"""\
 def main() -> int:
     engine = Engine(Settings.from_env(), notice=lambda m: print(m, file=sys.stderr))
     engine.ensure_index()  # the routers read the domains' card passages from the index
-    print("cross-validating every router model's strength (about a minute per router)...", file=sys.stderr)
+    print("cross-validating every router model's strength (about six minutes per router)...", file=sys.stderr)
     chosen = engine.choose_router_strengths()
     body = {name: dict(sorted(models.items())) for name, models in chosen.items()}
     path = DATA_DIR / STRENGTHS_FILE

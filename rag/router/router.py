@@ -515,8 +515,8 @@ def train(
     languages: Sequence[str] | None = None,
     passages: Sequence[Passage] = (),
 ) -> RouterModels:
-    """Fit every model of a router: seconds, at the strengths stored for ``embedder``
-    (``TrainingData.strengths``); about a minute where cross-validation must choose them.
+    """Fit every model of a router: a minute or two on two cores, at the strengths stored for
+    ``embedder`` (``TrainingData.strengths``); several minutes where cross-validation must choose them.
 
     ``passages``: each domain's own passages (its card), a richer wording of the domain than its
     names, as vectors and as words; the pair model learns how much to trust each.

@@ -813,7 +813,7 @@ def test_a_malformed_strengths_file_is_a_clear_error(
 
 def test_the_shipped_strengths_name_every_model_of_the_shipped_routers() -> None:
     """A model or embedder missing from rag/data/strengths.yaml is cross-validated at every training
-    (a minute, not seconds); a misspelt name would be silently ignored."""
+    (minutes more per router); a misspelt name would be silently ignored."""
     from rag.embeddings import MiniLMEmbedder
     from rag.multilingual import MultilingualEncoder
 
@@ -847,8 +847,8 @@ def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from() -> None:
         _folded("Should I buy Nvidia shares before their next earnings report?"),
     }
     copies = learnt - coincidences
-    dev = sorted(FIXTURES.glob("dev*.yaml"))  # the dev sets still measuring: dev 20 on
-    assert len(dev) >= 9
+    dev = sorted(FIXTURES.glob("dev*.yaml"))  # the dev sets still measuring: dev 65 on
+    assert len(dev) >= 2
     for path in dev:
         # a follow-up turn ("why not?", "Почему?") is a closed class every writer words alike: the
         # follow-up examples hold them too, so only the questions asked first are checked
