@@ -17,15 +17,16 @@ import yaml
 
 from rag.config import Settings
 from rag.engine import Engine
-from rag.router.data import DATA_DIR, STRENGTHS_FILE
+from rag.router.data import CHOSEN_ON, DATA_DIR, STRENGTHS_FILE, load_training_data
 from rag.router.models import CS
 
 HEADER = f"""\
 # The regularisation strength (C) of each of the question router's models, per embedder: chosen
 # by three-fold cross-validated log loss over ({", ".join(f"{c:g}" for c in CS)}) on the shipped training data,
-# by scripts/choose_strengths.py. Training fits each model once at its strength here (seconds); a
+# by scripts/choose_strengths.py. Training fits each model once at its strength here (a minute or two); a
 # model or embedder missing here is cross-validated when it trains (about six minutes per router).
-# Choose again after editing the training data, the catalogue or the embedders.
+# Choose again after editing the training data, the catalogue or the embedders; chosen_on is the
+# fingerprint of the training data they were chosen on (a test compares it with the shipped data).
 """
 
 
@@ -34,7 +35,8 @@ def main() -> int:
     engine.ensure_index()  # the routers read the domains' card passages from the index
     print("cross-validating every router model's strength (about six minutes per router)...", file=sys.stderr)
     chosen = engine.choose_router_strengths()
-    body = {name: dict(sorted(models.items())) for name, models in chosen.items()}
+    body: dict[str, object] = {name: dict(sorted(models.items())) for name, models in chosen.items()}
+    body[CHOSEN_ON] = load_training_data(engine.catalogue).examples_fingerprint()
     path = DATA_DIR / STRENGTHS_FILE
     path.write_text(HEADER + yaml.safe_dump(body, sort_keys=True, default_flow_style=None, width=200), encoding="utf-8")
     print(f"wrote {path}", file=sys.stderr)

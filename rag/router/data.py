@@ -97,6 +97,17 @@ class TrainingData:
     strengths: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
+        """The training data with the strengths: what a stored router's weights are keyed by."""
+        h = self._hashed()
+        for name, chosen in sorted(self.strengths.items()):
+            h.update(f"strengths\x1f{name}\x1f{sorted(chosen.items())}\x1e".encode())
+        return h.hexdigest()[:24]
+
+    def examples_fingerprint(self) -> str:
+        """The training data without the strengths: what the stored strengths were chosen on."""
+        return self._hashed().hexdigest()[:24]
+
+    def _hashed(self) -> Any:
         h = hashlib.sha256()
         for name in ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs"):
             ex: Examples = getattr(self, name)
@@ -106,9 +117,7 @@ class TrainingData:
             h.update(f"phrase\x1f{p.domain}\x1f{p.text}\x1f{p.language}\x1e".encode())
         for did, text in sorted(self.summaries.items()):
             h.update(f"summary\x1f{did}\x1f{text}\x1e".encode())
-        for name, chosen in sorted(self.strengths.items()):
-            h.update(f"strengths\x1f{name}\x1f{sorted(chosen.items())}\x1e".encode())
-        return h.hexdigest()[:24]
+        return h
 
 
 def _yaml(path: Path) -> Any:
@@ -186,9 +195,21 @@ def _domain_phrases(td: TrainingData, catalogue: Catalogue, data_dir: Path) -> N
             td.phrases.extend(Phrase(did, str(text), str(language).split("-")[0]) for text in words or [])
 
 
+CHOSEN_ON = "chosen_on"  # strengths.yaml: the examples_fingerprint of the data they were chosen on
+
+
+def read_chosen_on(path: Path) -> str | None:
+    """The fingerprint of the training data the stored strengths were chosen on (None: not recorded)."""
+    raw = _yaml(path) or {}
+    chosen_on = raw.get(CHOSEN_ON) if isinstance(raw, dict) else None
+    return str(chosen_on) if chosen_on is not None else None
+
+
 def read_strengths(path: Path) -> dict[str, dict[str, float]]:
     """Stored strengths per embedder and model ({} without the file)."""
     raw = _yaml(path) or {}
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k != CHOSEN_ON}
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
         raise ConfigError(f"{path}: expected a mapping of embedder name to a mapping of model to strength")
     try:

@@ -275,17 +275,6 @@ def test_a_broad_question_about_a_document_opens_with_its_lead_section(
     assert (first.facet == "lead") is opens_with_lead, first.section
 
 
-@pytest.mark.timeout(900)  # cross-validation: about 3.5 minutes for both routers on two cores
-def test_the_stored_strengths_are_what_cross_validation_chooses_for_the_shipped_data(
-    shipped_service: Service,
-) -> None:
-    """rag/data/strengths.yaml is what scripts/choose_strengths.py writes for the data shipped now;
-    when this fails, the router's data changed without choosing its strengths again: run it."""
-    from rag.router.data import DATA_DIR, STRENGTHS_FILE, read_strengths
-
-    assert shipped_service.engine.choose_router_strengths() == read_strengths(DATA_DIR / STRENGTHS_FILE)
-
-
 def test_a_question_in_another_language_about_an_uploaded_document_opens_with_its_passages(
     shipped_service: Service,
 ) -> None:

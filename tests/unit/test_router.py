@@ -32,6 +32,7 @@ from rag.router.data import (
     DATA_DIR,
     STRENGTHS_FILE,
     TrainingData,
+    read_chosen_on,
     read_strengths,
     training_question_files,
 )
@@ -822,6 +823,32 @@ def test_the_shipped_strengths_name_every_model_of_the_shipped_routers() -> None
     for chosen in stored.values():
         assert set(chosen) == {*RouterModels.LINEAR, *RouterModels.OPTIONAL}
         assert all(c in models.CS for c in chosen.values())
+
+
+def test_the_shipped_strengths_were_chosen_on_the_training_data_shipped_now() -> None:
+    """rag/data/strengths.yaml records the fingerprint of the data scripts/choose_strengths.py chose
+    them on; when this fails, the router's data changed without choosing its strengths again: run it.
+    (Cross-validating here would take about twelve minutes on two cores.)"""
+    shipped = load_training_data(Catalogue(KNOWLEDGE))
+    assert read_chosen_on(DATA_DIR / STRENGTHS_FILE) == shipped.examples_fingerprint()
+
+
+def test_the_data_fingerprint_of_the_strengths_ignores_them_and_follows_every_example() -> None:
+    data = TrainingData()
+    data.types.add("Could rivals cooperate on compute controls?", "feasibility")
+    before, keyed = data.examples_fingerprint(), data.fingerprint()
+    data.strengths = {"fake": {"types": 3.0}}
+    assert data.examples_fingerprint() == before and data.fingerprint() != keyed
+    data.types.add("What is a recipe for dumplings?", "off_topic")
+    assert data.examples_fingerprint() != before
+
+
+def test_a_strengths_file_without_a_record_of_its_data_reads_as_unrecorded(tmp_path: Path) -> None:
+    path = tmp_path / "strengths.yaml"
+    path.write_text("fake: {types: 3}\n", encoding="utf-8")
+    assert read_chosen_on(path) is None and read_strengths(path) == {"fake": {"types": 3.0}}
+    path.write_text("chosen_on: abc123\nfake: {types: 3}\n", encoding="utf-8")
+    assert read_chosen_on(path) == "abc123" and read_strengths(path) == {"fake": {"types": 3.0}}
 
 
 def _folded(text: object) -> str:
