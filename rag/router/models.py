@@ -6,8 +6,8 @@ conjugate gradient, about a second for the largest), so it is fixed by its data 
 (``LogisticRegressionCV``) over ``CS``, so the probabilities are calibrated on folds held apart from
 the fit; the strengths chosen for the shipped data and embedders are stored
 (``rag/data/strengths.yaml``), and a model fits once at its stored strength: cross-validation is
-five strengths on three folds, about six minutes per router on two cores. The weights are saved as ``.npz``
-arrays (never pickles), so a stored router is data, not code.
+five strengths on three folds, about six minutes per router on two cores. The weights are saved as
+``.npz`` arrays (never pickles), so a stored router is data, not code.
 """
 
 from __future__ import annotations
