@@ -225,7 +225,7 @@ class Engine:
         if notice is None:
             return None
         asked = "questions in other languages" if multi else "English questions"
-        took = "about two minutes" if stored else "six minutes or so"
+        took = "about a minute" if stored else "six minutes or so"
         return lambda: notice(f"training the router for {asked} ({name}; once per catalogue and model, {took})")
 
     @staticmethod

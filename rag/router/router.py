@@ -59,7 +59,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -515,8 +515,9 @@ def train(
     languages: Sequence[str] | None = None,
     passages: Sequence[Passage] = (),
 ) -> RouterModels:
-    """Fit every model of a router: a minute or two on two cores, at the strengths stored for
-    ``embedder`` (``TrainingData.strengths``); several minutes where cross-validation must choose them.
+    """Fit every model of a router: about a minute on two cores (two fits at a time), at the
+    strengths stored for ``embedder`` (``TrainingData.strengths``); several minutes where
+    cross-validation must choose them.
 
     ``passages``: each domain's own passages (its card), a richer wording of the domain than its
     names, as vectors and as words; the pair model learns how much to trust each.
@@ -525,15 +526,7 @@ def train(
     phrases = phrases_for(data, languages)
     everything = [*data.types.texts, *data.domains.texts, *data.harms.texts, *data.orientations.texts]
     everything += [p for _, p in phrases] + [data.summaries.get(d, d) for d in ids]
-    unique = list(dict.fromkeys(everything))
-    table = dict(zip(unique, np.asarray(embedder.embed_batch(unique), dtype=np.float32), strict=True))
-    # Follow-up examples, clauses of context and the harm check's pairs each in a batch of their own,
-    # and outside the n-grams' corpus: the other models are fitted on exactly what they were fitted
-    # on without them.
-    for apart in (data.followups.texts, data.context.texts, data.harm_pairs.texts):
-        extra = [t for t in dict.fromkeys(apart) if t not in table]
-        if extra:
-            table.update(zip(extra, np.asarray(embedder.embed_batch(extra), dtype=np.float32), strict=True))
+    table = _embedded(embedder, everything, data)
 
     def embed(texts: Sequence[str]) -> np.ndarray:
         return np.asarray([table[t] for t in texts], dtype=np.float32)
@@ -545,34 +538,20 @@ def train(
         vectors = embed(texts)
         return vectors, text_features(vectors, grams(texts))
 
+    # Every model's examples first, then the fits together (``models.together``), longest first: the
+    # type model and its out-of-fold fits take three quarters of the time.
     _, xt = features(data.types.texts)
     type_labels = [ls[0] for ls in data.types.labels]
-    types = models.fit_softmax(xt, type_labels, c=strength("types"))
-    _, xh = features(data.harms.texts)
-    harms = models.fit_softmax(xh, [ls[0] for ls in data.harms.labels], c=strength("harms"))
-    _, xo = features(data.orientations.texts)
-    orientations = models.fit_softmax(xo, [ls[0] for ls in data.orientations.labels], c=strength("orientations"))
-    follow_up = None
-    if len(data.followups):  # follow-ups of each kind against every question-type example asked alone
-        alone = [t for t in data.types.texts if t not in data.asked_as_follow_ups]
-        _, xf = features([*data.followups.texts, *alone])
-        kinds = [ls[0] for ls in data.followups.labels] + [NONE] * len(alone)
-        follow_up = models.fit_softmax(xf, kinds, c=strength("follow_up"))
-    context = None
-    scene_texts = [t for t, ls in zip(data.context.texts, data.context.labels, strict=True) if ls[0] == CONTEXT]
-    if scene_texts:  # clauses of context against what asks: clauses that ask, whole questions, names, fragments
-        seen = set(scene_texts)
-        asking = [t for t in data.context.texts if t not in seen]
-        asking += [p for _, p in phrases] + [
-            t for t, ls in zip(data.domains.texts, data.domains.labels, strict=True) if not ls
-        ]
-        asking = [t for t in dict.fromkeys([*asking, *data.types.texts]) if t not in seen]
-        _, xc = features([*scene_texts, *asking])
-        scene = [1] * len(scene_texts) + [0] * len(asking)
-        context = models.fit_binary(xc, scene, c=strength("context"), balanced=True)
-
-    harm_check = _harm_check(data, features, strength("harm_check"))
-    new_area_check = _new_area_check(data, features, strength("new_area_check"))
+    jobs: dict[str, Callable[[], Any]] = {"types": partial(models.fit_softmax, xt, type_labels, c=strength("types"))}
+    folds: dict[str, tuple[Any, list[str], float | None]] = {}
+    if NEW_AREA in type_labels:  # the type model's reading of new areas, out of fold, for the pair model
+        folds["types"] = (xt, type_labels, strength("types"))
+    for name, fit in (
+        ("follow_up", _follow_up_fit), ("context", partial(_context_fit, phrases=phrases)),
+        ("harm_check", _harm_check), ("new_area_check", _new_area_check),
+    ):  # fmt: skip
+        if (job := fit(data, features, strength(name))) is not None:
+            jobs[name] = job
 
     # Words: a multinomial over domains and NONE, from phrases (one domain each) and questions.
     word_texts = [p for _, p in phrases]
@@ -582,17 +561,25 @@ def train(
             word_texts.append(text)
             word_labels.append(d)
     xw = embed(word_texts)  # the embedding alone: the pair model adds the character n-grams
-    words = models.fit_softmax(xw, word_labels, c=strength("domain_words"))
+    jobs["words"] = partial(models.fit_softmax, xw, word_labels, c=strength("domain_words"))
+    folds["words"] = (xw, word_labels, strength("domain_words"))
+    _, xh = features(data.harms.texts)
+    jobs["harms"] = partial(models.fit_softmax, xh, [ls[0] for ls in data.harms.labels], c=strength("harms"))
+    _, xo = features(data.orientations.texts)
+    labels = [ls[0] for ls in data.orientations.labels]
+    jobs["orientations"] = partial(models.fit_softmax, xo, labels, c=strength("orientations"))
+    fitted, oof = _fit_together(jobs, folds)
+    types, words = fitted["types"], fitted["words"]
 
     # Pairs: trained on the questions only, with the word model's probability out of fold.
     q_vectors = embed(data.domains.texts)
     n_phrases = len(phrases)
     q_rows = np.arange(n_phrases, len(word_texts))
-    classes, oof = models.out_of_fold(xw, word_labels, words.c)
+    classes, word_oof = oof["words"]
     by_text: dict[str, np.ndarray] = {}
     for row in q_rows:  # a question with two domains appears twice: average its two folds
         text = word_texts[row]
-        by_text[text] = oof[row] if text not in by_text else (by_text[text] + oof[row]) / 2
+        by_text[text] = word_oof[row] if text not in by_text else (by_text[text] + word_oof[row]) / 2
     word_proba = _per_domain(classes, np.asarray([by_text[t] for t in data.domains.texts]), ids)
     phrase_vectors = np.asarray(embed([p for _, p in phrases]), dtype=np.float32)
     summary_vectors = np.asarray(embed([data.summaries.get(d, d) for d in ids]), dtype=np.float32)
@@ -605,16 +592,59 @@ def train(
     pf = PhraseFeatures(
         ids, phrases, phrase_vectors, summary_vectors, grams, passage_owner, passage_vectors, card_texts
     )
-    new_area = _new_area_out_of_fold(types, xt, type_labels, data.domains.texts, grams, q_vectors, data)
+    new_area = _new_area_out_of_fold(types, oof.get("types"), data.domains.texts, grams, q_vectors, data)
     pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
     pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
     pairs = models.fit_binary(pair_x, pair_y, c=strength("domain_pairs"))
     words_seen = vocabulary([*table, *card_texts])
     return RouterModels(
-        grams, types, harms, orientations, words, pairs, ids, phrases, phrase_vectors, summary_vectors,
-        passage_owner, passage_vectors, {t: n / len(type_labels) for t, n in Counter(type_labels).items()},
-        follow_up, context, harm_check, new_area_check, card_texts, words_seen,
+        grams, types, fitted["harms"], fitted["orientations"], words, pairs, ids, phrases, phrase_vectors,
+        summary_vectors, passage_owner, passage_vectors,
+        {t: n / len(type_labels) for t, n in Counter(type_labels).items()}, fitted.get("follow_up"),
+        fitted.get("context"), fitted.get("harm_check"), fitted.get("new_area_check"), card_texts, words_seen,
     )  # fmt: skip
+
+
+def _embedded(embedder: Embedder, everything: Sequence[str], data: TrainingData) -> dict[str, np.ndarray]:
+    """Every training text's vector: ``everything`` (the n-grams' corpus) in one batch, then follow-up
+    examples, clauses of context and the harm check's pairs each in a batch of their own, outside the
+    n-grams' corpus: the other models are fitted on exactly what they were fitted on without them."""
+    unique = list(dict.fromkeys(everything))
+    table = dict(zip(unique, np.asarray(embedder.embed_batch(unique), dtype=np.float32), strict=True))
+    for apart in (data.followups.texts, data.context.texts, data.harm_pairs.texts):
+        extra = [t for t in dict.fromkeys(apart) if t not in table]
+        if extra:
+            table.update(zip(extra, np.asarray(embedder.embed_batch(extra), dtype=np.float32), strict=True))
+    return table
+
+
+def _fit_together(
+    jobs: Mapping[str, Callable[[], models.LinearModel]], folds: Mapping[str, tuple[Any, list[str], float | None]]
+) -> tuple[dict[str, models.LinearModel], dict[str, tuple[list[str], np.ndarray]]]:
+    """Each job's model by name, and for each of ``folds`` (the examples, labels and strength of the
+    model of that name) its classes and out-of-fold probabilities. Out-of-fold fits at a stored
+    strength run with the models, after the first (the longest); at a strength cross-validation
+    chooses (None), the model's, after it."""
+    split = {name: models.OutOfFold(x, y, c) for name, (x, y, c) in folds.items() if c is not None}
+    first, *rest = jobs
+    queue = [(("model", first), jobs[first]), *_fold_jobs(split), *((("model", n), jobs[n]) for n in rest)]
+    done = _run(queue)
+    fitted = {name: done["model", name][0] for name in jobs}
+    late = {name: models.OutOfFold(x, y, fitted[name].c) for name, (x, y, c) in folds.items() if c is None}
+    done.update(_run(_fold_jobs(late)))
+    return fitted, {name: (f.classes, f.proba(done["folds", name])) for name, f in {**split, **late}.items()}
+
+
+def _fold_jobs(split: Mapping[str, models.OutOfFold]) -> list[tuple[tuple[str, str], Callable[[], Any]]]:
+    return [(("folds", name), job) for name, f in split.items() for job in f.jobs]
+
+
+def _run(queue: Sequence[tuple[tuple[str, str], Callable[[], Any]]]) -> dict[tuple[str, str], list[Any]]:
+    """The results of ``queue``'s jobs run ``models.together``, listed by tag in queue order."""
+    out: dict[tuple[str, str], list[Any]] = {}
+    for (tag, _), result in zip(queue, models.together([job for _, job in queue]), strict=True):
+        out.setdefault(tag, []).append(result)
+    return out
 
 
 # Routers kept per embedder: the one in use and the last few others (an edited catalogue put back,
@@ -633,27 +663,64 @@ def _keep_recent(folder: Path, name: str, used: Path) -> None:
         keep_newest((p for p in folder.glob(f"{prefix}*.npz") if "-" not in p.stem[len(prefix) :]), ROUTERS_KEPT)
 
 
+Fit = Callable[[], models.LinearModel]
+
+
+def _follow_up_fit(
+    data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], c: float | None
+) -> Fit | None:
+    """The follow-up model's fit: follow-ups of each kind against every question-type example asked
+    alone (None without follow-up examples)."""
+    if not len(data.followups):
+        return None
+    alone = [t for t in data.types.texts if t not in data.asked_as_follow_ups]
+    _, x = features([*data.followups.texts, *alone])
+    kinds = [ls[0] for ls in data.followups.labels] + [NONE] * len(alone)
+    return partial(models.fit_softmax, x, kinds, c=c)
+
+
+def _context_fit(
+    data: TrainingData,
+    features: Callable[[Sequence[str]], tuple[np.ndarray, Any]],
+    c: float | None,
+    *,
+    phrases: Sequence[tuple[str, str]],
+) -> Fit | None:
+    """The context model's fit: clauses of context against what asks (clauses that ask, whole
+    questions, names, fragments), with balanced classes (None without clauses of context)."""
+    scene_texts = [t for t, ls in zip(data.context.texts, data.context.labels, strict=True) if ls[0] == CONTEXT]
+    if not scene_texts:
+        return None
+    seen = set(scene_texts)
+    asking = [t for t in data.context.texts if t not in seen]
+    asking += [p for _, p in phrases]
+    asking += [t for t, ls in zip(data.domains.texts, data.domains.labels, strict=True) if not ls]
+    asking = [t for t in dict.fromkeys([*asking, *data.types.texts]) if t not in seen]
+    _, x = features([*scene_texts, *asking])
+    return partial(models.fit_binary, x, [1] * len(scene_texts) + [0] * len(asking), c=c, balanced=True)
+
+
 def _check(
     features: Callable[[Sequence[str]], tuple[np.ndarray, Any]],
     positives: Sequence[str],
     negatives: Sequence[str],
     c: float | None,
-) -> models.LinearModel | None:
-    """A binary model of ``positives`` against ``negatives`` (a text in both is a positive), with
-    balanced classes: even odds is its prior; ``c``: its strength (None: cross-validated). None
-    without examples of both."""
+) -> Fit | None:
+    """The fit of a binary model of ``positives`` against ``negatives`` (a text in both is a
+    positive), with balanced classes: even odds is its prior; ``c``: its strength (None:
+    cross-validated). None without examples of both."""
     yes = list(dict.fromkeys(positives))
     seen = set(yes)
     no = [t for t in dict.fromkeys(negatives) if t not in seen]
     if not yes or not no:
         return None
     _, x = features([*yes, *no])
-    return models.fit_binary(x, [1] * len(yes) + [0] * len(no), c=c, balanced=True)
+    return partial(models.fit_binary, x, [1] * len(yes) + [0] * len(no), c=c, balanced=True)
 
 
 def _harm_check(
     data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], c: float | None
-) -> models.LinearModel | None:
+) -> Fit | None:
     """A second reading of what the type model reads as harmful: requests for harmful help (the
     harmful type examples, rag/data/harms.yaml and the harmful half of rag/data/harm_pairs.yaml)
     against questions about policy, many on the same topics (the other answerable types' examples,
@@ -672,7 +739,7 @@ def _harm_check(
 
 def _new_area_check(
     data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], c: float | None
-) -> models.LinearModel | None:
+) -> Fit | None:
     """A second reading of what the type model reads as asking about an area the catalogue does not
     assess: its examples and the domain questions about uncatalogued areas, against the domain
     questions about catalogued ones (nine hundred, naming their areas in many ways: "AI weather
@@ -711,14 +778,15 @@ def _new_area(types: models.LinearModel, x: Any) -> np.ndarray:
 
 
 def _new_area_out_of_fold(
-    types: models.LinearModel, xt: Any, labels: Sequence[str], texts: Sequence[str], grams: CharGrams,
-    vectors: np.ndarray, data: TrainingData,
+    types: models.LinearModel, out_of_fold: tuple[list[str], np.ndarray] | None, texts: Sequence[str],
+    grams: CharGrams, vectors: np.ndarray, data: TrainingData,
 ) -> np.ndarray:  # fmt: skip
-    """``_new_area`` for the domain model's questions; out of fold for those the type model learned from."""
+    """``_new_area`` for the domain model's questions; out of fold for those the type model learned
+    from (``out_of_fold``: the type model's classes and out-of-fold probabilities for its examples)."""
     out = _new_area(types, text_features(vectors, grams(texts)))
-    if NEW_AREA not in types.classes:
+    if NEW_AREA not in types.classes or out_of_fold is None:
         return out
-    classes, oof = models.out_of_fold(xt, labels, types.c)
+    classes, oof = out_of_fold
     held_out = dict(zip(data.types.texts, oof[:, classes.index(NEW_AREA)].tolist(), strict=True))
     return np.asarray([held_out.get(t, o) for t, o in zip(texts, out.tolist(), strict=True)], dtype=np.float32)
 

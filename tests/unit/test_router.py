@@ -1208,6 +1208,45 @@ def test_out_of_fold_does_not_see_the_row_it_predicts() -> None:
     assert oof[-1, classes.index("k0")] < 0.5
 
 
+def test_out_of_fold_fitted_together_equals_each_fold_fitted_alone() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    x, y = blobs([(-1.0, 0.0), (1.0, 0.0), (0.0, 1.0)], n=9)  # overlapping: the folds' fits differ
+    labels = np.asarray(y)
+    expected = np.zeros((len(y), 3))
+    for train_rows, test in StratifiedKFold(models.FOLDS, shuffle=True, random_state=0).split(x, labels):
+        fit = LogisticRegression(C=3.0, solver=models.SOLVER, tol=models.TOL, max_iter=models.MAX_ITER)
+        expected[test] = fit.fit(x[train_rows], labels[train_rows]).predict_proba(x[test])
+    assert np.array_equal(models.out_of_fold(x, y, c=3.0)[1], expected)
+
+
+def test_together_keeps_the_order_and_runs_two_jobs_at_once() -> None:
+    both = threading.Barrier(2, timeout=10)  # one job at a time would leave the first waiting, then broken
+
+    def job(n: int) -> Callable[[], int]:
+        return lambda: (both.wait(), n * n)[1]
+
+    assert models.together([job(2), job(3)]) == [4, 9]
+    assert models.together([lambda: 1, lambda: 2, lambda: 3]) == [1, 2, 3]
+
+
+def test_together_keeps_fits_quiet_and_puts_the_warning_filters_back() -> None:
+    import warnings
+
+    before = list(warnings.filters)
+
+    def noisy() -> int:
+        warnings.warn("the solver did not converge", UserWarning, stacklevel=1)
+        return 1
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert models.together([noisy, noisy, noisy]) == [1, 1, 1]
+    assert seen == []
+    assert warnings.filters == before
+
+
 def test_weights_round_trip_as_plain_arrays(tmp_path: Path) -> None:
     x, y = blobs([(-4.0, 0.0), (4.0, 0.0), (0.0, 5.0)])
     m = models.fit_softmax(x, y, cs=(1.0,))
