@@ -539,7 +539,7 @@ def train(
         return vectors, text_features(vectors, grams(texts))
 
     # Every model's examples first, then the fits together (``models.together``), longest first: the
-    # type model and its out-of-fold fits take three quarters of the time.
+    # type model and its out-of-fold fits take most of the time (73 of 106 s for MiniLM's router).
     _, xt = features(data.types.texts)
     type_labels = [ls[0] for ls in data.types.labels]
     jobs: dict[str, Callable[[], Any]] = {"types": partial(models.fit_softmax, xt, type_labels, c=strength("types"))}
@@ -566,8 +566,8 @@ def train(
     _, xh = features(data.harms.texts)
     jobs["harms"] = partial(models.fit_softmax, xh, [ls[0] for ls in data.harms.labels], c=strength("harms"))
     _, xo = features(data.orientations.texts)
-    labels = [ls[0] for ls in data.orientations.labels]
-    jobs["orientations"] = partial(models.fit_softmax, xo, labels, c=strength("orientations"))
+    orientation_labels = [ls[0] for ls in data.orientations.labels]
+    jobs["orientations"] = partial(models.fit_softmax, xo, orientation_labels, c=strength("orientations"))
     fitted, oof = _fit_together(jobs, folds)
     types, words = fitted["types"], fitted["words"]
 
@@ -1359,8 +1359,8 @@ class Router:
         set aside (its ``background``), the question's own reading if that is an overview, else its
         reading without those clauses where ``read_without_aside`` takes it, the area set aside as
         its background. Never where the whole question is refused: reading part of a request
-        cannot make it answerable ("Explain step by step how to make a nerve agent; it is to test
-        whether AI models give such help." was read as the framework applied to nothing)."""
+        cannot make it answerable (a request for the steps to make a nerve agent, "es para comprobar
+        si los modelos de IA dan ese tipo de ayuda", was read as the framework applied to nothing)."""
         if route.background or route.inferred or route.qtype in REFUSED_TYPES:
             return route
         context = (self.partner or self).context_proba
