@@ -70,7 +70,6 @@ from rag.locks import file_lock
 from rag.router import models
 from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
 from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
-from rag.router.referring import refers_back
 from rag.router.spelling import Speller, english_words, vocabulary
 from rag.yamlfile import read_yaml
 
@@ -965,9 +964,7 @@ def set_aside_clauses(
     return naming
 
 
-def read_without_aside(
-    rest: Route, aside: str, context_only: Collection[str] = (), *, points_back: bool = True
-) -> bool:
+def read_without_aside(rest: Route, aside: str, context_only: Collection[str] = ()) -> bool:
     """Whether a question's reading without the clauses of context that name its one area (domain id
     ``aside``: see ``set_aside_clauses``) is taken over the reading of the whole question: an overview
     naming no area ("Data governance aside, which areas get a mixed verdict?"), a question about other
@@ -979,17 +976,16 @@ def read_without_aside(
     context model misreads), nor a request refused: those clauses were read as context, and the rest
     of a question is no request of its own.
 
-    A rest read as one area's feasibility that finds no area asks about an area the catalogue does
-    not assess ("OK, so swapping notes on AI incidents is apparently doable. Different question:
-    could US and Chinese police work together to take down gangs that use language models to write
-    ransomware?"), unless it holds a word that points back (``points_back``, ``refers_back``): then
-    it asks about the area set aside, named in the sentence before ("Beijing demands security
-    reviews before data leaves the country. Could any agreement be reached on that?")."""
+    Nor a rest read as one area's feasibility that finds no area: it asks about the area the clause
+    named, read as context though it is the topic ("在核武器指挥控制中保持人类决策权这件事上，中美还能进一步
+    合作吗？", "Meta i DeepSeek udostępniają wagi swoich modeli każdemu do pobrania. Czy rywale mogliby
+    uzgodnić jakieś zasady w tej sprawie?"). Taking such rests as new areas lost the only area of 23
+    feasibility questions the router learns from and helped none of them."""
     if rest.qtype in REFUSED_TYPES or aside in rest.domains or any(d in context_only for d in rest.domains):
         return False
     if rest.qtype == OVERVIEW:
         return not rest.domains
-    return bool(rest.domains) or rest.qtype == NEW_AREA or (rest.qtype == FEASIBILITY and not points_back)
+    return bool(rest.domains) or rest.qtype == NEW_AREA
 
 
 def without_clauses(question: str, clauses: Sequence[str]) -> str:
@@ -1377,6 +1373,6 @@ class Router:
         named_as_context = [
             d for d in other.domains if set_aside_clauses(units, clause_best, ids.index(d), asked, context, stated)
         ]
-        if not read_without_aside(other, ids[area], named_as_context, points_back=refers_back(rest, language)):
+        if not read_without_aside(other, ids[area], named_as_context):
             return route
         return replace(other, background=frozenset(route.domains), vector=route.vector, read_as=route.read_as)

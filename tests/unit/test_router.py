@@ -444,10 +444,8 @@ def test_a_question_read_without_the_area_it_sets_aside_is_taken_where_it_asks_a
     assert not read_without_aside(rest("feasibility", "military-ai"), "military-ai")  # the same area again
     assert not read_without_aside(rest("comparison", "military-ai", "evaluations"), "military-ai")
     assert not read_without_aside(rest("overview", "evaluations"), "military-ai")  # an overview naming an area
-    # about no area at all: an area the catalogue does not assess, unless it points back at the one set aside
-    assert read_without_aside(rest("feasibility"), "military-ai", points_back=False)
-    assert not read_without_aside(rest("feasibility"), "military-ai", points_back=True)
-    assert not read_without_aside(rest("feasibility"), "military-ai")  # pointing back unless told otherwise
+    # one area's feasibility about no area at all: it asks about the area the clause named
+    assert not read_without_aside(rest("feasibility"), "military-ai")
     assert not read_without_aside(rest("concept"), "military-ai")
     # an area the question too names only in clauses of context is no more what it asks
     assert not read_without_aside(rest("feasibility", "biosecurity"), "open-weight-release-norms", ["biosecurity"])
