@@ -977,10 +977,11 @@ def read_without_aside(rest: Route, aside: str, context_only: Collection[str] = 
     of a question is no request of its own.
 
     Nor a rest read as one area's feasibility that finds no area: it asks about the area the clause
-    named, read as context though it is the topic ("在核武器指挥控制中保持人类决策权这件事上，中美还能进一步
-    合作吗？", "Meta i DeepSeek udostępniają wagi swoich modeli każdemu do pobrania. Czy rywale mogliby
-    uzgodnić jakieś zasady w tej sprawie?"). Taking such rests as new areas lost the only area of 23
-    feasibility questions the router learns from and helped none of them."""
+    named, read as context though it is the topic, as in
+    "在核武器指挥控制中保持人类决策权这件事上，中美还能进一步合作吗？" and "Meta i DeepSeek udostępniają wagi
+    swoich modeli każdemu do pobrania. Czy rywale mogliby uzgodnić jakieś zasady w tej sprawie?".
+    Taking such rests as new areas lost the only area of 23 feasibility questions the router learns
+    from and helped none of them."""
     if rest.qtype in REFUSED_TYPES or aside in rest.domains or any(d in context_only for d in rest.domains):
         return False
     if rest.qtype == OVERVIEW:

@@ -207,9 +207,10 @@ def test_an_override_or_a_harmful_request_after_a_real_question_is_refused(
 def test_a_clause_that_names_the_one_area_asked_about_keeps_it_when_the_rest_names_none(
     shipped_service: Service,
 ) -> None:
-    """ "On keeping humans in nuclear launch decisions, can China and the US cooperate further?": the
-    context model reads the opening clause as context; the rest ("can they cooperate further?")
-    names no area, and was taken as a question about an area the catalogue does not assess."""
+    """In Chinese, "On keeping humans in nuclear launch decisions, can China and the US cooperate
+    further?": the context model reads the opening clause as context; the rest ("can they cooperate
+    further?") names no area, and was taken as a question about an area the catalogue does not
+    assess."""
     answer = shipped_service.ask("在核武器指挥控制中保持人类决策权这件事上，中美还能进一步合作吗？")
     assert answer.domains == ["nuclear-command-and-control"] and answer.verdict == "feasible"
 
