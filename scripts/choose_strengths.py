@@ -23,8 +23,9 @@ from rag.router.models import CS
 HEADER = f"""\
 # The regularisation strength (C) of each of the question router's models, per embedder: chosen
 # by three-fold cross-validated log loss over ({", ".join(f"{c:g}" for c in CS)}) on the shipped training data,
-# by scripts/choose_strengths.py. Training fits each model once at its strength here (a minute or two); a
-# model or embedder missing here is cross-validated when it trains (about six minutes per router).
+# by scripts/choose_strengths.py. Training fits each model once at its strength here (about a
+# minute per router); a model or embedder missing here is cross-validated when it trains (about six
+# minutes per router).
 # Choose again after editing the training data, the catalogue or the embedders; chosen_on is the
 # fingerprint of the training data they were chosen on (a test compares it with the shipped data).
 """

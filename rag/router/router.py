@@ -626,24 +626,14 @@ def _fit_together(
     chooses (None), the model's, after it."""
     split = {name: models.OutOfFold(x, y, c) for name, (x, y, c) in folds.items() if c is not None}
     first, *rest = jobs
-    queue = [(("model", first), jobs[first]), *_fold_jobs(split), *((("model", n), jobs[n]) for n in rest)]
-    done = _run(queue)
-    fitted = {name: done["model", name][0] for name in jobs}
+    done = iter(models.together([jobs[first], *(j for f in split.values() for j in f.jobs), *(jobs[n] for n in rest)]))
+    fitted = {first: next(done)}
+    blocks = {name: [next(done) for _ in f.jobs] for name, f in split.items()}
+    fitted.update((name, next(done)) for name in rest)
     late = {name: models.OutOfFold(x, y, fitted[name].c) for name, (x, y, c) in folds.items() if c is None}
-    done.update(_run(_fold_jobs(late)))
-    return fitted, {name: (f.classes, f.proba(done["folds", name])) for name, f in {**split, **late}.items()}
-
-
-def _fold_jobs(split: Mapping[str, models.OutOfFold]) -> list[tuple[tuple[str, str], Callable[[], Any]]]:
-    return [(("folds", name), job) for name, f in split.items() for job in f.jobs]
-
-
-def _run(queue: Sequence[tuple[tuple[str, str], Callable[[], Any]]]) -> dict[tuple[str, str], list[Any]]:
-    """The results of ``queue``'s jobs run ``models.together``, listed by tag in queue order."""
-    out: dict[tuple[str, str], list[Any]] = {}
-    for (tag, _), result in zip(queue, models.together([job for _, job in queue]), strict=True):
-        out.setdefault(tag, []).append(result)
-    return out
+    done = iter(models.together([j for f in late.values() for j in f.jobs]))
+    blocks.update({name: [next(done) for _ in f.jobs] for name, f in late.items()})
+    return fitted, {name: (f.classes, f.proba(blocks[name])) for name, f in {**split, **late}.items()}
 
 
 # Routers kept per embedder: the one in use and the last few others (an edited catalogue put back,
