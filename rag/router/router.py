@@ -164,12 +164,14 @@ def _clause_patterns() -> dict[str, re.Pattern[str]]:
     raw = read_yaml(DATA_DIR / "clauses.yaml")
     punct = "[" + re.escape(raw["punctuation"]) + "]"
     out: dict[str, re.Pattern[str]] = {}
-    endings = raw.get("endings") or {}
+    endings, beginnings = raw.get("endings") or {}, raw.get("beginnings") or {}
     for lang, words in (raw.get("words") or {}).items():
         alt = _alternation(words)
         ends = _alternation(endings.get(lang, ()))
         word_ends = rf"|(?<=[^\W\d_])(?:{ends})(?=\s)" if ends else ""
-        out[lang] = re.compile(rf"{punct}|(?<!\w)(?:{alt})(?!\w){word_ends}", re.IGNORECASE)
+        begins = _alternation(beginnings.get(lang, ()))
+        word_starts = rf"|(?<!\w)(?:{begins})(?=[^\W\d_]{{2}})" if begins else ""
+        out[lang] = re.compile(rf"{punct}|(?<!\w)(?:{alt})(?!\w){word_ends}{word_starts}", re.IGNORECASE)
     particles = raw.get("particles") or {}
     for lang, chars in (raw.get("characters") or {}).items():
         alt = _alternation(chars)

@@ -335,6 +335,10 @@ def test_clauses_split_at_conjunctions_and_punctuation_only_when_there_are_sever
     assert clauses("Controle de exportação de chips", "pt") == []
     # Arabic writes its own comma and question mark
     assert clauses("ضوابط تصدير الرقائق، المعايير التقنية؟", "ar") == ["ضوابط تصدير الرقائق", "المعايير التقنية"]
+    # and writes "and" (و) joined to the word it opens: cut there, not after a letter inside a word
+    assert clauses("ضوابط الرقائق والإبلاغ عن الحوادث", "ar") == ["ضوابط الرقائق", "الإبلاغ عن الحوادث"]
+    assert clauses("التقييمات وشبكة المعاهد وآليات التحقق", "ar") == ["التقييمات", "شبكة المعاهد", "آليات التحقق"]
+    assert clauses("ضوابط تصدير الرقائق", "ar") == []
 
 
 def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
