@@ -215,6 +215,17 @@ def test_a_clause_that_names_the_one_area_asked_about_keeps_it_when_the_rest_nam
     assert answer.domains == ["nuclear-command-and-control"] and answer.verdict == "feasible"
 
 
+def test_an_arabic_comparison_joined_by_the_attached_and_finds_both_areas(shipped_service: Service) -> None:
+    """In Arabic, "Compare the chances of US-China cooperation on chip and compute controls and its
+    chances on reporting AI incidents": the second area opens with "and" written joined to its first
+    word ("وفرصه"), and the question was read as incident reporting alone (a training question)."""
+    answer = shipped_service.ask(
+        "قارن بين فرص التعاون الأمريكي الصيني في ضوابط الرقائق والحوسبة وفرصه في الإبلاغ عن حوادث الذكاء الاصطناعي."
+    )
+    assert answer.question_type == "comparison"
+    assert set(answer.domains) == {"compute-controls", "incident-reporting"}
+
+
 def test_a_harmful_request_whose_area_is_named_in_a_clause_of_context_stays_refused(shipped_service: Service) -> None:
     """The whole request reads as harmful; its one area (extreme risks) is named only in a clause the
     context model reads as context. Read without that clause, the rest asks about nothing, and was
