@@ -150,15 +150,19 @@ def fit_binary(
     x: Any, y: Sequence[int], *, c: float | None = None, cs: Sequence[float] = CS, balanced: bool = False
 ) -> LinearModel:
     """Binary logistic regression at strength ``c``, or (None) the strength of ``cs`` with the best
-    cross-validated log loss.
+    cross-validated log loss (the middle one where a class has too few examples to cross-validate).
 
     ``balanced``: each class weighs as much as the other in total, whatever their counts, so the
     probability is the one for even odds of the two (where the negatives are many more, and of
     many sorts, than the positives).
     """
+    labels = np.asarray(y, dtype=int)
+    smallest = int(np.bincount(labels, minlength=2).min())
+    if c is None and (smallest < FOLDS or len(cs) < 2):  # too few to cross-validate: the middle strength
+        c = float(sorted(cs)[len(cs) // 2])
     model = _fixed(c, balanced) if c is not None else _searched(cs, balanced)
     with _fitting():
-        model.fit(x, np.asarray(y, dtype=int))
+        model.fit(x, labels)
     return LinearModel(["yes"], model.coef_.astype(np.float32), model.intercept_, binary=True, c=_strength(model))
 
 

@@ -1174,6 +1174,12 @@ def test_fit_binary_gives_the_positive_class_probability() -> None:
     assert ((p > 0) & (p < 1)).all()
 
 
+def test_a_binary_fit_with_too_few_examples_to_cross_validate_takes_the_middle_strength() -> None:
+    x = np.asarray([[-2.0, 0.0], [-1.5, 0.5], [2.0, 0.0], [1.5, -0.5]])
+    m = models.fit_binary(x, [0, 0, 1, 1])  # two a class, three folds: no cross-validation possible
+    assert m.c == 10.0 and ((m.proba(x).ravel() >= 0.5) == np.asarray([False, False, True, True])).all()
+
+
 @pytest.mark.parametrize("balanced", [False, True])
 def test_a_fit_at_a_given_strength_is_the_optimum_of_its_objective(balanced: bool) -> None:
     """Fitted to convergence, the model is fixed by its data and strength: the gradient of the
