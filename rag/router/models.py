@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -122,6 +123,17 @@ def _searched(cs: Sequence[float], balanced: bool = False) -> Any:
     )
 
 
+def _estimator(c: float | None, labels: Sequence[Any], cs: Sequence[float], balanced: bool = False) -> Any:
+    """The model to fit: at strength ``c``, or (None) searching ``cs`` by cross-validation, or at
+    the middle of ``cs`` where a class of ``labels`` has too few examples to cross-validate."""
+    if c is not None:
+        return _fixed(c, balanced)
+    smallest = min(Counter(labels).values())
+    if smallest >= FOLDS and len(cs) > 1:
+        return _searched(cs, balanced)
+    return _fixed(float(sorted(cs)[len(cs) // 2]), balanced)
+
+
 def _strength(model: Any) -> float:
     """The strength a fitted model used: the one cross-validation chose, or the one it was given."""
     return float(np.ravel(model.C_)[0]) if hasattr(model, "C_") else float(model.C)
@@ -131,13 +143,7 @@ def fit_softmax(x: Any, y: Sequence[str], *, c: float | None = None, cs: Sequenc
     """Multinomial logistic regression at strength ``c``, or (None) the strength of ``cs`` with the
     best cross-validated log loss."""
     labels = list(y)
-    smallest = min(labels.count(k) for k in set(labels))
-    if c is not None:
-        model = _fixed(c)
-    elif smallest >= FOLDS and len(cs) > 1:
-        model = _searched(cs)
-    else:  # too few examples of a class to cross-validate: the middle strength
-        model = _fixed(float(sorted(cs)[len(cs) // 2]))
+    model = _estimator(c, labels, cs)
     with _fitting():
         model.fit(x, labels)
     coef, intercept = model.coef_, np.asarray(model.intercept_, dtype=np.float64)
@@ -157,10 +163,7 @@ def fit_binary(
     many sorts, than the positives).
     """
     labels = np.asarray(y, dtype=int)
-    smallest = int(np.bincount(labels, minlength=2).min())
-    if c is None and (smallest < FOLDS or len(cs) < 2):  # too few to cross-validate: the middle strength
-        c = float(sorted(cs)[len(cs) // 2])
-    model = _fixed(c, balanced) if c is not None else _searched(cs, balanced)
+    model = _estimator(c, labels.tolist(), cs, balanced)
     with _fitting():
         model.fit(x, labels)
     return LinearModel(["yes"], model.coef_.astype(np.float32), model.intercept_, binary=True, c=_strength(model))
