@@ -1,8 +1,10 @@
 """What the router learns from: labelled texts gathered from the catalogue and the data files.
 
 - question types: ``rag/data/intents.yaml`` and the ``type`` labels of the labelled question sets
-  (the canned sets, and the retired dev sets of ``rag/data/asked/``: 8,605 questions of
-  every kind, 3,068 of them in other languages, written blind to measure earlier routers);
+  (the canned sets, the retired dev sets of ``rag/data/asked/``: 8,605 questions of
+  every kind, 3,068 of them in other languages, written blind to measure earlier routers, and the
+  questions of ``rag/data/framework_applied.yaml``, which ask for the framework to be applied to a
+  catalogued area or to one it does not assess);
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
   questions of ``rag/data/domain_questions.yaml`` and of the labelled question sets, and questions
@@ -39,6 +41,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")  # in EVAL_DIR
 ASKED_DIR = DATA_DIR / "asked"  # retired dev sets, read as the canned sets are
+# Labelled questions written as training data, in the canned sets' format.
+WRITTEN_QUESTION_FILES = ("framework_applied.yaml",)  # in DATA_DIR
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
@@ -241,12 +245,15 @@ def load_training_data(
 
 
 def training_question_files() -> list[Path]:
-    """The labelled question sets the router learns from: the canned sets and the retired dev sets."""
-    return [EVAL_DIR / n for n in TRAINING_QUESTION_FILES] + sorted(ASKED_DIR.glob("*.yaml"))
+    """The labelled question sets the router learns from: the canned sets, the labelled questions
+    written as training data and the retired dev sets."""
+    written = [DATA_DIR / n for n in WRITTEN_QUESTION_FILES]
+    return [EVAL_DIR / n for n in TRAINING_QUESTION_FILES] + written + sorted(ASKED_DIR.glob("*.yaml"))
 
 
 def _add_question(td: TrainingData, q: dict[str, Any], catalogue: Catalogue) -> None:
-    """A labelled question (canned or retired dev): its type, and its domains when it asks about them."""
+    """A labelled question (canned, written as training data, or retired dev): its type, and its
+    domains when it asks about them."""
     text, qtype = q.get("question", ""), q.get("type")
     if qtype:
         td.types.add(text, qtype)

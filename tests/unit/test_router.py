@@ -898,6 +898,24 @@ def test_the_retired_dev_sets_are_learnt_with_labels_the_catalogue_and_the_answe
             assert " ".join(str(q["question"]).split()) in learnt, q["id"]
 
 
+def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas_they_are_labelled_with() -> None:
+    """rag/data/framework_applied.yaml: questions that ask for the framework, on catalogued areas
+    (one area: feasibility; several: a comparison) and on areas the catalogue does not assess
+    (apply_framework, no area), every one learnt as a type example."""
+    catalogue = Catalogue(KNOWLEDGE)
+    path = DATA_DIR / "framework_applied.yaml"
+    assert path in training_question_files()
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    learnt = set(load_training_data(catalogue).types.texts)
+    areas = {"feasibility": 1, "comparison": 2, "apply_framework": 0}
+    for q in entries:
+        domains = q.get("domains") or []
+        assert set(domains) <= set(catalogue.domains), q["id"]
+        assert q["type"] in areas and min(len(domains), 2) == areas[q["type"]], q["id"]
+        assert " ".join(str(q["question"]).split()) in learnt, q["id"]
+    assert {d for q in entries for d in q.get("domains") or []} == set(catalogue.domains)
+
+
 def _questions(path: Path, *, follow_ups: bool = True) -> list[str]:
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert len(entries) >= 40  # every set read whole (the smallest, dev 24, holds 40)
