@@ -3,8 +3,8 @@
 - question types: ``rag/data/intents.yaml`` and the ``type`` labels of the labelled question sets
   (the canned sets, the retired dev sets of ``rag/data/asked/``: 8,605 questions of
   every kind, 3,068 of them in other languages, written blind to measure earlier routers, and the
-  questions of ``rag/data/framework_applied.yaml``, which ask for the framework to be applied to a
-  catalogued area or to one it does not assess);
+  questions of ``rag/data/framework_applied*.yaml``, which ask for the framework to be applied to a
+  catalogued area or to one it does not assess, at length and in a few words);
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
   questions of ``rag/data/domain_questions.yaml`` and of the labelled question sets, and questions
@@ -42,7 +42,7 @@ EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")  # in EVAL_DIR
 ASKED_DIR = DATA_DIR / "asked"  # retired dev sets, read as the canned sets are
 # Labelled questions written as training data, in the canned sets' format.
-WRITTEN_QUESTION_FILES = ("framework_applied.yaml",)  # in DATA_DIR
+WRITTEN_QUESTION_FILES = ("framework_applied.yaml", "framework_applied_short.yaml")  # in DATA_DIR
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")

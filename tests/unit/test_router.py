@@ -899,13 +899,13 @@ def test_the_retired_dev_sets_are_learnt_with_labels_the_catalogue_and_the_answe
 
 
 def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas_they_are_labelled_with() -> None:
-    """rag/data/framework_applied.yaml: questions that ask for the framework, on catalogued areas
+    """rag/data/framework_applied*.yaml: questions that ask for the framework, on catalogued areas
     (one area: feasibility; several: a comparison) and on areas the catalogue does not assess
     (apply_framework, no area), every one learnt as a type example."""
     catalogue = Catalogue(KNOWLEDGE)
-    path = DATA_DIR / "framework_applied.yaml"
-    assert path in training_question_files()
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    paths = [DATA_DIR / "framework_applied.yaml", DATA_DIR / "framework_applied_short.yaml"]
+    assert all(path in training_question_files() for path in paths)
+    entries = [q for path in paths for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
     learnt = set(load_training_data(catalogue).types.texts)
     areas = {"feasibility": 1, "comparison": 2, "apply_framework": 0}
     for q in entries:
