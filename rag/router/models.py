@@ -163,7 +163,7 @@ def fit_binary(
     many sorts, than the positives).
     """
     labels = np.asarray(y, dtype=int)
-    model = _estimator(c, labels.tolist(), cs, balanced)
+    model = _estimator(c, labels, cs, balanced)
     with _fitting():
         model.fit(x, labels)
     return LinearModel(["yes"], model.coef_.astype(np.float32), model.intercept_, binary=True, c=_strength(model))

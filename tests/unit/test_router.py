@@ -892,10 +892,15 @@ def test_the_retired_dev_sets_are_learnt_with_labels_the_catalogue_and_the_answe
     assert len(asked) >= 20
     learnt = set(load_training_data(catalogue).types.texts)
     for path in asked:
-        for q in yaml.safe_load(path.read_text(encoding="utf-8")):
-            assert q["type"] in get_args(QuestionType), q["id"]
-            assert set(q.get("domains") or []) <= set(catalogue.domains), q["id"]
-            assert " ".join(str(q["question"]).split()) in learnt, q["id"]
+        _assert_learnt_with_known_labels(yaml.safe_load(path.read_text(encoding="utf-8")), catalogue, learnt)
+
+
+def _assert_learnt_with_known_labels(entries: list[dict], catalogue: Catalogue, learnt: set[str]) -> None:
+    """Each labelled question has a known type and catalogued domains, and is a type example."""
+    for q in entries:
+        assert q["type"] in get_args(QuestionType), q["id"]
+        assert set(q.get("domains") or []) <= set(catalogue.domains), q["id"]
+        assert " ".join(str(q["question"]).split()) in learnt, q["id"]
 
 
 def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas_they_are_labelled_with() -> None:
@@ -906,13 +911,10 @@ def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas
     paths = [DATA_DIR / "framework_applied.yaml", DATA_DIR / "framework_applied_short.yaml"]
     assert all(path in training_question_files() for path in paths)
     entries = [q for path in paths for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
-    learnt = set(load_training_data(catalogue).types.texts)
+    _assert_learnt_with_known_labels(entries, catalogue, set(load_training_data(catalogue).types.texts))
     areas = {"feasibility": 1, "comparison": 2, "apply_framework": 0}
     for q in entries:
-        domains = q.get("domains") or []
-        assert set(domains) <= set(catalogue.domains), q["id"]
-        assert q["type"] in areas and min(len(domains), 2) == areas[q["type"]], q["id"]
-        assert " ".join(str(q["question"]).split()) in learnt, q["id"]
+        assert q["type"] in areas and min(len(q.get("domains") or []), 2) == areas[q["type"]], q["id"]
     assert {d for q in entries for d in q.get("domains") or []} == set(catalogue.domains)
 
 
