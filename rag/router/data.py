@@ -4,7 +4,9 @@
   (the canned sets, the retired dev sets of ``rag/data/asked/``: 9,950 questions of
   every kind, 3,668 of them in other languages, written blind to measure earlier routers, and the
   questions of ``rag/data/framework_applied*.yaml``, which ask for the framework to be applied to a
-  catalogued area or to one it does not assess, at length and in a few words);
+  catalogued area or to one it does not assess, at length and in a few words, and of
+  ``rag/data/framework_twins.yaml``: 500 uncatalogued-area requests rewritten about catalogued
+  areas, word for word otherwise, so that framework wording alone says nothing of the area);
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
   questions of ``rag/data/domain_questions.yaml`` and of the labelled question sets, and questions
@@ -42,7 +44,9 @@ EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")  # in EVAL_DIR
 ASKED_DIR = DATA_DIR / "asked"  # retired dev sets, read as the canned sets are
 # Labelled questions written as training data, in the canned sets' format.
-WRITTEN_QUESTION_FILES = ("framework_applied.yaml", "framework_applied_short.yaml")  # in DATA_DIR
+WRITTEN_QUESTION_FILES = (  # in DATA_DIR
+    "framework_applied.yaml", "framework_applied_short.yaml", "framework_twins.yaml",
+)
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")

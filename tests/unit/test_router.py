@@ -908,7 +908,7 @@ def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas
     (one area: feasibility; several: a comparison) and on areas the catalogue does not assess
     (apply_framework, no area), every one learnt as a type example."""
     catalogue = Catalogue(KNOWLEDGE)
-    paths = [DATA_DIR / "framework_applied.yaml", DATA_DIR / "framework_applied_short.yaml"]
+    paths = [DATA_DIR / n for n in ("framework_applied.yaml", "framework_applied_short.yaml", "framework_twins.yaml")]
     assert all(path in training_question_files() for path in paths)
     entries = [q for path in paths for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
     _assert_learnt_with_known_labels(entries, catalogue, set(load_training_data(catalogue).types.texts))
