@@ -45,7 +45,9 @@ TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")  # in EVAL
 ASKED_DIR = DATA_DIR / "asked"  # retired dev sets, read as the canned sets are
 # Labelled questions written as training data, in the canned sets' format.
 WRITTEN_QUESTION_FILES = (  # in DATA_DIR
-    "framework_applied.yaml", "framework_applied_short.yaml", "framework_twins.yaml",
+    "framework_applied.yaml",
+    "framework_applied_short.yaml",
+    "framework_twins.yaml",
 )
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question types whose questions name no catalogued area: negatives for the domain model.
