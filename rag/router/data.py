@@ -5,7 +5,7 @@
   every kind, 3,668 of them in other languages, written blind to measure earlier routers, and the
   questions of ``rag/data/framework_applied*.yaml``, which ask for the framework to be applied to a
   catalogued area or to one it does not assess, at length and in a few words, and of
-  ``rag/data/framework_twins.yaml``: 500 uncatalogued-area requests rewritten about catalogued
+  ``rag/data/framework_twins.yaml``: 787 uncatalogued-area requests rewritten about catalogued
   areas, word for word otherwise, so that framework wording alone says nothing of the area);
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
