@@ -906,7 +906,8 @@ def _assert_learnt_with_known_labels(entries: list[dict], catalogue: Catalogue, 
 def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas_they_are_labelled_with() -> None:
     """rag/data/framework_applied*.yaml: questions that ask for the framework, on catalogued areas
     (one area: feasibility; several: a comparison) and on areas the catalogue does not assess
-    (apply_framework, no area), every one learnt as a type example."""
+    (apply_framework, no area); rag/data/framework_twins.yaml: questions about one catalogued area
+    each. Every one learnt as a type example."""
     catalogue = Catalogue(KNOWLEDGE)
     paths = [DATA_DIR / n for n in ("framework_applied.yaml", "framework_applied_short.yaml", "framework_twins.yaml")]
     assert all(path in training_question_files() for path in paths)
