@@ -31,6 +31,7 @@ from rag.router.data import (
     ASKED_DIR,
     DATA_DIR,
     STRENGTHS_FILE,
+    WRITTEN_QUESTION_FILES,
     TrainingData,
     read_chosen_on,
     read_strengths,
@@ -909,7 +910,7 @@ def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas
     (apply_framework, no area); rag/data/framework_twins.yaml: questions about one catalogued area
     each. Every one learnt as a type example."""
     catalogue = Catalogue(KNOWLEDGE)
-    paths = [DATA_DIR / n for n in ("framework_applied.yaml", "framework_applied_short.yaml", "framework_twins.yaml")]
+    paths = [DATA_DIR / n for n in WRITTEN_QUESTION_FILES]
     assert all(path in training_question_files() for path in paths)
     entries = [q for path in paths for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
     _assert_learnt_with_known_labels(entries, catalogue, set(load_training_data(catalogue).types.texts))
