@@ -30,6 +30,8 @@ settings (environment variables or .streamlit/secrets.toml):
   OPENAI_API_KEY, OPENAI_BASE_URL, RAG_CHAT_MODEL   any OpenAI-compatible endpoint
   CHROMA_HOST, CHROMA_PORT                          use a Chroma server
   RAG_EMBEDDINGS    local (offline MiniLM, default) | openai
+  RAG_KNOWLEDGE_DIR a knowledge base of your own (default: the shipped knowledge/)
+  RAG_ROUTER_DATA   its question router's training files (default: the shipped ones, rag/data/)
 """
 
 

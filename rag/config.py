@@ -49,6 +49,7 @@ _NAMES = (
     "RAG_EMBEDDING_MODEL",
     "RAG_CACHE_DIR",
     "RAG_ANSWER_CACHE",
+    "RAG_ROUTER_DATA",
 )
 
 
@@ -83,6 +84,7 @@ class Settings:
     llm_timeout_s: float = 30.0
     cache_dir: Path | None = None  # vectors of fixed texts and trained routers; default RAG_DATA_DIR/cache
     answer_cache: int = 256  # offline answers kept for repeated questions (0: none)
+    router_data: Path | None = None  # the question router's training files; default: the shipped rag/data
 
     @property
     def cache_folder(self) -> Path:
@@ -134,6 +136,11 @@ class Settings:
             raise ConfigError(f"RAG_ANSWER_CACHE must be a number of answers, not {cache_text!r}") from e
         if answer_cache < 0:
             raise ConfigError(f"RAG_ANSWER_CACHE must be 0 (off) or more, not {answer_cache}")
+        router_data = Path(m["RAG_ROUTER_DATA"]).expanduser() if "RAG_ROUTER_DATA" in m else None
+        if router_data is not None and not router_data.is_dir():
+            raise ConfigError(
+                f"RAG_ROUTER_DATA must be a folder of router training files; {router_data} is not a folder"
+            )
         return cls(
             data_dir=Path(m["RAG_DATA_DIR"]).expanduser() if "RAG_DATA_DIR" in m else defaults.data_dir,
             knowledge_dir=(
@@ -153,6 +160,7 @@ class Settings:
             llm_timeout_s=timeout,
             cache_dir=Path(m["RAG_CACHE_DIR"]).expanduser() if "RAG_CACHE_DIR" in m else None,
             answer_cache=answer_cache,
+            router_data=router_data,
         )
 
     def with_(self, **changes: object) -> Settings:

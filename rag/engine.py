@@ -66,7 +66,8 @@ class Engine:
         router_data: Path | None = None,
         notice: Callable[[str], None] | None = None,
     ) -> None:
-        """``router_data``: a folder of router training files to use instead of ``rag/data`` (tests);
+        """``router_data``: a folder of router training files to use instead of ``settings.router_data``
+        (or, where that is unset, the shipped ``rag/data``);
         ``notice``: told, in a sentence, of slow work about to start that no progress bar shows (a
         question router being trained)."""
         self.settings = settings
@@ -74,7 +75,7 @@ class Engine:
         self._embedder = embedder
         self._multilingual = multilingual
         self._store_factory = store_factory
-        self._router_data = router_data
+        self._router_data = router_data if router_data is not None else settings.router_data
         self._lock = threading.RLock()
         self._verified: tuple[str | None, ...] | None = None  # the snapshots ensure_index() last found complete
         self._routers: dict[str, Router] = {}

@@ -16,14 +16,14 @@ from rag.answer.pipeline import Navigator
 from rag.engine import Engine
 from rag.errors import StoreUnavailableError
 from rag.store import ChromaStore, make_client
-from tests.conftest import make_settings
+from tests.conftest import ROUTER_FIXTURES, make_settings
 from tests.helpers import assert_sound
 from tests.integration.chroma_server import ChromaServer
 
-# Indexing trains the routers for the mini knowledge base cold (no stored weights fit its cards): a
-# few minutes on two cores, longer on a slow or busy machine. The timeout guards against a hang,
-# not a slow run (speed is measured by `rag bench`).
-pytestmark = [pytest.mark.server, pytest.mark.timeout(900)]
+# The engines here, in this process and in the CLI processes, learn their routers from the small
+# fixture training set (RAG_ROUTER_DATA): seconds, where the shipped data take minutes for the mini
+# catalogue's cards. The timeout guards against a hang, not a slow run (speed is measured by `rag bench`).
+pytestmark = [pytest.mark.server, pytest.mark.timeout(600)]
 QUESTION = "Could rivals cooperate on chip export restrictions?"
 
 
@@ -37,7 +37,9 @@ def server(tmp_path: Path) -> Iterator[ChromaServer]:
 
 
 def _engine(knowledge: Path, data: Path, server: ChromaServer) -> Engine:
-    return Engine(make_settings(knowledge, data, chroma_host="127.0.0.1", chroma_port=server.port))
+    return Engine(
+        make_settings(knowledge, data, chroma_host="127.0.0.1", chroma_port=server.port, router_data=ROUTER_FIXTURES)
+    )
 
 
 def test_more_records_than_one_page_come_back_whole(tmp_path: Path, server: ChromaServer) -> None:
@@ -107,6 +109,7 @@ def test_two_app_processes_share_one_server(mini_knowledge: Path, tmp_path: Path
         "CHROMA_PORT": str(server.port),
         "RAG_KNOWLEDGE_DIR": str(mini_knowledge),
         "RAG_BACKEND": "offline",
+        "RAG_ROUTER_DATA": str(ROUTER_FIXTURES),
     }
     procs = [
         subprocess.Popen(

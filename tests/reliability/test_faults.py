@@ -18,6 +18,7 @@ from tests.conftest import KNOWLEDGE, ROUTER_FIXTURES, SESSION_CACHE
 
 def _index_cmd(knowledge: Path, data: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "RAG_KNOWLEDGE_DIR": str(knowledge), "RAG_DATA_DIR": str(data), "RAG_BACKEND": "offline"}
+    env["RAG_ROUTER_DATA"] = str(ROUTER_FIXTURES)  # the routers the mini engines learn (seconds, not minutes)
     if SESSION_CACHE:  # trained routers are shared with the rest of the session
         env["RAG_CACHE_DIR"] = str(SESSION_CACHE[0])
     return subprocess.Popen(

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from rag.answer.schema import QuestionType
+from rag.config import Settings
 from rag.engine import ENGLISH_ONLY, Engine
 from rag.errors import ConfigError
 from rag.framework import Catalogue
@@ -65,7 +66,7 @@ from rag.router.router import (
     weights_key,
     without_clauses,
 )
-from rag.testing import FakeEmbedder
+from rag.testing import FakeEmbedder, memory_store_factory
 from tests.conftest import FIXTURES, KNOWLEDGE, ROUTER_FIXTURES, make_settings
 
 COMPARISONS = (
@@ -789,6 +790,25 @@ def test_stored_strengths_are_used_and_change_the_key(fake_engine: Engine, tiny_
     assert all(c in models.CS for c in chosen.values())
     elsewhere = train(data, FakeEmbedder("fake-ml"), languages=ENGLISH_ONLY, passages=cards(fake_engine))
     assert elsewhere.types.c != 30.0 or elsewhere.harms.c != 100.0  # another embedder's are not used
+
+
+def test_the_router_data_setting_trains_an_engine_on_other_files(
+    fake_engine: Engine, tiny_data: Path, tmp_path: Path
+) -> None:
+    """RAG_ROUTER_DATA (a catalogue of one's own, or a test's subprocess) replaces the shipped files."""
+    settings = Settings.from_env({"RAG_ROUTER_DATA": str(tiny_data)})
+    assert settings.router_data == tiny_data
+    embedder = FakeEmbedder()
+    engine = Engine(
+        fake_engine.settings.with_(router_data=tiny_data, cache_dir=tmp_path / "cache"),
+        embedder=embedder,
+        multilingual=embedder,
+        store_factory=memory_store_factory(),
+    )
+    engine.index_knowledge()
+    assert set(engine.router_for("en").models.types.classes) == {"feasibility", "comparison", "off_topic"}
+    with pytest.raises(ConfigError, match="RAG_ROUTER_DATA"):
+        Settings.from_env({"RAG_ROUTER_DATA": str(tmp_path / "missing")})
 
 
 def test_strengths_are_chosen_again_by_cross_validation_whatever_is_stored(fake_engine: Engine) -> None:
