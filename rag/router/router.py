@@ -69,7 +69,14 @@ from rag.cachefiles import keep_newest
 from rag.locks import file_lock
 from rag.router import models
 from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
-from rag.router.features import NEW_AREA, PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
+from rag.router.features import (
+    NEW_AREA,
+    PAIR_FEATURES,
+    CharGrams,
+    PhraseFeatures,
+    RememberedGrams,
+    text_features,
+)
 from rag.router.spelling import Speller, english_words, vocabulary
 from rag.yamlfile import read_yaml
 
@@ -533,11 +540,12 @@ def train(
         return np.asarray([table[t] for t in texts], dtype=np.float32)
 
     grams = CharGrams().fit(everything)
+    rows = RememberedGrams(grams)  # the same rows, each text's hashed once
     strength = data.strengths.get(embedder.name, {}).get  # a model's stored strength, or None: cross-validate
 
     def features(texts: Sequence[str]) -> tuple[np.ndarray, Any]:
         vectors = embed(texts)
-        return vectors, text_features(vectors, grams(texts))
+        return vectors, text_features(vectors, rows(texts))
 
     # Every model's examples first, then the fits together (``models.together``), longest first: the
     # type model and its out-of-fold fits take most of the time (73 of 106 s for MiniLM's router).
@@ -590,10 +598,8 @@ def train(
     passage_owner = np.asarray([j for j, _ in kept], dtype=np.int32)
     dims = phrase_vectors.shape[1]
     passage_vectors = np.asarray([v for _, v in kept], dtype=np.float32).reshape(len(kept), dims)
-    pf = PhraseFeatures(
-        ids, phrases, phrase_vectors, summary_vectors, grams, passage_owner, passage_vectors, card_texts
-    )
-    new_area = _new_area_out_of_fold(types, oof.get("types"), data.domains.texts, grams, q_vectors, data)
+    pf = PhraseFeatures(ids, phrases, phrase_vectors, summary_vectors, rows, passage_owner, passage_vectors, card_texts)
+    new_area = _new_area_out_of_fold(types, oof.get("types"), data.domains.texts, rows, q_vectors, data)
     pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
     pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
     pairs = models.fit_binary(pair_x, pair_y, c=strength("domain_pairs"))
@@ -770,7 +776,7 @@ def _new_area(types: models.LinearModel, x: Any) -> np.ndarray:
 
 def _new_area_out_of_fold(
     types: models.LinearModel, out_of_fold: tuple[list[str], np.ndarray] | None, texts: Sequence[str],
-    grams: CharGrams, vectors: np.ndarray, data: TrainingData,
+    grams: Callable[[Sequence[str]], Any], vectors: np.ndarray, data: TrainingData,
 ) -> np.ndarray:  # fmt: skip
     """``_new_area`` for the domain model's questions; out of fold for those the type model learned
     from (``out_of_fold``: the type model's classes and out-of-fold probabilities for its examples)."""

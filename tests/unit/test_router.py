@@ -38,7 +38,7 @@ from rag.router.data import (
     read_strengths,
     training_question_files,
 )
-from rag.router.features import PAIR_FEATURES, CharGrams, PhraseFeatures, text_features
+from rag.router.features import PAIR_FEATURES, CharGrams, PhraseFeatures, RememberedGrams, text_features
 from rag.router.router import (
     ROUTERS_KEPT,
     Passage,
@@ -1031,6 +1031,24 @@ def test_a_router_another_process_is_training_is_waited_for_and_loaded_not_train
             shutil.copy(trained, folder / trained.name)
     thread.join(30)
     assert results and waiting.calls == 0  # it loaded those weights: nothing was embedded, nothing fitted
+
+
+def test_remembered_grams_are_the_rows_computed_afresh() -> None:
+    """Training hashes each text's n-grams once; every row is what hashing it again gives, element
+    for element (stored order too: sums over a row then add up in the same order)."""
+    texts = ["Could rivals cooperate on chips?", "Chip export bans", "芯片出口管制", "Who verifies?", ""]
+    grams = CharGrams().fit([*texts, *texts])
+    remembered = RememberedGrams(grams)
+    assert remembered([]).shape == (0, len(grams.columns))
+    for asked in (texts[:2], texts[1:], [texts[3], texts[0], texts[3]], texts[::-1]):
+        got, fresh = remembered(asked), grams(asked)
+        assert got.shape == fresh.shape
+        for part in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(got, part), getattr(fresh, part)), part
+    hashed = []
+    remembered.grams = lambda batch: hashed.append(list(batch)) or grams(batch)  # count what is hashed now
+    remembered([*texts, "Something new"])
+    assert hashed == [["Something new"]]
 
 
 def test_the_words_of_a_domains_card_are_a_feature_of_its_pairs() -> None:
