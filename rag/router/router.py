@@ -327,10 +327,12 @@ def _first_mentions(matches: Sequence[Match]) -> dict[str, int]:
 
 
 def _names_written(question: str, folded: str, matches: Sequence[Match]) -> list[str]:
-    """The catalogue's names the question holds word for word, as written there, when it holds two
-    or more (the longest where two overlap): scored as clauses are, so two areas named in one clause
-    ("Contrast open-weight release norms with frontier model caps.") are each found in a unit of
-    their own. ``folded``: the question ``fold``ed, where ``matches`` were found."""
+    """The catalogue's names the question holds word for word, as written there (the longest where
+    two overlap): scored as clauses are, so two areas named in one clause ("Contrast open-weight
+    release norms with frontier model caps.") are each found in a unit of their own, and an area
+    named in a request worded like those about areas outside the catalogue ("Apply the framework
+    to compute controls.") is read on its name too. ``folded``: the question ``fold``ed, where
+    ``matches`` were found."""
     found = [
         (at, end) for _, at, end in matches if not folded[at - 1 : at].isalnum() and not folded[end : end + 1].isalnum()
     ]
@@ -339,7 +341,7 @@ def _names_written(question: str, folded: str, matches: Sequence[Match]) -> list
         if at >= reached:
             out.append(question[at:end])
             reached = end
-    return out if len(out) > 1 else []
+    return out
 
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)

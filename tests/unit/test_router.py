@@ -594,7 +594,7 @@ def test_a_domain_is_located_where_the_words_of_one_of_its_names_stand_together(
     assert _where_named("Could rivals cooperate on AI?", ["biosecurity"], names) == {}
 
 
-def test_two_catalogue_names_written_in_one_clause_are_each_a_unit() -> None:
+def test_catalogue_names_written_word_for_word_are_each_a_unit() -> None:
     phrases = [
         ("open-weight-release-norms", "open-weight release norms"),
         ("frontier-model-caps", "frontier model caps"),
@@ -607,7 +607,7 @@ def test_two_catalogue_names_written_in_one_clause_are_each_a_unit() -> None:
 
     q = "Contrast Open-weight release norms with frontier model caps. Why are they rated differently?"
     assert written(q) == ["Open-weight release norms", "frontier model caps"]
-    assert written("Could rivals agree on frontier model caps?") == []  # one name: the question
+    assert written("Apply the framework to frontier model caps.") == ["frontier model caps"]  # one name too
     assert written("Are paid model capsules a risk?") == []  # names only as whole words
     # a letter casefolding lengthens ("ß" -> "ss") leaves every name found where it is written
     q = "Straße, Maße: open-weight release norms or frontier model caps?"
