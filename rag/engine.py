@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from rag.config import Settings
@@ -63,19 +62,15 @@ class Engine:
         embedder: Embedder | None = None,
         multilingual: Embedder | None = None,
         store_factory: StoreFactory | None = None,
-        router_data: Path | None = None,
         notice: Callable[[str], None] | None = None,
     ) -> None:
-        """``router_data``: a folder of router training files to use instead of ``settings.router_data``
-        (or, where that is unset, the shipped ``rag/data``);
-        ``notice``: told, in a sentence, of slow work about to start that no progress bar shows (a
+        """``notice``: told, in a sentence, of slow work about to start that no progress bar shows (a
         question router being trained)."""
         self.settings = settings
         self._notice = notice
         self._embedder = embedder
         self._multilingual = multilingual
         self._store_factory = store_factory
-        self._router_data = router_data if router_data is not None else settings.router_data
         self._lock = threading.RLock()
         self._verified: tuple[str | None, ...] | None = None  # the snapshots ensure_index() last found complete
         self._routers: dict[str, Router] = {}
@@ -197,9 +192,10 @@ class Engine:
 
     def _router_inputs(self, multi: bool) -> tuple[TrainingData, RouterInputs]:
         """What the English (or, ``multi``, the multilingual) router is trained from."""
+        folder = self.settings.router_data  # a folder of one's own (RAG_ROUTER_DATA), else the shipped data
         data = (
-            load_training_data(self.catalogue, data_dir=self._router_data, question_files=[])
-            if self._router_data is not None
+            load_training_data(self.catalogue, data_dir=folder, question_files=[])
+            if folder is not None
             else load_training_data(self.catalogue)
         )
         embedder = self.multilingual if multi else self.embedder

@@ -68,11 +68,10 @@ def fake_engine(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtur
     shutil.copytree(FIXTURES / "mini", root / "knowledge")
     embedder = FakeEmbedder()
     engine = Engine(
-        make_settings(root / "knowledge", root / "data"),
+        make_settings(root / "knowledge", root / "data", router_data=ROUTER_FIXTURES),
         embedder=embedder,
         multilingual=embedder,
         store_factory=memory_store_factory(),
-        router_data=ROUTER_FIXTURES,
     )
     engine.index_knowledge()
     return engine
@@ -80,14 +79,14 @@ def fake_engine(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtur
 
 @pytest.fixture
 def fake_seams() -> dict[str, object]:
-    """The in-process fakes of every seam: no model, no Chroma, a small router training set."""
+    """The in-process fakes of every seam: no model, no Chroma (the small router training set is a
+    setting: ``make_settings(..., router_data=ROUTER_FIXTURES)``)."""
     from rag.testing import FakeEmbedder, memory_store_factory
 
     return {
         "embedder": FakeEmbedder(),
         "multilingual": FakeEmbedder("fake-ml"),
         "store_factory": memory_store_factory(),
-        "router_data": ROUTER_FIXTURES,
     }
 
 
@@ -96,7 +95,7 @@ def mini_engine(mini_knowledge: Path, tmp_path: Path, fake_seams: dict[str, obje
     """The mini knowledge base indexed with the fakes (fast)."""
     from rag.engine import Engine
 
-    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"), **fake_seams)  # type: ignore[arg-type]
+    engine = Engine(make_settings(mini_knowledge, tmp_path / "data", router_data=ROUTER_FIXTURES), **fake_seams)  # type: ignore[arg-type]
     engine.index_knowledge()
     return engine
 
@@ -106,7 +105,7 @@ def real_mini_engine(mini_knowledge: Path, tmp_path: Path):
     """The mini knowledge base with the real embedders and Chroma (integration tier)."""
     from rag.engine import Engine
 
-    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"), router_data=ROUTER_FIXTURES)
+    engine = Engine(make_settings(mini_knowledge, tmp_path / "data", router_data=ROUTER_FIXTURES))
     engine.index_knowledge()
     return engine
 

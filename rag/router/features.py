@@ -83,6 +83,8 @@ class RememberedGrams:
         self._rows: Any = None
 
     def __call__(self, texts: Sequence[str]) -> Any:
+        if not texts:  # no rows (hashing needs a text)
+            return csr_matrix((0, 0 if self.grams.columns is None else len(self.grams.columns)), dtype=np.float32)
         new = [t for t in dict.fromkeys(texts) if t not in self._at]
         if new:
             from scipy.sparse import vstack
@@ -91,8 +93,6 @@ class RememberedGrams:
             self._rows = block if self._rows is None else vstack([self._rows, block], format="csr")
             first = len(self._at)
             self._at.update((t, first + i) for i, t in enumerate(new))
-        if not texts:
-            return csr_matrix((0, len(self.grams.columns if self.grams.columns is not None else ())), dtype=np.float32)
         return self._rows[[self._at[t] for t in texts]]
 
 

@@ -20,10 +20,9 @@ NEW = "## Glacier pact\nThe Glacier Pact pooled ice-core data between two rival 
 
 def _index_elsewhere(knowledge: str, data: str) -> None:
     engine = Engine(
-        make_settings(Path(knowledge), Path(data)),
+        make_settings(Path(knowledge), Path(data), router_data=ROUTER_FIXTURES),
         embedder=FakeEmbedder(),
         multilingual=FakeEmbedder("fake-ml"),
-        router_data=ROUTER_FIXTURES,
     )
     engine.index_knowledge()
 
@@ -31,10 +30,9 @@ def _index_elsewhere(knowledge: str, data: str) -> None:
 def test_a_reader_finds_passages_another_process_indexed(mini_knowledge: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     reader = Engine(
-        make_settings(mini_knowledge, data),
+        make_settings(mini_knowledge, data, router_data=ROUTER_FIXTURES),
         embedder=FakeEmbedder(),
         multilingual=FakeEmbedder("fake-ml"),
-        router_data=ROUTER_FIXTURES,
     )
     reader.index_knowledge()
     query = reader.embedder.embed_query("Glacier Pact pooled ice-core data between rival polar powers")

@@ -55,7 +55,7 @@ def test_each_fixed_domain_rests_on_three_distinct_cited_passages(shipped_servic
 
 def test_editing_a_domain_file_changes_the_answer(mini_knowledge: Path, tmp_path: Path) -> None:
     # The small router data: the edit retrains the router (the card changed), in seconds rather than a minute.
-    engine = Engine(make_settings(mini_knowledge, tmp_path / "data"), router_data=ROUTER_FIXTURES)
+    engine = Engine(make_settings(mini_knowledge, tmp_path / "data", router_data=ROUTER_FIXTURES))
     question = "Could rivals cooperate on chip export restrictions?"
     before = Navigator(engine).ask(question)
     assert before.verdict == "infeasible"
@@ -68,7 +68,7 @@ def test_editing_a_domain_file_changes_the_answer(mini_knowledge: Path, tmp_path
     data["conditions"]["domain_separability"]["reasoning"] = "A narrow slice on non-state actors could be separated."
     path.write_text(yaml.safe_dump(data))
 
-    edited = Engine(make_settings(mini_knowledge, tmp_path / "data"), router_data=ROUTER_FIXTURES)
+    edited = Engine(make_settings(mini_knowledge, tmp_path / "data", router_data=ROUTER_FIXTURES))
     edited.index_knowledge()
     after = Navigator(edited).ask(question)
     assert_sound(after)

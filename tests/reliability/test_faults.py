@@ -66,7 +66,7 @@ def test_killed_mid_index_leaves_the_previous_index_usable_and_the_next_run_comp
     proc.wait(10)
     assert done >= 128
 
-    survivor = Engine(mini_engine.settings, router_data=ROUTER_FIXTURES)
+    survivor = Engine(mini_engine.settings)
     assert {c.id for c in survivor.all_chunks()} == before
     assert survivor.search("chip export restrictions", 3)
     report = survivor.index_knowledge()
@@ -82,11 +82,11 @@ def test_deleted_or_corrupted_index_files_are_detected_and_rebuilt(real_mini_eng
     name = coll.current_name()
     assert name
     (coll.folder / name / "chunks.jsonl").write_text("{broken")
-    fresh = Engine(mini_engine.settings, router_data=ROUTER_FIXTURES)
+    fresh = Engine(mini_engine.settings)
     assert fresh.ensure_index() is not None  # damaged: rebuilt from knowledge/
     assert fresh.search("chip export restrictions", 3)
     (fresh.knowledge.folder / "CURRENT").unlink()
-    again = Engine(mini_engine.settings, router_data=ROUTER_FIXTURES)
+    again = Engine(mini_engine.settings)
     report = again.ensure_index()
     assert report is not None and report.embedded == 0  # vectors were still in Chroma
     assert again.search("chip export restrictions", 3)
@@ -97,5 +97,5 @@ def test_two_index_runs_at_once_are_serialised(real_mini_engine: Engine, mini_kn
     procs = [_index_cmd(mini_knowledge, mini_engine.settings.data_dir) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
-    fresh = Engine(mini_engine.settings, router_data=ROUTER_FIXTURES)
+    fresh = Engine(mini_engine.settings)
     assert fresh.knowledge.store.count() == len(fresh.all_chunks())

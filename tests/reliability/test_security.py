@@ -92,7 +92,7 @@ def test_uploads_and_feedback_survive_a_restart(poisoned: Engine) -> None:
         comment="clear",
     )
     restarted = Engine(
-        make_settings(poisoned.settings.knowledge_dir, poisoned.settings.data_dir), router_data=ROUTER_FIXTURES
+        make_settings(poisoned.settings.knowledge_dir, poisoned.settings.data_dir, router_data=ROUTER_FIXTURES)
     )
     assert [u.title for u in list_uploads(restarted)] == ["briefing.md"]
     assert any(h.collection == "uploads" for h in restarted.search("compute controls briefing", 5))

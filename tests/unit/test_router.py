@@ -973,7 +973,9 @@ def test_the_caller_is_told_before_a_router_is_trained_and_not_when_one_is_loade
 def test_an_engine_says_which_router_it_trains_once_and_nothing_when_they_are_stored(
     mini_knowledge: Path, tmp_path: Path, fake_seams: dict[str, object]
 ) -> None:
-    settings = make_settings(mini_knowledge, tmp_path / "data", cache_dir=tmp_path / "cache")
+    settings = make_settings(
+        mini_knowledge, tmp_path / "data", cache_dir=tmp_path / "cache", router_data=ROUTER_FIXTURES
+    )
     said: list[str] = []
     Engine(settings, notice=said.append, **fake_seams).index_knowledge()  # type: ignore[arg-type]
     assert len(said) == 2 and all(s.startswith("training the router for ") for s in said)
