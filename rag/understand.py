@@ -169,9 +169,11 @@ def understand(
     if not followup and route.qtype == NEW_AREA and len(domains) < 2:
         # The type model reads an area the catalogue does not assess ("AI in civilian reactor control
         # rooms", "taxing AI profits"): a catalogued area the domain model found near it is an
-        # analogy named with its verdict, never the answer's verdict. Two areas found are two the
+        # analogy named with its verdict, never the answer's verdict, unless the question writes that
+        # area's name word for word: then the framework is asked of it ("Appliquez le cadre aux normes
+        # fondées sur des valeurs."), however the request is worded. Two areas found are two the
         # question names, compared ("why can they agree on labelling AI content, not on censorship?").
-        domains = []
+        domains = [d for d in domains if d in route.named]
     if qtype in VERDICT_TYPES or (not followup and qtype in AREA_TYPES and _verdict_open(route, domains)):
         qtype = verdict_type(domains)
     if qtype in REFUSED_TYPES or qtype == "overview":

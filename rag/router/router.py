@@ -146,6 +146,10 @@ class Route:
     # The question as read, where slips in it were mended ("compute contorls" -> "compute controls");
     # empty where it was read as written.
     read_as: str = field(default="", compare=False)
+    # Domains whose catalogue name, alias or term the question writes word for word ("Appliquez le
+    # cadre aux normes fondées sur des valeurs."): evidence that an area is the catalogue's, which
+    # nearness alone is not (see ``rag.understand.understand``).
+    named: frozenset[str] = frozenset()
 
     @property
     def qtype(self) -> str:
@@ -156,7 +160,7 @@ class Route:
         inferred and which were background), all from one route: the type stays this one's."""
         return replace(
             self, domains=other.domains, candidates=other.candidates, clauses=other.clauses, inferred=other.inferred,
-            background=other.background,
+            background=other.background, named=other.named,
         )  # fmt: skip
 
 
@@ -326,21 +330,20 @@ def _first_mentions(matches: Sequence[Match]) -> dict[str, int]:
     return found
 
 
-def _names_written(question: str, folded: str, matches: Sequence[Match]) -> list[str]:
-    """The catalogue's names the question holds word for word, as written there (the longest where
-    two overlap): scored as clauses are, so two areas named in one clause ("Contrast open-weight
-    release norms with frontier model caps.") are each found in a unit of their own, and an area
-    named in a request worded like those about areas outside the catalogue ("Apply the framework
-    to compute controls.") is read on its name too. ``folded``: the question ``fold``ed, where
-    ``matches`` were found."""
-    found = [
-        (at, end) for _, at, end in matches if not folded[at - 1 : at].isalnum() and not folded[end : end + 1].isalnum()
-    ]
-    out, reached = [], -1
-    for at, end in sorted(found, key=lambda t: (t[0], t[0] - t[1])):
-        if at >= reached:
-            out.append(question[at:end])
-            reached = end
+def _names_written(folded: str, matches: Sequence[Match]) -> list[Match]:
+    """The catalogue's names the question holds word for word (the longest where two overlap), in
+    order: scored as clauses are, so two areas named in one clause ("Contrast open-weight release
+    norms with frontier model caps.") are each found in a unit of their own, and an area named in a
+    request worded like those about areas outside the catalogue ("Apply the framework to compute
+    controls.") is read on its name too. ``folded``: the question ``fold``ed, where ``matches`` were
+    found (positions there are positions in the question)."""
+    found = [m for m in matches if not folded[m[1] - 1 : m[1]].isalnum() and not folded[m[2] : m[2] + 1].isalnum()]
+    out: list[Match] = []
+    reached = -1
+    for m in sorted(found, key=lambda t: (t[1], t[1] - t[2])):
+        if m[1] >= reached:
+            out.append(m)
+            reached = m[2]
     return out
 
 
@@ -1274,9 +1277,9 @@ class Router:
         question, vector = self._mended(question, language, vector)
         folded = fold(question)
         matches = _name_matches(folded, self._folded)
-        written = _names_written(question, folded, matches)
+        written = _names_written(folded, matches)
         pieces = cut(question, language)
-        units = [question, *dict.fromkeys([*clause_texts(pieces), *written])]
+        units = [question, *dict.fromkeys([*clause_texts(pieces), *(question[at:end] for _, at, end in written)])]
         said = sentences(question)
         texts = list(dict.fromkeys([*units, *said]))  # the clauses, then sentences that are no clause
         at = {t: i for i, t in enumerate(texts)}
@@ -1335,7 +1338,7 @@ class Router:
             follow_ups.pop(NONE, None)
         route = Route(
             types, domains, candidates, harm, orientation, units[1:], open_types, follow_ups, inferred, background,
-            vectors[0], "" if question == asked else question,
+            vectors[0], "" if question == asked else question, frozenset(d for d, _, _ in written),
         )  # fmt: skip
         if not set_aside or len(accepted) != 1:
             return route

@@ -112,6 +112,7 @@ def test_a_question_naming_one_domain_routes_to_it_alone(router: Router, fake_en
             assert list(route.domains) == [did], (name, route.domains)
             assert route.domains[did] >= 0.5
             assert dict(route.candidates)[did] == max(p for _, p in route.candidates)
+            assert route.named == {did}  # written word for word: evidence the area is the catalogue's
 
 
 @pytest.mark.parametrize("template", COMPARISONS)
@@ -151,6 +152,7 @@ def test_an_off_topic_question_names_no_domain(router: Router, question: str) ->
     route = router.route(question)
     assert route.domains == {}
     assert all(p < 0.5 for _, p in route.candidates)
+    assert route.named == frozenset()
 
 
 def test_a_route_is_a_distribution_over_types_and_a_ranking_of_every_domain(
@@ -603,7 +605,7 @@ def test_catalogue_names_written_word_for_word_are_each_a_unit() -> None:
     ]
 
     def written(q: str) -> list[str]:
-        return _names_written(q, fold(q), _name_matches(fold(q), phrases))
+        return [q[at:end] for _, at, end in _names_written(fold(q), _name_matches(fold(q), phrases))]
 
     q = "Contrast Open-weight release norms with frontier model caps. Why are they rated differently?"
     assert written(q) == ["Open-weight release norms", "frontier model caps"]

@@ -66,6 +66,17 @@ def test_a_question_read_as_about_an_area_outside_the_catalogue_borrows_no_verdi
     assert [d for d, _ in u.route.candidates] == list(ONE)  # still there, for the analogies
 
 
+def test_a_framework_request_writing_a_catalogued_name_is_about_that_area_whatever_the_type_model_reads() -> None:
+    # "Appliquez le cadre aux normes fondées sur des valeurs.": worded like requests about new areas
+    (area,) = ONE
+    named = replace(route("apply_framework", ONE), named=frozenset(ONE))
+    u = understand("Apply the framework to this named area.", named)
+    assert (u.qtype, u.domains) == ("feasibility", [area])
+    # a name written is evidence only for its own area: one found near the question stays an analogy
+    elsewhere = replace(route("apply_framework", ONE), named=frozenset({"military-ai"}))
+    assert understand("Apply the framework to AI in reactor control rooms.", elsewhere).domains == []
+
+
 def test_a_question_naming_two_catalogued_areas_compares_them_whatever_the_type_model_reads() -> None:
     # "Why can they agree on labelling generated content but not on chatbot censorship?", read as new
     u = understand("Why one and not the other?", route("apply_framework", TWO))
