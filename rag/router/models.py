@@ -123,7 +123,7 @@ def _searched(cs: Sequence[float], balanced: bool = False) -> Any:
     )
 
 
-def _estimator(c: float | None, labels: Sequence[Any], cs: Sequence[float], balanced: bool = False) -> Any:
+def _estimator(c: float | None, labels: Sequence[Any] | np.ndarray, cs: Sequence[float], balanced: bool = False) -> Any:
     """The model to fit: at strength ``c``, or (None) searching ``cs`` by cross-validation, or at
     the middle of ``cs`` where a class of ``labels`` has too few examples to cross-validate."""
     if c is not None:
@@ -188,7 +188,7 @@ class OutOfFold:
     def _fold(self, x: Any, labels: np.ndarray, c: float, train: np.ndarray, test: np.ndarray) -> Any:
         with _fitting():
             model = _fixed(c).fit(x[train], labels[train])
-        cols = [self.classes.index(str(k)) for k in model.classes_]
+        cols = np.asarray([self.classes.index(str(k)) for k in model.classes_])
         return np.ix_(test, cols), model.predict_proba(x[test])
 
     def proba(self, done: Sequence[Any]) -> np.ndarray:

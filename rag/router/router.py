@@ -639,7 +639,9 @@ def _fit_together(
     chooses (None), the model's, after it."""
     split = {name: models.OutOfFold(x, y, c) for name, (x, y, c) in folds.items() if c is not None}
     first, *rest = jobs
-    done = iter(models.together([jobs[first], *(j for f in split.values() for j in f.jobs), *(jobs[n] for n in rest)]))
+    runs: list[Callable[[], Any]] = [jobs[first], *(j for f in split.values() for j in f.jobs)]
+    runs += [jobs[n] for n in rest]
+    done = iter(models.together(runs))
     fitted = {first: next(done)}
     blocks = {name: [next(done) for _ in f.jobs] for name, f in split.items()}
     fitted.update((name, next(done)) for name in rest)
