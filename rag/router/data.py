@@ -4,7 +4,8 @@
   (the canned sets, the retired dev sets of ``rag/data/asked/``: 9,950 questions of
   every kind, 3,668 of them in other languages, written blind to measure earlier routers, and the
   questions of ``rag/data/framework_applied*.yaml``, which ask for the framework to be applied to a
-  catalogued area or to one it does not assess, at length and in a few words, and of
+  catalogued area or to one it does not assess, at length and in a few words (448 short ones in 14
+  languages other than English, ``framework_applied_short_ml.yaml``), and of
   ``rag/data/framework_twins.yaml``: 787 uncatalogued-area requests rewritten about catalogued
   areas, word for word otherwise, so that framework wording alone says nothing of the area);
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
@@ -47,6 +48,7 @@ ASKED_DIR = DATA_DIR / "asked"  # retired dev sets, read as the canned sets are
 WRITTEN_QUESTION_FILES = (  # in DATA_DIR
     "framework_applied.yaml",
     "framework_applied_short.yaml",
+    "framework_applied_short_ml.yaml",
     "framework_twins.yaml",
 )
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
