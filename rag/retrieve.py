@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.corpus import Chunk
 from rag.embeddings import Embedder, unit_rows
-from rag.filters import Columns, Filter
+from rag.filters import Filter
 from rag.index import IndexedCollection
 
 __all__ = ["Filter", "Hit", "HybridRetriever", "Mode", "rrf"]
@@ -59,7 +59,6 @@ class HybridRetriever:
         self.embedder = embedder
         self.collections = collections
         self._masks: dict[tuple[str, str, Filter], np.ndarray] = {}  # per snapshot and filter
-        self._columns: dict[tuple[str, str], Columns] = {}  # per snapshot: its passages' metadata as columns
         self._subsets: dict[tuple[str, str, Filter], tuple[list[str], np.ndarray]] = {}  # small filtered sets
         self._remembered: dict[tuple[object, ...], list[Hit]] = {}  # catalogue-driven searches, per snapshot
 
@@ -69,18 +68,9 @@ class HybridRetriever:
         if mask is None:
             if len(self._masks) > MAX_FILTERS:
                 self._masks.clear()
-            mask = where.mask(self._columns_of(cname, snap)).astype(np.float32)
+            mask = np.asarray([where.accepts(c) for c in snap.chunks], dtype=np.float32)
             self._masks[key] = mask
         return mask
-
-    def _columns_of(self, cname: str, snap: Any) -> Columns:
-        key = (cname, snap.name)
-        columns = self._columns.get(key)
-        if columns is None:
-            self._columns = {k: v for k, v in self._columns.items() if k[0] != cname}  # an older snapshot's
-            columns = Columns.of(snap.chunks)
-            self._columns[key] = columns
-        return columns
 
     def _subset(
         self, cname: str, coll: IndexedCollection, snap: Any, where: Filter, mask: np.ndarray

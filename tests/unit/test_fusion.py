@@ -7,7 +7,7 @@ import random
 import pytest
 
 from rag.corpus import Chunk, chunks_for_file, knowledge_files
-from rag.filters import Columns, Filter
+from rag.filters import Filter
 from rag.framework import Catalogue
 from rag.index import IndexedCollection
 from rag.lexical import LexicalIndex, tokenize
@@ -149,26 +149,6 @@ def test_a_filter_returns_only_matching_passages(
     assert {h.id for h in hits} <= matching
     if mode != "bm25":  # the dense side ranks every passage, so every matching one is found
         assert {h.id for h in hits} == matching
-
-
-@pytest.mark.parametrize(
-    "where",
-    [
-        Filter(),
-        Filter(kinds=("domain", "quotation")),
-        Filter(kinds=()),
-        Filter(source_ids=("talk",), kinds=("no-such-kind",)),
-        Filter(cites=("chips-rule", "no-such-source")),
-        Filter(cites=()),
-        Filter(kinds=("domain",), doc_ids=("domain-incident-reporting",), cites=("chips-rule",)),
-    ],
-    ids=str,
-)
-def test_a_filter_over_columns_accepts_exactly_the_passages_it_accepts_one_by_one(
-    corpus: list[Chunk], where: Filter
-) -> None:
-    assert where.mask(Columns.of(corpus)).tolist() == [where.accepts(c) for c in corpus]
-    assert where.mask(Columns.of([])).tolist() == []
 
 
 @pytest.mark.parametrize("mode", MODES)
