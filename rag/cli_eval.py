@@ -71,11 +71,11 @@ def _say_uploads_take_part(engine: Any) -> None:
     Every case retrieves from the folder's uploads collection (a case's own documents are uploaded
     there while it is asked), so scores on a folder with uploads may differ from a clean one's.
     """
-    from rag.uploads import list_uploads, uploads_dir
+    count = engine.status().uploads  # the published uploads, what retrieval reads
+    if count:
+        from rag.uploads import uploads_dir
 
-    uploaded = list_uploads(engine)
-    if uploaded:
-        files = "1 document" if len(uploaded) == 1 else f"{len(uploaded)} documents"
+        files = "1 document" if count == 1 else f"{count} documents"
         print(
             f"rag: note: {files} uploaded to {uploads_dir(engine)} take part in retrieval during this "
             "evaluation, so its scores may differ from those of a data folder without uploads",
