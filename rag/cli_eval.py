@@ -44,6 +44,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     service = Service(settings, engine=Engine(settings, notice=_notice))
     service.engine.ensure_index(progress=index_progress("building the index"))
+    _say_uploads_take_part(service.engine)
     ev = evaluate(service, cases, pool=pool, baselines=args.baselines, questions_file=str(path), progress=_progress)
     data = report.to_json(ev)
     if args.json:
@@ -62,6 +63,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("rag: the evaluation gate failed: " + "; ".join(data["gate_failures"]), file=sys.stderr)
         return 1
     return 0
+
+
+def _say_uploads_take_part(engine: Any) -> None:
+    """A line on stderr when documents uploaded to the data folder take part in the evaluation's retrieval.
+
+    Every case retrieves from the folder's uploads collection (a case's own documents are uploaded
+    there while it is asked), so scores on a folder with uploads may differ from a clean one's.
+    """
+    count = engine.status().uploads  # the published uploads, what retrieval reads
+    if count:
+        from rag.uploads import uploads_dir
+
+        files = "1 document" if count == 1 else f"{count} documents"
+        print(
+            f"rag: note: {files} uploaded to {uploads_dir(engine)} take part in retrieval during this "
+            "evaluation, so its scores may differ from those of a data folder without uploads",
+            file=sys.stderr,
+        )
 
 
 def register(sub: Any) -> None:

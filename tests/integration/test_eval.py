@@ -137,6 +137,27 @@ def test_rag_eval_json_prints_one_object(cli_env: Path, capsys: pytest.CaptureFi
     assert data["n"] == 2 and [q["id"] for q in data["questions"]] == ["compute", "compute-more"]
 
 
+def test_rag_eval_says_when_documents_you_uploaded_take_part(
+    cli_env: Path, shipped_service: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every case retrieves from the data folder's uploads too: a user's own uploads are said to take part."""
+    from rag.uploads import add_documents, remove_upload
+
+    assert main(["eval", "--questions", str(cli_env), "--json", "--limit", "1"]) == 0
+    assert "uploaded" not in capsys.readouterr().err
+    engine = shipped_service.engine
+    briefing = b"# Briefing\n\nThe talks on chip export controls stalled in May.\n"
+    added = add_documents(engine, [("briefing.md", briefing)])
+    try:
+        assert main(["eval", "--questions", str(cli_env), "--json", "--limit", "1"]) == 0
+    finally:
+        for r in added:
+            if r.key:
+                remove_upload(engine, r.key)
+    err = capsys.readouterr().err
+    assert "rag: note: 1 document uploaded to " in err and "take part in retrieval" in err
+
+
 def test_rag_eval_prints_a_table_and_writes_reports(
     cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
