@@ -13,6 +13,8 @@ from the catalogue and ``rag/data`` at index time, one per embedder.
 
 from __future__ import annotations
 
+import re
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +33,7 @@ from rag.router import Passage, Router, TrainingData, load_training_data, train
 from rag.store import ChromaStore, StoreFactory, VectorStore, make_client
 
 ENGLISH_ONLY = ("en",)  # the English embedder reads English phrases only
+UPLOADS = "uploads"  # the uploads space the app and `rag index PATH` share
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,16 @@ class Engine:
         multilingual: Embedder | None = None,
         store_factory: StoreFactory | None = None,
         notice: Callable[[str], None] | None = None,
+        uploads_space: str = UPLOADS,
     ) -> None:
         """``notice``: told, in a sentence, of slow work about to start that no progress bar shows (a
-        question router being trained)."""
+        question router being trained). ``uploads_space``: the name of the uploads collections and of
+        their folder under the data folder; another name than the shared one gives a private space
+        (``rag eval`` asks in one, removed with :meth:`discard_uploads`)."""
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,40}", uploads_space) or uploads_space == "knowledge":
+            raise ValueError(f"not a name for an uploads space: {uploads_space!r}")
         self.settings = settings
+        self.uploads_space = uploads_space
         self._notice = notice
         self._embedder = embedder
         self._multilingual = multilingual
@@ -124,7 +133,7 @@ class Engine:
 
     @cached_property
     def uploads(self) -> IndexedCollection:
-        return self._collection("uploads", self.embedder)
+        return self._collection(self.uploads_space, self.embedder)
 
     @cached_property
     def knowledge_ml(self) -> IndexedCollection:
@@ -132,7 +141,7 @@ class Engine:
 
     @cached_property
     def uploads_ml(self) -> IndexedCollection:
-        return self._collection("uploads", self.multilingual) if self.has_multilingual else self.uploads
+        return self._collection(self.uploads_space, self.multilingual) if self.has_multilingual else self.uploads
 
     def collections(self, kind: str) -> list[tuple[IndexedCollection, Embedder]]:
         """The collection of ``kind`` ("knowledge" or "uploads") for each embedder, with it."""
@@ -313,6 +322,30 @@ class Engine:
             done, _ = coll.publish(files, chunks_by_file, embedder.embed_batch, progress=progress)
             embedded = embedded or done  # passages, counted once
         return embedded
+
+    def discard_uploads(self) -> None:
+        """Delete a private uploads space: its collections, their snapshots and its stored files.
+        The shared space (the user's uploads) is never discarded."""
+        if self.uploads_space == UPLOADS:
+            raise ValueError("the shared uploads space holds the user's documents; it is not discarded")
+        with self._lock:
+            for coll, _ in self.collections("uploads"):
+                with coll.locked():
+                    coll.discard()
+            for k in ("uploads", "uploads_ml", "retriever", "ml_retriever"):  # used again, it starts empty
+                self.__dict__.pop(k, None)
+            shutil.rmtree(self.settings.data_dir / self.uploads_space, ignore_errors=True)
+
+    def sibling(self, uploads_space: str) -> Engine:
+        """An engine on the same settings, embedders and stores, asking in another uploads space."""
+        return Engine(
+            self.settings,
+            embedder=self.embedder,
+            multilingual=self.multilingual,
+            store_factory=self._store_factory,
+            notice=self._notice,
+            uploads_space=uploads_space,
+        )
 
     # -- reading -----------------------------------------------------------------
     def search(self, query: str, k: int = 8, *, mode: Mode = "hybrid", **kw: Any) -> list[Hit]:

@@ -286,6 +286,12 @@ class IndexedCollection:
         self._snapshot = None
         self._snapshot_name = None
 
+    def discard(self) -> None:
+        """Delete the collection: its store and every snapshot folder (nothing can read it afterwards)."""
+        self.store.drop()
+        self.reset()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
 
 def _lexical(chunks: Sequence[Chunk]) -> LexicalIndex:
     """The BM25 index of ``chunks``, over the text their vectors were made from."""

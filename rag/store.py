@@ -82,6 +82,10 @@ class VectorStore(Protocol):
         """Record ``name`` as the published snapshot (what ``version`` returns)."""
         ...
 
+    def drop(self) -> None:
+        """Delete the collection with every record in it (opening it again makes an empty one)."""
+        ...
+
 
 class StoreFactory(Protocol):
     """Opens (or creates) the store of one collection by name."""
@@ -197,6 +201,10 @@ class ChromaStore:
     def set_version(self, name: str) -> None:
         """Record ``name`` as the published snapshot, in the collection's metadata."""
         self._call("modify", self._collection.modify, metadata={VERSION_KEY: name})
+
+    def drop(self) -> None:
+        """Delete the collection from Chroma."""
+        self._call("delete_collection", self._client.delete_collection, self.name)
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of ``ids`` (those that exist), read a page at a time: a filter over

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from rag.corpus import Chunk, chunk_id
-from rag.errors import IngestError
+from rag.errors import IndexBusyError, IngestError
 from rag.index import Progress, file_sha
 from rag.ingest import KINDS, MAX_FILES, Document, read_document
+from rag.locks import file_lock
 
 Status = Literal["added", "replaced", "unchanged", "rejected"]
 
@@ -88,8 +91,9 @@ class UploadInfo:
 
 
 def uploads_dir(engine: Any) -> Path:
-    """The folder of stored uploads under the data folder (created when missing)."""
-    folder = Path(engine.settings.data_dir) / "uploads"
+    """The folder of stored uploads under the data folder (created when missing): the engine's
+    uploads space (``uploads``, unless it asks in a private one)."""
+    folder = Path(engine.settings.data_dir) / engine.uploads_space
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -327,3 +331,44 @@ def remove_upload(engine: Any, key: str, progress: Progress | None = None) -> bo
         path.unlink()
         _publish(engine, {}, progress)
     return True
+
+
+# -- private spaces ------------------------------------------------------------------
+PRIVATE_PREFIX = "eval-"
+
+
+@contextmanager
+def private_uploads(engine: Any) -> Iterator[Any]:
+    """An engine like ``engine`` asking in an uploads space of its own, deleted when the block ends
+    (``rag eval``: a case's documents are uploaded there for the time of the case, and no case
+    sees the user's uploads or another run's).
+
+    A live space is held by a lock on ``.<space>.lock`` in the data folder. Spaces whose lock
+    nobody holds belong to runs that died without deleting theirs (killed outright): they are
+    deleted first.
+    """
+    data = Path(engine.settings.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    space = f"{PRIVATE_PREFIX}{secrets.token_hex(4)}"
+    lock = data / f".{space}.lock"
+    with file_lock(lock, 0, IndexBusyError(f"{lock} is held by another process")):
+        own = engine.sibling(space)
+        try:
+            _sweep_abandoned(engine, data, keep=lock)
+            yield own
+        finally:
+            own.discard_uploads()
+            lock.unlink(missing_ok=True)
+
+
+def _sweep_abandoned(engine: Any, data: Path, keep: Path) -> None:
+    """Delete every private space of ``data`` whose run is gone (nobody holds its lock)."""
+    for lock in sorted(data.glob(f".{PRIVATE_PREFIX}*.lock")):
+        if lock == keep or not re.fullmatch(rf"\.{PRIVATE_PREFIX}[0-9a-f]{{8}}\.lock", lock.name):
+            continue
+        try:
+            with file_lock(lock, 0, IndexBusyError("in use")):
+                engine.sibling(lock.name[1 : -len(".lock")]).discard_uploads()
+                lock.unlink(missing_ok=True)
+        except IndexBusyError:
+            continue  # a live run's

@@ -130,6 +130,11 @@ class InMemoryVectorStore:
     def set_version(self, name: str) -> None:
         self._version = name
 
+    def drop(self) -> None:
+        with self._lock:
+            self._rows.clear()
+            self._version = None
+
 
 def memory_store_factory() -> Any:
     """A store factory that keeps one in-memory store per collection name (reopening finds it)."""

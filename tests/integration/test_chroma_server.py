@@ -60,6 +60,21 @@ def test_more_records_than_one_page_come_back_whole(tmp_path: Path, server: Chro
     assert sorted(store.all_ids()) == sorted(ids)
 
 
+def test_a_dropped_collection_is_gone_from_the_server(tmp_path: Path, server: ChromaServer) -> None:
+    """What discarding `rag eval`'s uploads space does on a server: the collection is deleted there,
+    and opening the name again gives an empty one."""
+    settings = make_settings(tmp_path / "k", tmp_path / "d", chroma_host="127.0.0.1", chroma_port=server.port)
+    client = make_client(settings)
+    store = ChromaStore(client, "eval-1-uploads", remote=True)
+    store.upsert(["a", "b"], np.ones((2, 4), dtype=np.float32), ["a", "b"], [{"i": 1}, {"i": 2}])
+    kept = ChromaStore(client, "kept", remote=True)
+    kept.upsert(["c"], np.ones((1, 4), dtype=np.float32), ["c"], [{"i": 3}])
+    store.drop()
+    names = [getattr(c, "name", c) for c in make_client(settings, fresh=True).list_collections()]
+    assert "eval-1-uploads" not in names and "kept" in names
+    assert ChromaStore(client, "eval-1-uploads", remote=True).count() == 0 and kept.count() == 1
+
+
 def test_index_answer_restart_and_nothing_is_lost(mini_knowledge: Path, tmp_path: Path, server: ChromaServer) -> None:
     engine = _engine(mini_knowledge, tmp_path / "a", server)
     report = engine.index_knowledge()

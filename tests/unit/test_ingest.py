@@ -8,9 +8,18 @@ from pathlib import Path
 import pytest
 
 from rag.engine import Engine
-from rag.errors import IngestError
+from rag.errors import IndexBusyError, IngestError
 from rag.ingest import MAX_FILE_BYTES, read_document
-from rag.uploads import add_documents, add_upload, index_paths, list_uploads, remove_upload, safe_key
+from rag.locks import file_lock
+from rag.uploads import (
+    add_documents,
+    add_upload,
+    index_paths,
+    list_uploads,
+    private_uploads,
+    remove_upload,
+    safe_key,
+)
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -189,6 +198,48 @@ def test_duplicate_upload_is_rejected_and_removal_forgets_the_passages(mini_engi
     assert list_uploads(mini_engine) == []
     assert all(h.collection != "uploads" for h in mini_engine.search("quindecim ledger", 3))
     assert mini_engine.knowledge.snapshot().name == knowledge_before  # type: ignore[union-attr]
+
+
+def test_a_private_uploads_space_is_apart_from_the_users_and_leaves_nothing_behind(
+    mini_engine: Engine, fake_seams: dict[str, object]
+) -> None:
+    """What `rag eval` asks in: the user's documents are not seen there, its own are not seen outside,
+    and at the end its collections, snapshots, files and lock are gone, never the user's."""
+    add_upload(mini_engine, "zorblat.md", b"# Zorblat Accord\n\nThe Zorblat Accord sets up a quindecim ledger.\n")
+    data = mini_engine.settings.data_dir
+    before = sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir())
+    with private_uploads(mini_engine) as private:
+        space = private.uploads_space
+        assert "upload-zorblat-md" not in {h.chunk.source_id for h in private.search("quindecim ledger", 3)}
+        assert add_upload(private, "memo.md", b"# Memo\n\nThe Frobnitz memo sets a vellichor deadline.\n").ok
+        assert private.search("vellichor deadline", 3)[0].chunk.source_id == "upload-memo-md"
+        assert "upload-memo-md" not in {h.chunk.source_id for h in mini_engine.search("vellichor deadline", 3)}
+        assert (data / space / "memo.md").is_file()
+    assert (sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir())) == before
+    stores = fake_seams["store_factory"]
+    assert stores(f"{space}-fake").count() == 0 and stores(f"{space}-fake-ml").count() == 0  # type: ignore[operator]
+    assert [u.key for u in list_uploads(mini_engine)] == ["zorblat.md"]
+    assert mini_engine.search("quindecim ledger", 3)[0].chunk.source_id == "upload-zorblat-md"
+    with pytest.raises(ValueError, match="not discarded"):
+        mini_engine.discard_uploads()
+    for bad in ("../uploads", "knowledge", "Eval", ""):
+        with pytest.raises(ValueError, match="not a name"):
+            Engine(mini_engine.settings, uploads_space=bad)
+
+
+def test_a_private_space_left_by_a_killed_run_is_deleted_by_the_next_one_a_live_ones_is_not(
+    mini_engine: Engine,
+) -> None:
+    data = mini_engine.settings.data_dir
+    for space in ("eval-0000dead", "eval-0000a11e"):
+        (data / f".{space}.lock").touch()
+        assert add_upload(mini_engine.sibling(space), "memo.md", b"# Memo\n\nA memo.\n").ok
+    busy = IndexBusyError("busy")
+    with file_lock(data / ".eval-0000a11e.lock", 0, busy), private_uploads(mini_engine):  # a live run
+        pass
+    assert not (data / "eval-0000dead").exists() and not (data / ".eval-0000dead.lock").exists()
+    assert not [p for p in (data / "index").iterdir() if p.name.startswith("eval-0000dead")]
+    assert list_uploads(mini_engine.sibling("eval-0000a11e"))[0].key == "memo.md"
 
 
 def test_batch_reports_each_file_in_order(mini_engine: Engine) -> None:
