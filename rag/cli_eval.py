@@ -33,6 +33,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from rag.eval import report
     from rag.eval.runner import SHIPPED_QUESTIONS, evaluate, load_cases
     from rag.service import Service
+    from rag.uploads import private_uploads
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -42,10 +43,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     pool = load_cases(path)
     cases = pool[: args.limit] if args.limit else pool
     settings = _settings(args)
-    service = Service(settings, engine=Engine(settings, notice=_notice))
-    service.engine.ensure_index(progress=index_progress("building the index"))
-    _say_uploads_take_part(service.engine)
-    ev = evaluate(service, cases, pool=pool, baselines=args.baselines, questions_file=str(path), progress=_progress)
+    # Cases ask in an uploads space of their own (a case's documents are uploaded there while it is
+    # asked), deleted at the end: the folder's own uploads never change the scores.
+    with private_uploads(Engine(settings, notice=_notice)) as engine:
+        service = Service(settings, engine=engine)
+        engine.ensure_index(progress=index_progress("building the index"))
+        ev = evaluate(service, cases, pool=pool, baselines=args.baselines, questions_file=str(path), progress=_progress)
     data = report.to_json(ev)
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
@@ -65,24 +68,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say_uploads_take_part(engine: Any) -> None:
-    """A line on stderr when documents uploaded to the data folder take part in the evaluation's retrieval.
-
-    Every case retrieves from the folder's uploads collection (a case's own documents are uploaded
-    there while it is asked), so scores on a folder with uploads may differ from a clean one's.
-    """
-    count = engine.status().uploads  # the published uploads, what retrieval reads
-    if count:
-        from rag.uploads import uploads_dir
-
-        files = "1 document" if count == 1 else f"{count} documents"
-        print(
-            f"rag: note: {files} uploaded to {uploads_dir(engine)} take part in retrieval during this "
-            "evaluation, so its scores may differ from those of a data folder without uploads",
-            file=sys.stderr,
-        )
-
-
 def register(sub: Any) -> None:
     """Add the `eval` command to the `rag` subparsers."""
     p = sub.add_parser(
@@ -92,6 +77,8 @@ def register(sub: Any) -> None:
         "answers (domains, verdicts, conditions, cited sources, citation validity, refusals, retrieval "
         "recall@5 and MRR, latency) and print a table, or one JSON object with --json. Without --json, "
         "Markdown and JSON reports and a PNG chart are written to --out (default <RAG_DATA_DIR>/eval/). "
+        "Questions are asked in an uploads space of the run's own (a question's documents are uploaded "
+        "there while it is asked), so documents you uploaded never change the scores. "
         "Exit 1 with --gate when a threshold is missed.",
     )
     p.add_argument("--questions", metavar="FILE", help="question file (default: the shipped canned set)")

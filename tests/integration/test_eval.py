@@ -137,25 +137,47 @@ def test_rag_eval_json_prints_one_object(cli_env: Path, capsys: pytest.CaptureFi
     assert data["n"] == 2 and [q["id"] for q in data["questions"]] == ["compute", "compute-more"]
 
 
-def test_rag_eval_says_when_documents_you_uploaded_take_part(
-    cli_env: Path, shipped_service: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Every case retrieves from the data folder's uploads too: a user's own uploads are said to take part."""
-    from rag.uploads import add_documents, remove_upload
+BRIEFING = b"# Briefing\n\nThe talks on chip export controls stalled in May over the quorvane clause.\n"
+PRIVATE = """
+- id: memo
+  question: According to the memo, what does the Frobnitz protocol require of incident reports?
+  documents: [memo.md]
+- id: briefing
+  question: According to my briefing, why did the talks on chip export controls stall in May?
+"""
 
-    assert main(["eval", "--questions", str(cli_env), "--json", "--limit", "1"]) == 0
-    assert "uploaded" not in capsys.readouterr().err
+
+def test_rag_eval_asks_in_an_uploads_space_of_its_own(
+    shipped_service: Any, cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A case's documents are found while it is asked; the folder's own uploads never take part; and
+    nothing of the evaluation's space (files, snapshots, Chroma collections) stays behind."""
+    from rag.store import make_client
+    from rag.uploads import add_documents, list_uploads, remove_upload
+
     engine = shipped_service.engine
-    briefing = b"# Briefing\n\nThe talks on chip export controls stalled in May.\n"
-    added = add_documents(engine, [("briefing.md", briefing)])
+    data = engine.settings.data_dir
+    (tmp_path / "memo.md").write_text("# Memo\n\nThe Frobnitz protocol requires incident reports within a day.\n")
+    questions = tmp_path / "private.yaml"
+    questions.write_text(PRIVATE, encoding="utf-8")
+    added = add_documents(engine, [("briefing.md", BRIEFING)])
     try:
-        assert main(["eval", "--questions", str(cli_env), "--json", "--limit", "1"]) == 0
+        hits = [h for h in engine.search(BRIEFING.decode(), 8) if h.chunk.source_id == "upload-briefing-md"]
+        assert hits  # the folder's own engine finds the briefing ...
+        before = (sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir()))
+        assert main(["eval", "--questions", str(questions), "--json"]) == 0
+        memo, briefing = (q["answer"] for q in json.loads(capsys.readouterr().out)["questions"])
+        assert "upload-memo-md" in {c["source_id"] for c in memo["citations"]}
+        assert briefing["retrieved"] and hits[0].chunk.id not in briefing["retrieved"]  # ... the evaluation does not
+        assert "upload-briefing-md" not in {c["source_id"] for c in briefing["citations"]}
+        assert (sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir())) == before
+        names = [getattr(c, "name", c) for c in make_client(engine.settings).list_collections()]
+        assert names and not [n for n in names if n.startswith("eval-")]
+        assert [u.key for u in list_uploads(engine)] == ["briefing.md"]
     finally:
         for r in added:
             if r.key:
                 remove_upload(engine, r.key)
-    err = capsys.readouterr().err
-    assert "rag: note: 1 document uploaded to " in err and "take part in retrieval" in err
 
 
 def test_rag_eval_prints_a_table_and_writes_reports(
