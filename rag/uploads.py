@@ -4,7 +4,7 @@ Each change (add, remove) copies or deletes files in the uploads folder and then
 publishes the full set of current upload files as one snapshot of ``engine.uploads``,
 holding that collection's writer lock, so the app and ``rag index PATH...`` can share
 it. Unchanged files reuse their chunks (and vectors); the curated knowledge base is
-never touched.
+never touched. An evaluation asks in a private space of its own instead (``private_uploads``).
 """
 
 from __future__ import annotations
@@ -345,13 +345,15 @@ def private_uploads(engine: Any) -> Iterator[Any]:
 
     A live space is held by a lock on ``.<space>.lock`` in the data folder. Spaces whose lock
     nobody holds belong to runs that died without deleting theirs (killed outright): they are
-    deleted first.
+    deleted first. The lock file is locked before it takes its name, so no other run ever finds it
+    unheld while this one lives.
     """
     data = Path(engine.settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     space = f"{PRIVATE_PREFIX}{secrets.token_hex(4)}"
-    lock = data / f".{space}.lock"
-    with file_lock(lock, 0, IndexBusyError(f"{lock} is held by another process")):
+    lock, fresh = data / f".{space}.lock", data / f".{space}.lock.new"
+    with file_lock(fresh, 0, IndexBusyError(f"{fresh} is held by another process")):
+        os.replace(fresh, lock)
         own = engine.sibling(space)
         try:
             _sweep_abandoned(engine, data, keep=lock)
