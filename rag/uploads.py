@@ -14,13 +14,13 @@ import re
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from rag.corpus import Chunk, chunk_id
-from rag.errors import IndexBusyError, IngestError
+from rag.errors import IndexBusyError, IngestError, RagIndexError
 from rag.index import Progress, file_sha
 from rag.ingest import KINDS, MAX_FILES, Document, read_document
 from rag.locks import file_lock
@@ -349,11 +349,15 @@ def private_uploads(engine: Any) -> Iterator[Any]:
     unheld while this one lives.
     """
     data = Path(engine.settings.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
     space = f"{PRIVATE_PREFIX}{secrets.token_hex(4)}"
     lock, fresh = data / f".{space}.lock", data / f".{space}.lock.new"
-    with file_lock(fresh, 0, IndexBusyError(f"{fresh} is held by another process")):
-        os.replace(fresh, lock)
+    with ExitStack() as held:
+        try:
+            data.mkdir(parents=True, exist_ok=True)
+            held.enter_context(file_lock(fresh, 0, IndexBusyError(f"{fresh} is held by another process")))
+            os.replace(fresh, lock)
+        except OSError as e:
+            raise RagIndexError(f"cannot use the data folder {data} (RAG_DATA_DIR): {e.strerror or e}") from e
         own = engine.sibling(space)
         try:
             _sweep_abandoned(engine, data, keep=lock)

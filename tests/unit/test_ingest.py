@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.engine import Engine
-from rag.errors import IndexBusyError, IngestError
+from rag.errors import IndexBusyError, IngestError, RagIndexError
 from rag.ingest import MAX_FILE_BYTES, read_document
 from rag.locks import file_lock
 from rag.uploads import (
@@ -225,6 +225,18 @@ def test_a_private_uploads_space_is_apart_from_the_users_and_leaves_nothing_behi
     for bad in ("../uploads", "knowledge", "Eval", ""):
         with pytest.raises(ValueError, match="not a name"):
             Engine(mini_engine.settings, uploads_space=bad)
+
+
+def test_a_private_space_in_a_data_folder_that_cannot_be_one_is_a_clear_error(
+    mini_engine: Engine, tmp_path: Path, fake_seams: dict[str, object]
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    engine = Engine(mini_engine.settings.with_(data_dir=tmp_path / "a-file" / "data"), **fake_seams)  # type: ignore[arg-type]
+    with (
+        pytest.raises(RagIndexError, match=r"cannot use the data folder .*a-file/data \(RAG_DATA_DIR\)"),
+        private_uploads(engine),
+    ):
+        pass
 
 
 def test_a_private_space_left_by_a_killed_run_is_deleted_by_the_next_one_a_live_ones_is_not(
