@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rag.corpus import Chunk, chunk_id
-from rag.errors import IndexBusyError, IngestError, RagIndexError
+from rag.errors import IndexBusyError, IngestError, RagError, RagIndexError
 from rag.index import Progress, file_sha
 from rag.ingest import KINDS, MAX_FILES, Document, read_document
 from rag.locks import file_lock
@@ -368,7 +368,8 @@ def private_uploads(engine: Any) -> Iterator[Any]:
 
 
 def _sweep_abandoned(engine: Any, data: Path, keep: Path) -> None:
-    """Delete every private space of ``data`` whose run is gone (nobody holds its lock)."""
+    """Delete every private space of ``data`` whose run is gone (nobody holds its lock). Cleaning up
+    after others never stops this run: a space that cannot be deleted now is tried again next time."""
     for lock in sorted(data.glob(f".{PRIVATE_PREFIX}*.lock")):
         if lock == keep or not re.fullmatch(rf"\.{PRIVATE_PREFIX}[0-9a-f]{{8}}\.lock", lock.name):
             continue
@@ -376,5 +377,5 @@ def _sweep_abandoned(engine: Any, data: Path, keep: Path) -> None:
             with file_lock(lock, 0, IndexBusyError("in use")):
                 engine.sibling(lock.name[1 : -len(".lock")]).discard_uploads()
                 lock.unlink(missing_ok=True)
-        except IndexBusyError:
-            continue  # a live run's
+        except (RagError, OSError):
+            continue  # a live run's (IndexBusyError), or one to try again

@@ -246,9 +246,12 @@ def test_a_private_space_left_by_a_killed_run_is_deleted_by_the_next_one_a_live_
     for space in ("eval-0000dead", "eval-0000a11e"):
         (data / f".{space}.lock").touch()
         assert add_upload(mini_engine.sibling(space), "memo.md", b"# Memo\n\nA memo.\n").ok
+    (data / ".eval-0000beef.lock").touch()  # a dead run's space that cannot be deleted now ...
+    (data / "index" / "eval-0000beef-fake").write_text("a file where its collection's folder would be")
     busy = IndexBusyError("busy")
     with file_lock(data / ".eval-0000a11e.lock", 0, busy), private_uploads(mini_engine):  # a live run
         pass
+    assert (data / ".eval-0000beef.lock").exists()  # ... is left to try again, and stops no run
     assert not (data / "eval-0000dead").exists() and not (data / ".eval-0000dead.lock").exists()
     assert not [p for p in (data / "index").iterdir() if p.name.startswith("eval-0000dead")]
     assert list_uploads(mini_engine.sibling("eval-0000a11e"))[0].key == "memo.md"
