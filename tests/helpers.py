@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from rag.answer.citations import check_answer, markers_in
 from rag.answer.schema import Answer
+
+
+def data_folder_names(data: Path) -> tuple[list[str], list[str]]:
+    """The names in a data folder and in its index folder: what a run leaves behind there."""
+    return sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir())
 
 
 def free_port() -> int:

@@ -15,6 +15,7 @@ from rag.errors import UsageError
 from rag.eval.report import to_json
 from rag.eval.runner import SHIPPED_QUESTIONS, evaluate, load_cases, parse_cases
 from tests.conftest import KNOWLEDGE
+from tests.helpers import data_folder_names
 
 SMALL = """
 - id: compute
@@ -164,13 +165,13 @@ def test_rag_eval_asks_in_an_uploads_space_of_its_own(
     try:
         hits = [h for h in engine.search(BRIEFING.decode(), 8) if h.chunk.source_id == "upload-briefing-md"]
         assert hits  # the folder's own engine finds the briefing ...
-        before = (sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir()))
+        before = data_folder_names(data)
         assert main(["eval", "--questions", str(questions), "--json"]) == 0
         memo, briefing = (q["answer"] for q in json.loads(capsys.readouterr().out)["questions"])
         assert "upload-memo-md" in {c["source_id"] for c in memo["citations"]}
         assert briefing["retrieved"] and hits[0].chunk.id not in briefing["retrieved"]  # ... the evaluation does not
         assert "upload-briefing-md" not in {c["source_id"] for c in briefing["citations"]}
-        assert (sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir())) == before
+        assert data_folder_names(data) == before
         names = [getattr(c, "name", c) for c in make_client(engine.settings).list_collections()]
         assert names and not [n for n in names if n.startswith("eval-")]
         assert [u.key for u in list_uploads(engine)] == ["briefing.md"]

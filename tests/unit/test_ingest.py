@@ -20,6 +20,7 @@ from rag.uploads import (
     remove_upload,
     safe_key,
 )
+from tests.helpers import data_folder_names
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -207,7 +208,7 @@ def test_a_private_uploads_space_is_apart_from_the_users_and_leaves_nothing_behi
     and at the end its collections, snapshots, files and lock are gone, never the user's."""
     add_upload(mini_engine, "zorblat.md", b"# Zorblat Accord\n\nThe Zorblat Accord sets up a quindecim ledger.\n")
     data = mini_engine.settings.data_dir
-    before = sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir())
+    before = data_folder_names(data)
     with private_uploads(mini_engine) as private:
         space = private.uploads_space
         assert "upload-zorblat-md" not in {h.chunk.source_id for h in private.search("quindecim ledger", 3)}
@@ -215,7 +216,7 @@ def test_a_private_uploads_space_is_apart_from_the_users_and_leaves_nothing_behi
         assert private.search("vellichor deadline", 3)[0].chunk.source_id == "upload-memo-md"
         assert "upload-memo-md" not in {h.chunk.source_id for h in mini_engine.search("vellichor deadline", 3)}
         assert (data / space / "memo.md").is_file()
-    assert (sorted(p.name for p in data.iterdir()), sorted(p.name for p in (data / "index").iterdir())) == before
+    assert data_folder_names(data) == before
     stores = fake_seams["store_factory"]
     assert stores(f"{space}-fake").count() == 0 and stores(f"{space}-fake-ml").count() == 0  # type: ignore[operator]
     assert [u.key for u in list_uploads(mini_engine)] == ["zorblat.md"]
