@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from rag.config import Settings
@@ -323,6 +324,11 @@ class Engine:
             embedded = embedded or done  # passages, counted once
         return embedded
 
+    @property
+    def uploads_folder(self) -> Path:
+        """Where this engine's uploads space keeps its stored files (``rag.uploads.uploads_dir``)."""
+        return self.settings.data_dir / self.uploads_space
+
     def discard_uploads(self) -> None:
         """Delete a private uploads space: its collections, their snapshots and its stored files.
         The shared space (the user's uploads) is never discarded."""
@@ -334,7 +340,7 @@ class Engine:
                     coll.discard()
             for k in ("uploads", "uploads_ml", "retriever", "ml_retriever"):  # used again, it starts empty
                 self.__dict__.pop(k, None)
-            shutil.rmtree(self.settings.data_dir / self.uploads_space, ignore_errors=True)
+            shutil.rmtree(self.uploads_folder, ignore_errors=True)
 
     def sibling(self, uploads_space: str) -> Engine:
         """An engine on the same settings, embedders and stores, asking in another uploads space."""

@@ -93,7 +93,7 @@ class UploadInfo:
 def uploads_dir(engine: Any) -> Path:
     """The folder of stored uploads under the data folder (created when missing): the engine's
     uploads space (``uploads``, unless it asks in a private one)."""
-    folder = Path(engine.settings.data_dir) / engine.uploads_space
+    folder: Path = engine.uploads_folder
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
