@@ -28,6 +28,7 @@ from rag.retrieve import Mode
 from rag.understand import Turn, Understanding, clean_question, understand, without_condition_names
 
 ANALOGY_CANDIDATES = 3
+QUOTED_CHARS = 240  # the longest sentence a refusal quotes whole (``refusal_text``); longer ones are cut
 
 
 def turn_of(answer: Answer) -> dict[str, Any]:
@@ -106,7 +107,9 @@ def in_reading_order(composed: Composed, book: CitationBook) -> None:
 
 def refusal_text(u: Understanding | None, *, nothing_found: bool = False) -> str:
     """Why the question is refused and what the Navigator can do instead, in the user's language
-    (``nothing_found``: it was understood, but nothing in the knowledge base could be cited for it)."""
+    (``nothing_found``: it was understood, but nothing in the knowledge base could be cited for it).
+    A message refused for one of its sentences (``Route.read_by``) quotes that sentence, so that the
+    user sees what was read so and can ask again without it."""
     if u is None:
         return REFUSAL
     from rag.multilingual import string_table
@@ -118,9 +121,15 @@ def refusal_text(u: Understanding | None, *, nothing_found: bool = False) -> str
     else:
         key = f"refusals.{u.qtype}"
     try:
-        return string_table().get(u.language, key)
+        text = string_table().get(u.language, key)
     except Exception:  # a table without this key: the fixed sentence
         return REFUSAL
+    if nothing_found or not u.refused or not u.route.read_by or u.qtype != u.route.qtype:
+        return text
+    sentence = u.route.read_by.strip().rstrip(".。")
+    if len(sentence) > QUOTED_CHARS:
+        sentence = sentence[: QUOTED_CHARS - 1].rstrip() + "…"
+    return f"{text} {string_table().get(u.language, 'read_by').format(sentence=sentence)}"
 
 
 class Navigator:

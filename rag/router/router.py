@@ -150,6 +150,11 @@ class Route:
     # cadre aux normes fondées sur des valeurs."): evidence that an area is the catalogue's, which
     # nearness alone is not (see ``rag.understand.understand``).
     named: frozenset[str] = frozenset()
+    # The sentence of a message of several that the message was read by (an instruction to override
+    # the rules, or a request for harmful help, after a question: see ``_sentence_reading``); empty
+    # where the whole message was read. A refusal quotes it, so that a user whose sentence was
+    # misread ("Please explain it in simple words for my class.") can ask again without it.
+    read_by: str = field(default="", compare=False)
 
     @property
     def qtype(self) -> str:
@@ -1341,6 +1346,7 @@ class Router:
         route = Route(
             types, domains, candidates, harm, orientation, units[1:], open_types, follow_ups, inferred, background,
             vectors[0], "" if question == asked else question, frozenset(d for d, _, _ in written),
+            said[read - 1] if read else "",
         )  # fmt: skip
         if not set_aside or len(accepted) != 1:
             return route

@@ -202,6 +202,10 @@ def test_an_override_or_a_harmful_request_after_a_real_question_is_refused(
     assert not shipped_service.ask(asked).out_of_scope  # the question alone is answered
     answer = shipped_service.ask(question)
     assert answer.out_of_scope and answer.question_type == kind and answer.verdict is None
+    # A refusal may quote the sentence it was read by (the request after the question; the harmful
+    # one is read so), never the question asked with it.
+    added = question[len(asked) :].strip().rstrip(".")
+    assert asked not in answer.answer and (kind != "harmful" or f"“{added}”" in answer.answer)
 
 
 def test_a_clause_that_names_the_one_area_asked_about_keeps_it_when_the_rest_names_none(
