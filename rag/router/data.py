@@ -20,7 +20,9 @@
   chip export bans", "compute controls aside") and clauses that ask or compare:
   ``rag/data/context.yaml``;
 - requests for harmful help and policy questions on the same topics, for the harm check alone:
-  ``rag/data/harm_pairs.yaml``.
+  ``rag/data/harm_pairs.yaml``;
+- sentences users add to a question besides asking it (who asks, the occasion, the form of the
+  answer wanted), for the injection check alone: ``rag/data/asides.yaml``.
 
 Nothing here is a rule about wording: change the files and the router learns again.
 """
@@ -57,6 +59,7 @@ NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
 ENGLISH = "en"
 CONTEXT, ASKED = "context", "asked"  # the labels of rag/data/context.yaml
 HARMFUL, POLICY = "harmful", "policy"  # the labels of rag/data/harm_pairs.yaml
+ASIDE = "aside"  # the label of every sentence of rag/data/asides.yaml
 
 
 @dataclass
@@ -100,6 +103,9 @@ class TrainingData:
     # requests for harmful help and policy questions on the same topics, labelled HARMFUL or POLICY:
     # the harm check's alone, outside the n-grams' corpus, so they move no other model
     harm_pairs: Examples = field(default_factory=Examples)
+    # sentences users add to a question besides asking it ("I teach civics.", "Answer in a table."):
+    # the injection check's negatives alone, outside the n-grams' corpus
+    asides: Examples = field(default_factory=Examples)
     # the domain questions about an area no domain covers (labelled with none in domain_questions.yaml)
     uncatalogued: list[str] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
@@ -121,7 +127,7 @@ class TrainingData:
 
     def _hashed(self) -> Any:
         h = hashlib.sha256()
-        for name in ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs"):
+        for name in ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs", "asides"):
             ex: Examples = getattr(self, name)
             for text, labels in zip(ex.texts, ex.labels, strict=True):
                 h.update(f"{name}\x1f{text}\x1f{','.join(labels)}\x1e".encode())
@@ -165,6 +171,9 @@ def _labelled_lists(td: TrainingData, data_dir: Path) -> None:
     _follow_ups(td, data_dir)
     _context(td, data_dir)
     _harm_pairs(td, data_dir)
+    for examples in _labelled(_yaml(data_dir / "asides.yaml")).values():  # language -> sentences
+        for text in examples or []:
+            td.asides.add(text, ASIDE)
 
 
 def _context(td: TrainingData, data_dir: Path) -> None:
