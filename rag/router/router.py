@@ -548,7 +548,8 @@ def train(
     phrases = phrases_for(data, languages)
     everything = [*data.types.texts, *data.domains.texts, *data.harms.texts, *data.orientations.texts]
     everything += [p for _, p in phrases] + [data.summaries.get(d, d) for d in ids]
-    table = _embedded(embedder, everything, data)
+    legit = legit_sentences(data)  # the injection check's negatives, embedded apart: split once
+    table = _embedded(embedder, everything, data, legit)
 
     def embed(texts: Sequence[str]) -> np.ndarray:
         return np.asarray([table[t] for t in texts], dtype=np.float32)
@@ -571,7 +572,8 @@ def train(
         folds["types"] = (xt, type_labels, strength("types"))
     for name, fit in (
         ("follow_up", _follow_up_fit), ("context", partial(_context_fit, phrases=phrases)),
-        ("harm_check", _harm_check), ("new_area_check", _new_area_check), ("injection_check", _injection_check),
+        ("harm_check", _harm_check), ("new_area_check", _new_area_check),
+        ("injection_check", partial(_injection_check, legit=legit)),
     ):  # fmt: skip
         if (job := fit(data, features, strength(name))) is not None:
             jobs[name] = job
@@ -627,14 +629,16 @@ def train(
     )  # fmt: skip
 
 
-def _embedded(embedder: Embedder, everything: Sequence[str], data: TrainingData) -> dict[str, np.ndarray]:
+def _embedded(
+    embedder: Embedder, everything: Sequence[str], data: TrainingData, legit: Sequence[str]
+) -> dict[str, np.ndarray]:
     """Every training text's vector: ``everything`` (the n-grams' corpus) in one batch, then follow-up
-    examples, clauses of context, the harm check's pairs, and the injection check's sentences and asides
-    each in a batch of their own, outside the n-grams' corpus: the other models are fitted on exactly
-    what they were fitted on without them."""
+    examples, clauses of context, the harm check's pairs, and the injection check's sentences
+    (``legit``) and asides each in a batch of their own, outside the n-grams' corpus: the other models
+    are fitted on exactly what they were fitted on without them."""
     unique = list(dict.fromkeys(everything))
     table = dict(zip(unique, np.asarray(embedder.embed_batch(unique), dtype=np.float32), strict=True))
-    checks = (data.harm_pairs.texts, legit_sentences(data), data.asides.texts)
+    checks = (data.harm_pairs.texts, legit, data.asides.texts)
     for apart in (data.followups.texts, data.context.texts, *checks):
         extra = [t for t in dict.fromkeys(apart) if t not in table]
         if extra:
@@ -761,17 +765,22 @@ def legit_sentences(data: TrainingData) -> list[str]:
 
 
 def _injection_check(
-    data: TrainingData, features: Callable[[Sequence[str]], tuple[np.ndarray, Any]], c: float | None
+    data: TrainingData,
+    features: Callable[[Sequence[str]], tuple[np.ndarray, Any]],
+    c: float | None,
+    *,
+    legit: Sequence[str],
 ) -> Fit | None:
     """A second reading of a sentence the type model reads as an injection, in a message of several:
-    the injection examples against the sentences of legitimate messages of several and the sentences
-    users add to a question besides asking it (rag/data/asides.yaml: who asks, the occasion, the form
-    of the answer wanted, in every language the router reads). The type model learns injections from
-    whole messages; read alone, a sentence a user adds to a question ("Explain it without jargon, in
-    five sentences at most.") can look like an instruction to it."""
+    the injection examples against the sentences of legitimate messages of several (``legit``:
+    ``legit_sentences``) and the sentences users add to a question besides asking it
+    (rag/data/asides.yaml: who asks, the occasion, the form of the answer wanted, in every language
+    the router reads). The type model learns injections from whole messages; read alone, a sentence
+    a user adds to a question ("Explain it without jargon, in five sentences at most.") can look like
+    an instruction to it."""
     labels = [ls[0] for ls in data.types.labels]
     injections = [t for t, k in zip(data.types.texts, labels, strict=True) if k == INJECTION]
-    return _check(features, injections, [*legit_sentences(data), *data.asides.texts], c)
+    return _check(features, injections, [*legit, *data.asides.texts], c)
 
 
 def _new_area_check(
