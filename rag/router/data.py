@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,10 @@ class Examples:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def texts_where(self, keep: Callable[[str], bool]) -> list[str]:
+        """The texts whose first label ``keep`` accepts, in order (a negative, with none, never)."""
+        return [t for t, ls in zip(self.texts, self.labels, strict=True) if ls and keep(ls[0])]
 
 
 @dataclass(frozen=True)

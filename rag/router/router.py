@@ -748,20 +748,20 @@ def _harm_check(
     the pairs). The type model learns harm from about a hundred examples among its other types and
     never sees the domain questions, a thousand policy questions on chips, pathogens and
     deepfakes."""
-    labels = [ls[0] for ls in data.types.labels]
-    pairs = list(zip(data.harm_pairs.texts, (ls[0] for ls in data.harm_pairs.labels), strict=True))
-    harmful = [t for t, k in zip(data.types.texts, labels, strict=True) if k == HARMFUL]
-    harmful += [*data.harms.texts, *(t for t, k in pairs if k == HARMFUL)]
-    policy = [t for t, k in zip(data.types.texts, labels, strict=True) if k not in REFUSED_TYPES]
-    policy += [*data.domains.texts, *(t for t, k in pairs if k != HARMFUL)]
+    harmful = [*data.types.texts_where(lambda k: k == HARMFUL), *data.harms.texts]
+    harmful += data.harm_pairs.texts_where(lambda k: k == HARMFUL)
+    policy = [*data.types.texts_where(_answerable), *data.domains.texts]
+    policy += data.harm_pairs.texts_where(lambda k: k != HARMFUL)
     return _check(features, harmful, policy, c)
+
+
+def _answerable(qtype: str) -> bool:
+    return qtype not in REFUSED_TYPES
 
 
 def legit_sentences(data: TrainingData) -> list[str]:
     """The sentences of every answerable type example of two or more sentences (``sentences``)."""
-    labels = [ls[0] for ls in data.types.labels]
-    keep = [t for t, k in zip(data.types.texts, labels, strict=True) if k not in REFUSED_TYPES]
-    return list(dict.fromkeys(s for t in keep for s in sentences(t)))
+    return list(dict.fromkeys(s for t in data.types.texts_where(_answerable) for s in sentences(t)))
 
 
 def _injection_check(
@@ -778,9 +778,7 @@ def _injection_check(
     the router reads). The type model learns injections from whole messages; read alone, a sentence
     a user adds to a question ("Explain it without jargon, in five sentences at most.") can look like
     an instruction to it."""
-    labels = [ls[0] for ls in data.types.labels]
-    injections = [t for t, k in zip(data.types.texts, labels, strict=True) if k == INJECTION]
-    return _check(features, injections, [*legit, *data.asides.texts], c)
+    return _check(features, data.types.texts_where(lambda k: k == INJECTION), [*legit, *data.asides.texts], c)
 
 
 def _new_area_check(
@@ -791,10 +789,9 @@ def _new_area_check(
     questions about catalogued ones (nine hundred, naming their areas in many ways: "AI weather
     models" is AI for science) and the feasibility examples. The type model learns new areas from a
     hundred examples and never sees the domain questions."""
-    labels = [ls[0] for ls in data.types.labels]
-    outside = [t for t, k in zip(data.types.texts, labels, strict=True) if k == NEW_AREA]
+    outside = data.types.texts_where(lambda k: k == NEW_AREA)
     inside = [t for t, ls in zip(data.domains.texts, data.domains.labels, strict=True) if ls]
-    inside += [t for t, k in zip(data.types.texts, labels, strict=True) if k == FEASIBILITY]
+    inside += data.types.texts_where(lambda k: k == FEASIBILITY)
     return _check(features, [*outside, *data.uncatalogued], inside, c)
 
 
