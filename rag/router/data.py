@@ -10,8 +10,10 @@
   areas, word for word otherwise, so that framework wording alone says nothing of the area);
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
-  questions of ``rag/data/domain_questions.yaml`` and of the labelled question sets, and questions
-  that name no catalogued area (negatives), with the actors and question frames of
+  questions of ``rag/data/domain_questions.yaml``, of ``rag/data/domain_questions_described.yaml``
+  (each area described by what happens in it, one area a question, in the 15 languages the
+  router reads) and of the labelled question sets, and questions that name no catalogued area
+  (negatives), with the actors and question frames of
   ``rag/data/no_area.yaml`` (fragments a clause cut leaves, negatives too);
 - harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``;
 - follow-ups by how they lean on the conversation ("why?", "which of the two?", "and military
@@ -54,6 +56,9 @@ WRITTEN_QUESTION_FILES = (  # in DATA_DIR
     "framework_twins.yaml",
 )
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
+# Question-shaped domain examples, {q, domains} (in DATA_DIR): the first written with names, aliases
+# and a few descriptions; the second describes every area by what happens in it, in 15 languages.
+DOMAIN_QUESTION_FILES = ("domain_questions.yaml", "domain_questions_described.yaml")
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
 ENGLISH = "en"
@@ -110,7 +115,7 @@ class TrainingData:
     # sentences users add to a question besides asking it ("I teach civics.", "Answer in a table."):
     # the injection check's negatives alone, outside the n-grams' corpus
     asides: Examples = field(default_factory=Examples)
-    # the domain questions about an area no domain covers (labelled with none in domain_questions.yaml)
+    # the domain questions about an area no domain covers (labelled with none in a domain questions file)
     uncatalogued: list[str] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
     summaries: dict[str, str] = field(default_factory=dict)
@@ -251,10 +256,11 @@ def load_training_data(
     _labelled_lists(td, data_dir)
     _domain_phrases(td, catalogue, data_dir)
     td.strengths = read_strengths(data_dir / STRENGTHS_FILE)
-    for item in _yaml(data_dir / "domain_questions.yaml") or []:
-        td.domains.add(item.get("q", ""), *(d for d in item.get("domains") or [] if d in catalogue.domains))
-        if not item.get("domains"):
-            td.uncatalogued.append(td.domains.texts[-1])
+    for name in DOMAIN_QUESTION_FILES:
+        for item in _yaml(data_dir / name) or []:
+            td.domains.add(item.get("q", ""), *(d for d in item.get("domains") or [] if d in catalogue.domains))
+            if not item.get("domains"):
+                td.uncatalogued.append(td.domains.texts[-1])
     for fragments in _labelled(_yaml(data_dir / "no_area.yaml")).values():
         for text in fragments or []:
             td.domains.add(text)

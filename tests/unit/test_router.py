@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -943,6 +944,18 @@ def _assert_learnt_with_known_labels(entries: list[dict], catalogue: Catalogue, 
         assert " ".join(str(q["question"]).split()) in learnt, q["id"]
 
 
+def test_the_described_domain_questions_name_one_catalogued_area_each_and_every_area_alike() -> None:
+    """rag/data/domain_questions_described.yaml: one catalogued area a question, every domain as
+    often as the others (once in each language); learnt as domain examples."""
+    catalogue = Catalogue(KNOWLEDGE)
+    entries = yaml.safe_load((DATA_DIR / "domain_questions_described.yaml").read_text(encoding="utf-8"))
+    areas = Counter(d for q in entries for d in q["domains"])
+    assert all(len(q["domains"]) == 1 for q in entries)
+    assert set(areas) == set(catalogue.domains) and len(set(areas.values())) == 1
+    learnt = load_training_data(catalogue).domains
+    assert {q["q"] for q in entries} <= set(learnt.texts)
+
+
 def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas_they_are_labelled_with() -> None:
     """rag/data/framework_applied*.yaml: questions that ask for the framework, on catalogued areas
     (one area: feasibility; several: a comparison) and on areas the catalogue does not assess
@@ -1253,6 +1266,25 @@ def test_the_new_area_check_learns_uncatalogued_areas_against_catalogued_ones_an
     assert proba[0] > proba[1]  # the uncatalogued area above a catalogued one it learned from
     new_area = checked_types({"apply_framework": 0.6, "feasibility": 0.4}, "apply_framework", 0.1)
     assert max(new_area, key=lambda k: new_area[k]) == "feasibility"  # a catalogued area after all
+
+
+def test_domain_questions_that_describe_areas_are_domain_examples_read_after_the_first_file(
+    fake_engine: Engine, tiny_data: Path
+) -> None:
+    before = fixture_data(fake_engine, tiny_data)
+    described = [
+        {"q": "Telling each other within hours when an AI system fails in the wild: could rivals do it?",
+         "domains": ["incident-reporting"]},
+        {"q": "Could rivals cooperate on AI for hotel bookings?", "domains": []},
+    ]  # fmt: skip
+    (tiny_data / "domain_questions_described.yaml").write_text(yaml.safe_dump(described), encoding="utf-8")
+    after = fixture_data(fake_engine, tiny_data)
+    assert after.domains.texts[: len(before.domains)] == before.domains.texts
+    added = after.domains.texts.index(described[0]["q"])
+    assert added >= len(TINY["domain_questions.yaml"])  # after the first file's questions
+    assert after.domains.labels[added] == ("incident-reporting",)
+    assert after.uncatalogued[-1] == "Could rivals cooperate on AI for hotel bookings?"
+    assert after.fingerprint() != before.fingerprint()  # the router learns again
 
 
 # -- the models ------------------------------------------------------------------------------
