@@ -57,7 +57,8 @@ WRITTEN_QUESTION_FILES = (  # in DATA_DIR
 )
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question-shaped domain examples, {q, domains} (in DATA_DIR): the first written with names, aliases
-# and a few descriptions; the second describes every area by what happens in it, in 15 languages.
+# and a few descriptions; the second describes each area by what happens in it, one area a question,
+# in the 15 languages the router reads.
 DOMAIN_QUESTION_FILES = ("domain_questions.yaml", "domain_questions_described.yaml")
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
