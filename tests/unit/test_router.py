@@ -868,11 +868,16 @@ def test_the_shipped_strengths_name_every_model_of_the_shipped_routers() -> None
         assert all(c in models.CS for c in chosen.values())
 
 
-def test_the_shipped_strengths_were_chosen_on_the_training_data_shipped_now() -> None:
+@pytest.fixture(scope="module")
+def shipped() -> TrainingData:
+    """The shipped training data, loaded once for the tests that only read it (about a second)."""
+    return load_training_data(Catalogue(KNOWLEDGE))
+
+
+def test_the_shipped_strengths_were_chosen_on_the_training_data_shipped_now(shipped: TrainingData) -> None:
     """rag/data/strengths.yaml records the fingerprint of the data scripts/choose_strengths.py chose
     them on; when this fails, the router's data changed without choosing its strengths again: run it.
     (Cross-validating here took seven minutes of the suite on two cores.)"""
-    shipped = load_training_data(Catalogue(KNOWLEDGE))
     assert read_chosen_on(DATA_DIR / STRENGTHS_FILE) == shipped.examples_fingerprint()
 
 
@@ -898,11 +903,11 @@ def _folded(text: object) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", str(text).casefold()).split())
 
 
-def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from() -> None:
+def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from(shipped: TrainingData) -> None:
     """The held-out and dev sets measure the router on questions it never saw: none of their
     questions may be, up to case, punctuation and spacing, a training text (a data file copied from
     them would make the measure a memory test)."""
-    data = load_training_data(Catalogue(KNOWLEDGE))
+    data = shipped
     names = ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs")
     learnt = {_folded(t) for name in names for t in getattr(data, name).texts}
     learnt |= {_folded(p.text) for p in data.phrases}
@@ -925,13 +930,13 @@ def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from() -> None:
         assert [q for q in _questions(path, follow_ups=False) if _folded(q) in copies] == [], path.name
 
 
-def test_the_retired_dev_sets_are_learnt_with_labels_the_catalogue_and_the_answer_know() -> None:
+def test_the_retired_dev_sets_are_learnt_with_labels_the_catalogue_and_the_answer_know(shipped: TrainingData) -> None:
     """Every question of rag/data/asked/ is a type example, labelled with a known type and catalogued
     domains (the router drops a domain id it does not know: a misspelt one would vanish unseen)."""
     catalogue = Catalogue(KNOWLEDGE)
     asked = [p for p in training_question_files() if p.parent == ASKED_DIR]
     assert len(asked) >= 20
-    learnt = set(load_training_data(catalogue).types.texts)
+    learnt = set(shipped.types.texts)
     for path in asked:
         _assert_learnt_with_known_labels(yaml.safe_load(path.read_text(encoding="utf-8")), catalogue, learnt)
 
@@ -944,7 +949,9 @@ def _assert_learnt_with_known_labels(entries: list[dict], catalogue: Catalogue, 
         assert " ".join(str(q["question"]).split()) in learnt, q["id"]
 
 
-def test_the_described_domain_questions_name_one_catalogued_area_each_and_every_area_alike() -> None:
+def test_the_described_domain_questions_name_one_catalogued_area_each_and_every_area_alike(
+    shipped: TrainingData,
+) -> None:
     """rag/data/domain_questions_described.yaml: one catalogued area a question, every domain as
     often as the others (once in each language); learnt as domain examples."""
     catalogue = Catalogue(KNOWLEDGE)
@@ -952,11 +959,12 @@ def test_the_described_domain_questions_name_one_catalogued_area_each_and_every_
     areas = Counter(d for q in entries for d in q["domains"])
     assert all(len(q["domains"]) == 1 for q in entries)
     assert set(areas) == set(catalogue.domains) and len(set(areas.values())) == 1
-    learnt = load_training_data(catalogue).domains
-    assert {q["q"] for q in entries} <= set(learnt.texts)
+    assert {q["q"] for q in entries} <= set(shipped.domains.texts)
 
 
-def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas_they_are_labelled_with() -> None:
+def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas_they_are_labelled_with(
+    shipped: TrainingData,
+) -> None:
     """rag/data/framework_applied*.yaml: questions that ask for the framework, on catalogued areas
     (one area: feasibility; several: a comparison) and on areas the catalogue does not assess
     (apply_framework, no area); rag/data/framework_twins.yaml: questions about one catalogued area
@@ -965,7 +973,7 @@ def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas
     paths = [DATA_DIR / n for n in WRITTEN_QUESTION_FILES]
     assert all(path in training_question_files() for path in paths)
     entries = [q for path in paths for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
-    _assert_learnt_with_known_labels(entries, catalogue, set(load_training_data(catalogue).types.texts))
+    _assert_learnt_with_known_labels(entries, catalogue, set(shipped.types.texts))
     areas = {"feasibility": 1, "comparison": 2, "apply_framework": 0}
     for q in entries:
         assert q["type"] in areas and min(len(q.get("domains") or []), 2) == areas[q["type"]], q["id"]
