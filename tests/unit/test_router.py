@@ -922,7 +922,7 @@ def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from(shipped: T
         _folded("Should I buy Nvidia shares before their next earnings report?"),
     }
     copies = learnt - coincidences
-    dev = sorted(FIXTURES.glob("dev*.yaml"))  # the dev sets still measuring: dev 100 on
+    dev = sorted(FIXTURES.glob("dev*.yaml"))  # the dev sets still measuring: dev 176 on
     assert len(dev) >= 2
     for path in dev:
         # a follow-up turn ("why not?", "Почему?") is a closed class every writer words alike: the
