@@ -216,8 +216,8 @@ class Engine:
 
     def choose_router_strengths(self) -> dict[str, dict[str, float]]:
         """Each router model's regularisation strength chosen again by cross-validation on the
-        training data, as ``rag/data/strengths.yaml`` stores it (per embedder name; about six minutes
-        per router; nothing is stored). Run by ``scripts/choose_strengths.py``."""
+        training data, as ``rag/data/strengths.yaml`` stores it (per embedder name; about twenty
+        minutes per router; nothing is stored). Run by ``scripts/choose_strengths.py``."""
         chosen = {}
         for multi in (False, True) if self.has_multilingual else (False,):
             data, inputs = self._router_inputs(multi)
@@ -232,7 +232,7 @@ class Engine:
         if notice is None:
             return None
         asked = "questions in other languages" if multi else "English questions"
-        took = "about a minute" if stored else "six minutes or so"
+        took = "about six minutes" if stored else "twenty minutes or so"
         return lambda: notice(f"training the router for {asked} ({name}; once per catalogue and model, {took})")
 
     @staticmethod

@@ -1,6 +1,6 @@
 """Choose each router model's regularisation strength again and store it in rag/data/strengths.yaml.
 
-Usage: .venv/bin/python scripts/choose_strengths.py   (about six minutes per router, two routers)
+Usage: .venv/bin/python scripts/choose_strengths.py   (about twenty minutes per router, two routers)
 
 Training fits each model once, at its stored strength. Run this after changing the router's
 training data (rag/data/*.yaml, the canned questions, the catalogue) or its embedders: it
@@ -23,9 +23,9 @@ from rag.router.models import CS
 HEADER = f"""\
 # The regularisation strength (C) of each of the question router's models, per embedder: chosen
 # by three-fold cross-validated log loss over ({", ".join(f"{c:g}" for c in CS)}) on the shipped training data,
-# by scripts/choose_strengths.py. Training fits each model once at its strength here (about a
-# minute per router); a model or embedder missing here is cross-validated when it trains (about six
-# minutes per router).
+# by scripts/choose_strengths.py. Training fits each model once at its strength here (about six
+# minutes per router); a model or embedder missing here is cross-validated when it trains (about
+# twenty minutes per router).
 # Choose again after editing the training data, the catalogue or the embedders; chosen_on is the
 # fingerprint of the training data they were chosen on (a test compares it with the shipped data).
 """
@@ -34,7 +34,7 @@ HEADER = f"""\
 def main() -> int:
     engine = Engine(Settings.from_env(), notice=lambda m: print(m, file=sys.stderr))
     engine.ensure_index()  # the routers read the domains' card passages from the index
-    print("cross-validating every router model's strength (about six minutes per router)...", file=sys.stderr)
+    print("cross-validating every router model's strength (about twenty minutes per router)...", file=sys.stderr)
     chosen = engine.choose_router_strengths()
     body: dict[str, object] = {name: dict(sorted(models.items())) for name, models in chosen.items()}
     body[CHOSEN_ON] = load_training_data(engine.catalogue).examples_fingerprint()

@@ -7,7 +7,7 @@ fit's weights, the type model's probabilities come out up to 0.015 apart.) The s
 by cross-validated log loss (``LogisticRegressionCV``) over ``CS``, so the probabilities are
 calibrated on folds held apart from the fit; the strengths chosen for the shipped data and
 embedders are stored (``rag/data/strengths.yaml``), and a model fits once at its stored strength:
-cross-validation is five strengths on three folds, about six minutes per router on two cores. The
+cross-validation is five strengths on three folds, about twenty minutes per router on two cores. The
 weights are saved as ``.npz`` arrays (never pickles), so a stored router is data, not code.
 
 The solvers spend their time in compiled code that lets go of Python's lock, so independent fits
