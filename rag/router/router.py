@@ -538,7 +538,7 @@ def train(
     passages: Sequence[Passage] = (),
 ) -> RouterModels:
     """Fit every model of a router: about six minutes on two cores (two fits at a time), at the
-    strengths stored for ``embedder`` (``TrainingData.strengths``); several minutes where
+    strengths stored for ``embedder`` (``TrainingData.strengths``); about twenty minutes where
     cross-validation must choose them.
 
     ``passages``: each domain's own passages (its card), a richer wording of the domain than its
