@@ -907,10 +907,9 @@ def test_no_held_out_or_dev_question_is_a_text_the_router_learns_from(shipped: T
     """The held-out and dev sets measure the router on questions it never saw: none of their
     questions may be, up to case, punctuation and spacing, a training text (a data file copied from
     them would make the measure a memory test)."""
-    data = shipped
     names = ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs")
-    learnt = {_folded(t) for name in names for t in getattr(data, name).texts}
-    learnt |= {_folded(p.text) for p in data.phrases}
+    learnt = {_folded(t) for name in names for t in getattr(shipped, name).texts}
+    learnt |= {_folded(p.text) for p in shipped.phrases}
     held_out = sorted(FIXTURES.glob("heldout*.yaml"))
     assert len(held_out) >= 3
     for path in held_out:
