@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,11 @@ class Examples:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def kept(self, keep: Callable[[str], bool]) -> Examples:
+        """The examples whose text ``keep`` accepts, in order."""
+        pairs = [(t, ls) for t, ls in zip(self.texts, self.labels, strict=True) if keep(t)]
+        return Examples([t for t, _ in pairs], [ls for _, ls in pairs])
+
     def texts_where(self, keep: Callable[[str], bool]) -> list[str]:
         """The texts whose first label ``keep`` accepts, in order (a negative, with none, never)."""
         return [t for t, ls in zip(self.texts, self.labels, strict=True) if ls and keep(ls[0])]
@@ -96,6 +101,10 @@ class Phrase:
     domain: str
     text: str
     language: str
+
+
+# The labelled example sets of TrainingData, by attribute name.
+EXAMPLE_SETS = ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs", "asides")
 
 
 @dataclass
@@ -131,13 +140,32 @@ class TrainingData:
             h.update(f"strengths\x1f{name}\x1f{sorted(chosen.items())}\x1e".encode())
         return h.hexdigest()[:24]
 
+    def written_in(self, language: str, detect: Callable[[str], str]) -> TrainingData:
+        """The examples and phrases written in ``language`` only (``detect``: a text's language code),
+        with the summaries and strengths as they are."""
+
+        read: dict[str, bool] = {}  # a question is in several sets: detected once
+
+        def keep(text: str) -> bool:
+            if text not in read:
+                read[text] = detect(text) == language
+            return read[text]
+
+        return replace(
+            self,
+            **{name: getattr(self, name).kept(keep) for name in EXAMPLE_SETS},
+            asked_as_follow_ups={t for t in self.asked_as_follow_ups if keep(t)},
+            uncatalogued=[t for t in self.uncatalogued if keep(t)],
+            phrases=[p for p in self.phrases if p.language == language],
+        )
+
     def examples_fingerprint(self) -> str:
         """The training data without the strengths: what the stored strengths were chosen on."""
         return self._hashed().hexdigest()[:24]
 
     def _hashed(self) -> Any:
         h = hashlib.sha256()
-        for name in ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs", "asides"):
+        for name in EXAMPLE_SETS:
             ex: Examples = getattr(self, name)
             for text, labels in zip(ex.texts, ex.labels, strict=True):
                 h.update(f"{name}\x1f{text}\x1f{','.join(labels)}\x1e".encode())

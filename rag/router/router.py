@@ -537,7 +537,7 @@ def train(
     languages: Sequence[str] | None = None,
     passages: Sequence[Passage] = (),
 ) -> RouterModels:
-    """Fit every model of a router: about six minutes on two cores (two fits at a time), at the
+    """Fit every model of a router: three to five minutes on two cores (two fits at a time), at the
     strengths stored for ``embedder`` (``TrainingData.strengths``); about twenty minutes where
     cross-validation must choose them.
 

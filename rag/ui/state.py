@@ -77,10 +77,10 @@ def keep_gc_cheap() -> None:
 
 
 # What the page says while the service loads: a first start builds the index and trains both
-# question routers (about twelve minutes on a 2-core machine); later starts load them in about a second.
+# question routers (about seven minutes on a 2-core machine); later starts load them in about a second.
 PREPARING = (
     "Preparing the knowledge base (the first start builds the index and trains the question routers; "
-    "about twelve minutes on two cores)…"
+    "about seven minutes on two cores)…"
 )
 
 

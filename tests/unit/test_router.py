@@ -34,6 +34,7 @@ from rag.router.data import (
     DATA_DIR,
     STRENGTHS_FILE,
     WRITTEN_QUESTION_FILES,
+    Phrase,
     TrainingData,
     read_chosen_on,
     read_strengths,
@@ -889,6 +890,38 @@ def test_the_data_fingerprint_of_the_strengths_ignores_them_and_follows_every_ex
     assert data.examples_fingerprint() == before and data.fingerprint() != keyed
     data.types.add("What is a recipe for dumplings?", "off_topic")
     assert data.examples_fingerprint() != before
+
+
+def test_the_data_written_in_one_language_keeps_its_examples_and_phrases_only() -> None:
+    """The English router's data (when a multilingual router reads the other languages): every
+    example set, follow-up record and phrase in English only; the summaries and strengths as they are."""
+    data = TrainingData()
+    data.types.add("Could rivals cooperate on compute controls?", "feasibility")
+    data.types.add("竞争对手能否在算力管控上合作？", "feasibility")
+    data.domains.add("Could rivals cooperate on compute controls?", "compute_controls")
+    data.domains.add("竞争对手能否在算力管控上合作？", "compute_controls")
+    data.context.add("芯片出口管制已经谈妥", "context")
+    data.followups.add("And for chips?", "same_question")
+    data.asked_as_follow_ups |= {"And for chips?", "那芯片呢？"}
+    data.uncatalogued += ["Rules for AI in air-traffic control?", "空中交通管制的人工智能规则？"]
+    data.phrases += [Phrase("compute_controls", "chip export controls", "en")]
+    data.phrases += [Phrase("compute_controls", "芯片出口管制", "zh")]
+    data.summaries = {"compute_controls": "Controls on advanced chips."}
+    data.strengths = {"fake": {"types": 3.0}}
+
+    def detect(text: str) -> str:
+        return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+
+    english = data.written_in("en", detect)
+    assert english.types.texts == ["Could rivals cooperate on compute controls?"]
+    assert english.types.labels == [("feasibility",)] and english.domains.labels == [("compute_controls",)]
+    assert not english.context.texts and english.followups.texts == ["And for chips?"]
+    assert english.asked_as_follow_ups == {"And for chips?"}
+    assert english.uncatalogued == ["Rules for AI in air-traffic control?"]
+    assert [p.text for p in english.phrases] == ["chip export controls"]
+    assert english.summaries == data.summaries and english.strengths == data.strengths
+    assert len(data.types) == 2 and len(data.phrases) == 2  # the data itself is unchanged
+    assert english.examples_fingerprint() != data.examples_fingerprint()
 
 
 def test_a_strengths_file_without_a_record_of_its_data_reads_as_unrecorded(tmp_path: Path) -> None:
