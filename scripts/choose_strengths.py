@@ -6,7 +6,7 @@ Training fits each model once, at its stored strength. Run this after changing t
 training data (rag/data/*.yaml, the canned questions, the catalogue) or its embedders: it
 cross-validates the strengths of ``rag.router.models.CS`` on three folds for every model, as
 training does for a model with no stored strength, and writes the file (the routers then train
-again, in seconds, on first use).
+again on first use, in three to five minutes each).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from rag.router.models import CS
 HEADER = f"""\
 # The regularisation strength (C) of each of the question router's models, per embedder: chosen
 # by three-fold cross-validated log loss over ({", ".join(f"{c:g}" for c in CS)}) on the shipped training data,
-# by scripts/choose_strengths.py. Training fits each model once at its strength here (about six
-# minutes per router); a model or embedder missing here is cross-validated when it trains (about
-# twenty minutes per router).
+# by scripts/choose_strengths.py. Training fits each model once at its strength here (three to
+# five minutes per router); a model or embedder missing here is cross-validated when it trains
+# (about twenty minutes per router).
 # Choose again after editing the training data, the catalogue or the embedders; chosen_on is the
 # fingerprint of the training data they were chosen on (a test compares it with the shipped data).
 """
