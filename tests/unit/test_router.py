@@ -924,6 +924,28 @@ def test_the_data_written_in_one_language_keeps_its_examples_and_phrases_only() 
     assert english.examples_fingerprint() != data.examples_fingerprint()
 
 
+def test_the_english_router_learns_english_texts_only_where_a_multilingual_router_reads_the_rest(
+    mini_knowledge: Path, tmp_path: Path, fake_seams: dict[str, object]
+) -> None:
+    """Questions the detector does not read as English go to the multilingual router, so the English
+    router's data leaves them out; an engine with one embedder routes every language with it, so
+    its one router learns from every text."""
+    folder = tmp_path / "router"
+    shutil.copytree(ROUTER_FIXTURES, folder)
+    spanish = "¿Podrían los rivales cooperar en las restricciones a la exportación de chips?"
+    intents = folder / "intents.yaml"
+    text = intents.read_text(encoding="utf-8").replace("feasibility:\n", f"feasibility:\n  - {spanish}\n", 1)
+    intents.write_text(text, encoding="utf-8")
+    settings = make_settings(mini_knowledge, tmp_path / "data", router_data=folder)
+    two = Engine(settings, **fake_seams)  # type: ignore[arg-type]
+    english, _ = two._router_inputs(multi=False)
+    every, _ = two._router_inputs(multi=True)
+    assert spanish in every.types.texts and spanish not in english.types.texts
+    assert english.types.texts == [t for t in every.types.texts if t != spanish]
+    one = Engine(settings, embedder=fake_seams["embedder"], multilingual=fake_seams["embedder"])  # type: ignore[arg-type]
+    assert spanish in one._router_inputs(multi=False)[0].types.texts
+
+
 def test_a_strengths_file_without_a_record_of_its_data_reads_as_unrecorded(tmp_path: Path) -> None:
     path = tmp_path / "strengths.yaml"
     path.write_text("fake: {types: 3}\n", encoding="utf-8")
