@@ -54,6 +54,11 @@ class RouterInputs(NamedTuple):
     passages: list[Passage]  # each domain's card passages
     passage_ids: list[str]
     training_embedder: Embedder  # the router's embedder, keeping the training texts' vectors on disk
+    # The one language its training texts are kept in (None: every language). Questions in other
+    # languages go to the multilingual router, so the English one learns from English texts only
+    # (47% of the texts were in other languages; the first `rag index` took 406 s with them left
+    # out, against 700 s).
+    texts_in: str | None = None
 
 
 class Engine:
@@ -194,6 +199,7 @@ class Engine:
                     passages=inputs.passages,
                     passage_ids=inputs.passage_ids,
                     training_embedder=inputs.training_embedder,
+                    texts_in=inputs.texts_in,
                     training=self._training_notice(embedder.name, multi, embedder.name in data.strengths),
                 )
                 if not multi and self.has_multilingual and self.multilingual is not self.embedder:
@@ -208,18 +214,12 @@ class Engine:
             if folder is not None
             else load_training_data(self.catalogue)
         )
-        if not multi and self.has_multilingual:
-            # Questions in other languages go to the multilingual router: the English one learns
-            # from English texts only (47% of the texts were in other languages; the first `rag
-            # index` took 406 s with them left out, against 700 s).
-            from rag.multilingual import detect_language
-
-            data = data.written_in(ENGLISH_ONLY[0], detect_language)
         embedder = self.multilingual if multi else self.embedder
         cached = StoredVectors(embedder, self.settings.cache_folder / "vectors")
         ids, passages = self._card_vectors(self.knowledge_ml if multi else self.knowledge)
         # training texts' vectors kept on disk; questions' never
-        return data, RouterInputs(None if multi else ENGLISH_ONLY, passages, ids, cached)
+        texts_in = ENGLISH_ONLY[0] if not multi and self.has_multilingual else None
+        return data, RouterInputs(None if multi else ENGLISH_ONLY, passages, ids, cached, texts_in)
 
     def choose_router_strengths(self) -> dict[str, dict[str, float]]:
         """Each router model's regularisation strength chosen again by cross-validation on the
@@ -229,6 +229,8 @@ class Engine:
         for multi in (False, True) if self.has_multilingual else (False,):
             data, inputs = self._router_inputs(multi)
             data.strengths = {}
+            if inputs.texts_in is not None:
+                data = data.written_in(inputs.texts_in)
             fitted = train(data, inputs.training_embedder, languages=inputs.languages, passages=inputs.passages)
             chosen[inputs.training_embedder.name] = fitted.strengths()  # the name strengths are stored under
         return chosen

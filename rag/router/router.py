@@ -850,8 +850,10 @@ def weights_key(
     languages: Sequence[str] | None,
     passages: Sequence[Passage] = (),
     passage_ids: Sequence[str] | None = None,
+    texts_in: str | None = None,
 ) -> str:
-    """What fixes a router's weights: its training data, passages, embedder, languages, library and format.
+    """What fixes a router's weights: its training data (``texts_in``: the one language of it kept),
+    passages, embedder, languages, library and format.
 
     ``passage_ids`` (content hashes of the passages) stand for the passages when given: the same
     texts embedded in other batches differ in the last bits (int8 quantisation is per batch), and
@@ -869,6 +871,8 @@ def weights_key(
         f"{data.fingerprint()}|{digest.hexdigest()}|{embedder.name}|{embedder.fingerprint}|{languages}|"
         f"{version('scikit-learn')}|{FORMAT}"
     )
+    if texts_in is not None:  # the other routers' keys as they were; the detector sorts the texts
+        raw += f"|texts in {texts_in} by py3langid {version('py3langid')}"
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
@@ -1145,6 +1149,7 @@ class Router:
         passages: Sequence[Passage] = (),
         passage_ids: Sequence[str] | None = None,
         training_embedder: Embedder | None = None,
+        texts_in: str | None = None,
         training: Callable[[], None] | None = None,
     ) -> Router:
         """The router stored under ``folder`` for this data and embedder, trained now if there is none.
@@ -1152,9 +1157,11 @@ class Router:
         ``training_embedder``: the same model for the training texts only (one that keeps their
         vectors on disk, say); questions are always embedded by ``embedder``. ``training``: called
         once, just before a router is trained (not when a stored one is loaded), so a caller can say
-        why the next seconds are quiet.
+        why the next seconds are quiet. ``texts_in``: learn from the texts in this language only
+        (``TrainingData.written_in``); the key records the language, so the texts are sorted by
+        language only when a router is trained, not each time a stored one is loaded.
         """
-        key = weights_key(data, embedder, languages, passages, passage_ids)
+        key = weights_key(data, embedder, languages, passages, passage_ids, texts_in)
         path = folder / f"router-{embedder.name}-{key}.npz"
         stored = RouterModels.load(path)
         if stored is None:
@@ -1164,7 +1171,8 @@ class Router:
                 if stored is None:
                     if training is not None:
                         training()
-                    stored = train(data, training_embedder or embedder, languages=languages, passages=passages)
+                    fit_on = data if texts_in is None else data.written_in(texts_in)
+                    stored = train(fit_on, training_embedder or embedder, languages=languages, passages=passages)
                     with suppress(OSError):  # a read-only data folder: train again next time
                         stored.save(path)
         _keep_recent(folder, embedder.name, path)

@@ -929,21 +929,27 @@ def test_the_english_router_learns_english_texts_only_where_a_multilingual_route
 ) -> None:
     """Questions the detector does not read as English go to the multilingual router, so the English
     router's data leaves them out; an engine with one embedder routes every language with it, so
-    its one router learns from every text."""
+    its one router learns from every text. (The texts are sorted by language only when a router is
+    trained: the key records the language.)"""
     folder = tmp_path / "router"
     shutil.copytree(ROUTER_FIXTURES, folder)
     spanish = "¿Podrían los rivales cooperar en las restricciones a la exportación de chips?"
     intents = folder / "intents.yaml"
     text = intents.read_text(encoding="utf-8").replace("feasibility:\n", f"feasibility:\n  - {spanish}\n", 1)
     intents.write_text(text, encoding="utf-8")
-    settings = make_settings(mini_knowledge, tmp_path / "data", router_data=folder)
+    settings = make_settings(mini_knowledge, tmp_path / "data", router_data=folder, cache_dir=tmp_path / "cache")
     two = Engine(settings, **fake_seams)  # type: ignore[arg-type]
-    english, _ = two._router_inputs(multi=False)
-    every, _ = two._router_inputs(multi=True)
-    assert spanish in every.types.texts and spanish not in english.types.texts
-    assert english.types.texts == [t for t in every.types.texts if t != spanish]
+    data, english = two._router_inputs(multi=False)
+    every, multilingual = two._router_inputs(multi=True)
+    assert english.texts_in == "en" and multilingual.texts_in is None
+    learnt = data.written_in("en")
+    assert spanish in every.types.texts and spanish not in learnt.types.texts
+    assert learnt.types.texts == [t for t in every.types.texts if t != spanish]
+    router = two.router_for("en")
+    assert "restricciones" not in router.models.words and "restricciones" in two.router_for("zh").models.words
     one = Engine(settings, embedder=fake_seams["embedder"], multilingual=fake_seams["embedder"])  # type: ignore[arg-type]
-    assert spanish in one._router_inputs(multi=False)[0].types.texts
+    assert one._router_inputs(multi=False)[1].texts_in is None
+    assert "restricciones" in one.router_for("en").models.words
 
 
 def test_a_strengths_file_without_a_record_of_its_data_reads_as_unrecorded(tmp_path: Path) -> None:
