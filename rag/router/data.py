@@ -35,6 +35,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -148,12 +149,9 @@ class TrainingData:
 
         read_as = detect or detect_language
 
-        read: dict[str, bool] = {}  # a question is in several sets: detected once
-
+        @cache  # a question is in several sets: detected once
         def keep(text: str) -> bool:
-            if text not in read:
-                read[text] = read_as(text) == language
-            return read[text]
+            return read_as(text) == language
 
         return replace(
             self,
