@@ -886,6 +886,22 @@ def _training_lock(path: Path) -> Iterator[None]:
         yield
 
 
+def asked_comparison(classes: Sequence[str], type_rows: np.ndarray, said: Sequence[str]) -> float:
+    """The type model's probability of a comparison (``classes``, ``type_rows``: its readings of the
+    whole message, then of each sentence of ``said``) for the last sentence that asks (ends at a
+    question mark), 0 where none does or the model reads no comparisons. A question that states
+    something about one area before it asks reads, whole, as a comparison less than the sentence
+    that asks does: "Rules about what AI may or may not say are clearly a dead end between
+    Washington and Beijing, since their political values clash. Is labelling AI-generated pictures
+    any different, or does it run into the same wall?" reads as a comparison 0.44 whole, and its
+    first area was taken for background (``Router._background`` weighs the higher of the two)."""
+    if COMPARISON not in classes:
+        return 0.0
+    column = list(classes).index(COMPARISON)
+    asking = [k for k, sentence in enumerate(said) if _ASKS.search(sentence)]
+    return float(type_rows[asking[-1] + 1][column]) if asking else 0.0
+
+
 def accepted_areas(whole: np.ndarray, best: np.ndarray, *, comparison: bool) -> list[int]:
     """The domains (column numbers) a question is about, from its probabilities on the whole
     question (``whole``) and the higher of that and its clauses' (``best``).
@@ -1208,15 +1224,16 @@ class Router:
         x: Any,
         clause_best: np.ndarray,
         accepted: Sequence[int],
-        types: Mapping[str, float],
+        comparison: float,
         whole: np.ndarray,
     ) -> list[int]:
         """The accepted domains (column numbers) the question names only as its background
         (``stated_background``): each clause read by the context model (``partner``'s, else
         this router's; ``x``: the units' features; ``pieces``: the question's ``cut``), a clause in a
         sentence that states before one that asks as that whole sentence, a clause that asks
-        (``asked_pieces``) never context; ``whole``: the whole question's domain probabilities. None
-        (an empty list) where fewer than two areas were found."""
+        (``asked_pieces``) never context; ``comparison``: the probability that the question compares
+        (``asked_comparison``); ``whole``: the whole question's domain probabilities. None (an empty
+        list) where fewer than two areas were found."""
         m, reader = self.models, self.partner
         if len(accepted) < 2 or (m.context is None and reader is None):
             return []
@@ -1238,7 +1255,7 @@ class Router:
             (0.0 if units[i] in asked else float(by_row[i])) if i in by_row else None for i in range(1, len(units))
         ]
         in_statement = [p is not None and u in sentence_of for u, p in zip(units[1:], scene, strict=True)]
-        return stated_background(clause_best[1:], scene, in_statement, accepted, types.get(COMPARISON, 0.0), whole)
+        return stated_background(clause_best[1:], scene, in_statement, accepted, comparison, whole)
 
     def _sentences_checked(self, check: models.LinearModel | None, read_rows: Any, said: Sequence[str]) -> list[float]:
         """A check's reading of each sentence of a message of several (features ``read_rows``: the
@@ -1371,7 +1388,8 @@ class Router:
         accepted = accepted_areas(proba[0], best, comparison=COMPARISON in open_types or COMPARISON not in types)
         qtype = max(types, key=lambda k: types[k])
         inferred: frozenset[str] = frozenset()
-        behind = self._background(pieces, units, x, clause_best, accepted, types, proba[0])
+        compares = max(types.get(COMPARISON, 0.0), asked_comparison(m.types.classes, type_rows, said))
+        behind = self._background(pieces, units, x, clause_best, accepted, compares, proba[0])
         accepted = [j for j in accepted if j not in behind]
         background = frozenset(m.domain_ids[j] for j in behind)
         if len(accepted) == 1 and qtype == COMPARISON and not background:

@@ -55,6 +55,7 @@ from rag.router.router import (
     accepted_areas,
     as_context_clause,
     asked_clauses,
+    asked_comparison,
     asked_pieces,
     background_areas,
     checked_types,
@@ -358,6 +359,16 @@ def test_a_clause_adds_an_area_only_where_a_comparison_is_possible() -> None:
     # a question whose whole names nothing keeps the one area its clauses name best
     assert accepted_areas(np.array([0.2, 0.1, 0.0]), np.array([0.7, 0.9, 0.0]), comparison=False) == [1]
     assert accepted_areas(np.array([0.2, 0.1, 0.0]), np.array([0.2, 0.4, 0.0]), comparison=False) == []
+
+
+def test_the_comparison_a_question_asks_is_read_in_the_last_sentence_that_asks() -> None:
+    classes = ["comparison", "feasibility"]
+    rows = np.array([[0.44, 0.56], [0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])  # whole, then three sentences
+    said = ["Rules on speech are a dead end.", "Is labelling any different?", "A short answer, please."]
+    assert asked_comparison(classes, rows, said) == 0.8
+    assert asked_comparison(classes, rows, ["One.", "Two?", "Three?"]) == 0.3  # the last that asks
+    assert asked_comparison(classes, rows, ["One.", "Two.", "Three."]) == 0.0  # none asks
+    assert asked_comparison(["feasibility", "overview"], rows, said) == 0.0  # no comparisons read
 
 
 def test_a_comparison_that_found_one_area_takes_the_other_it_makes_likely() -> None:
