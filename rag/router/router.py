@@ -897,9 +897,8 @@ def asked_comparison(classes: Sequence[str], type_rows: np.ndarray, said: Sequen
     first area was taken for background (``Router._background`` weighs the higher of the two)."""
     if COMPARISON not in classes:
         return 0.0
-    column = list(classes).index(COMPARISON)
     asking = [k for k, sentence in enumerate(said) if _ASKS.search(sentence)]
-    return float(type_rows[asking[-1] + 1][column]) if asking else 0.0
+    return float(type_rows[asking[-1] + 1, classes.index(COMPARISON)]) if asking else 0.0
 
 
 def accepted_areas(whole: np.ndarray, best: np.ndarray, *, comparison: bool) -> list[int]:
