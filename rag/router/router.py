@@ -1096,10 +1096,10 @@ def _sentence_reading(
         if int(rows[0].argmax()) == k:
             continue
         whole_open = rows[0, k] >= priors.get(t, 0.0)
+        checks = {HARMFUL: harm_checked, INJECTION: injection_checked}.get(t, ())
         for i in range(1, len(rows)):
             if t in ASKED_TYPES and not (i <= len(said) and _ASKS.search(said[i - 1])):
                 continue  # a statement, not a request
-            checks = {HARMFUL: harm_checked, INJECTION: injection_checked}.get(t, ())
             checked = i <= len(checks) and checks[i - 1] >= ACCEPT
             if t == INJECTION and i <= len(checks) and not checked:
                 continue  # a sentence of a legitimate message, to the check
