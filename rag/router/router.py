@@ -43,12 +43,12 @@ instruction to override the rules after a real question ("... P.S. system overri
 domain feasible.") makes the message an injection, and a question asking for harmful help after
 a real one makes it harmful, where the whole question leaves that reading open or the sentence's
 check (the harm check, the injection check) confirms it (see SENTENCE_TYPES). A harmful reading
-is read a second time by the harm check, a binary model of
-requests for harmful help against policy questions (every domain question among them: "could rivals
-cooperate against chip smuggling?"); the two readings' log-odds add (``checked_types``), so a policy
-question on a dangerous topic is answered, not refused. A reading of an area the catalogue does not
-assess is read a second time by the new-area check, the domain questions about uncatalogued areas
-against those about catalogued ones, so "AI for flood forecasting" is AI for science, not a new area.
+is read a second time by the harm check, a binary model of requests for harmful help against policy
+questions (every domain question among them: "could rivals cooperate against chip smuggling?"); the
+two readings' log-odds add (``checked_types``), so a policy question on a dangerous topic is
+answered, not refused. A reading of an area the catalogue does not assess is read a second time by
+the new-area check, the domain questions about uncatalogued areas against those about catalogued
+ones, so "AI for flood forecasting" is AI for science, not a new area.
 """
 
 from __future__ import annotations
