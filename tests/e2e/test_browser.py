@@ -29,9 +29,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-# The first page load trains both routers from an empty cache: under three minutes here (2 cores),
-# longer on a slower machine; a CI machine once took over five. A limit, not a measure: the time
-# taken is recorded in e2e-timings.json, and `rag bench` measures speed.
+# The first page load trains both routers from an empty cache, and the time grows with the training
+# data: 541 s here (2 cores) with 25,881 type examples; longer on a slower machine. A limit, not a
+# measure: the time taken is recorded in e2e-timings.json, and `rag bench` measures speed.
 START_TIMEOUT_S = 900
 ANSWER_TIMEOUT_MS = 120_000
 UPLOAD_PHRASE = "quindecim ledger"
