@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.multilingual import LanguageDetector, MultilingualEncoder, use_resources
+from rag.multilingual import BULK_TEXTS, LanguageDetector, MultilingualEncoder, use_resources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,6 +71,17 @@ def test_vectors_are_unit_length_512_wide_and_deterministic(encoder: Multilingua
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
     singles = np.stack([encoder.embed_batch([t])[0] for t in texts])
     assert np.allclose(batch, singles, atol=1e-5)
+
+
+def test_a_bulk_batch_on_every_core_gives_the_vectors_of_one_thread_to_the_bit(encoder: MultilingualEncoder) -> None:
+    # Stored training vectors and trained routers are keyed by text, not by how many threads made them.
+    texts = [f"{q} ({n})" for n in range(BULK_TEXTS // len(QUESTIONS) + 1) for q, _ in QUESTIONS]
+    texts += [p * (1 + n % 4) for n, p in enumerate(PASSAGES.values())]
+    assert len(texts) >= BULK_TEXTS
+    one = MultilingualEncoder(bulk_threads=1).embed_batch(texts)
+    every = MultilingualEncoder(bulk_threads=2).embed_batch(texts)
+    assert np.array_equal(one, every)
+    assert np.array_equal(encoder.embed_batch(texts), every)
 
 
 def test_fingerprint_names_the_installed_package_and_its_files(encoder: MultilingualEncoder) -> None:
