@@ -45,8 +45,9 @@ def _settings(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _progress(desc: str) -> Callable[[int, int], None]:
-    """A tqdm bar on stderr, created on the first call with work to do."""
+def _progress(desc: str, unit: str = "chunk") -> Callable[[int, int], None]:
+    """A tqdm bar on stderr, created on the first call with work to do, and again for the next work
+    after it closes (each collection's passages: one bar per embedder)."""
     state: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
@@ -55,25 +56,30 @@ def _progress(desc: str) -> Callable[[int, int], None]:
         if "bar" not in state:
             from tqdm import tqdm
 
-            state["bar"] = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, leave=False)
+            state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
         bar = state["bar"]
         bar.update(done - bar.n)
         if done >= total:
-            bar.close()
+            state.pop("bar").close()
 
     return update
 
 
 def _notice(text: str) -> None:
-    """A line on stderr about slow work no progress bar shows."""
+    """A line on stderr about slow work starting."""
     print(f"{text}…", file=sys.stderr, flush=True)
+
+
+def _fits(desc: str) -> Callable[[int, int], None]:
+    """A bar of a router's fits (an engine's ``bar``)."""
+    return _progress(desc, unit="fit")
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     """`rag index [PATH...]`: update the knowledge index and add any PATHs to your documents; 1 if some are skipped."""
     from rag.engine import Engine
 
-    engine = Engine(_settings(args), notice=_notice)
+    engine = Engine(_settings(args), notice=_notice, bar=_fits)
     report = engine.index_knowledge(rebuild=args.rebuild, progress=_progress("embedding knowledge"))
     print(f"knowledge: {report.summary()}")
     if not args.paths:
@@ -93,7 +99,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if not args.query.strip():
         raise UsageError("the query is empty")
-    engine = Engine(_settings(args), notice=_notice)
+    engine = Engine(_settings(args), notice=_notice, bar=_fits)
     engine.ensure_index(progress=_progress("building the index"))
     hits = engine.search(args.query, args.k, mode=args.mode)
     if args.json:

@@ -44,12 +44,12 @@ def _parse_line(line: str) -> tuple[str, list[dict[str, Any]] | None, str | None
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """`rag ask`: answer one question (text or ``--json``), or with ``--stdin`` each line, one JSON answer per line."""
-    from rag.cli import _notice, _progress, _settings
+    from rag.cli import _fits, _notice, _progress, _settings
     from rag.engine import Engine
     from rag.service import Service
 
     settings = _settings(args)
-    service = Service(settings, engine=Engine(settings, notice=_notice))
+    service = Service(settings, engine=Engine(settings, notice=_notice, bar=_fits))
     service.engine.ensure_index(progress=_progress("building the index"))
     service.navigator.warm()  # model, index and catalogue vectors load once, before any answer is timed
     if args.stdin:

@@ -27,7 +27,7 @@ def _progress(desc: str, total: int) -> Any:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """`rag eval`: score the answers to a question file and report the scores; 1 when ``--gate`` fails."""
-    from rag.cli import _notice, _settings
+    from rag.cli import _fits, _notice, _settings
     from rag.cli import _progress as index_progress
     from rag.engine import Engine
     from rag.eval import report
@@ -45,7 +45,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     # Cases ask in an uploads space of their own (a case's documents are uploaded there while it is
     # asked), deleted at the end: the folder's own uploads never change the scores.
-    with private_uploads(Engine(settings, notice=_notice)) as engine:
+    with private_uploads(Engine(settings, notice=_notice, bar=_fits)) as engine:
         service = Service(settings, engine=engine)
         engine.ensure_index(progress=index_progress("building the index"))
         ev = evaluate(service, cases, pool=pool, baselines=args.baselines, questions_file=str(path), progress=_progress)

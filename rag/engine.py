@@ -72,17 +72,20 @@ class Engine:
         multilingual: Embedder | None = None,
         store_factory: StoreFactory | None = None,
         notice: Callable[[str], None] | None = None,
+        bar: Callable[[str], Progress] | None = None,
         uploads_space: str = UPLOADS,
     ) -> None:
-        """``notice``: told, in a sentence, of slow work about to start that no progress bar shows (a
-        question router being trained). ``uploads_space``: the name of the uploads collections and of
-        their folder under the data folder; another name than the shared one gives a private space
-        (``rag eval`` asks in one, removed with :meth:`discard_uploads`)."""
+        """``notice``: told, in a sentence, of slow work about to start (a question router being
+        trained). ``bar``: makes a progress bar (``Progress``) with a description, for the part of
+        that work that counts its steps (a router's fits). ``uploads_space``: the name of the uploads
+        collections and of their folder under the data folder; another name than the shared one gives
+        a private space (``rag eval`` asks in one, removed with :meth:`discard_uploads`)."""
         if not re.fullmatch(r"[a-z][a-z0-9-]{0,40}", uploads_space) or uploads_space == "knowledge":
             raise ValueError(f"not a name for an uploads space: {uploads_space!r}")
         self.settings = settings
         self.uploads_space = uploads_space
         self._notice = notice
+        self._bar = bar
         self._embedder = embedder
         self._multilingual = multilingual
         self._store_factory = store_factory
@@ -191,6 +194,7 @@ class Engine:
         with self._lock:
             if embedder.name not in self._routers:
                 data, inputs = self._router_inputs(multi)
+                which = "multilingual" if multi else "English"
                 self._routers[embedder.name] = Router.trained(
                     data,
                     embedder,
@@ -201,6 +205,7 @@ class Engine:
                     training_embedder=inputs.training_embedder,
                     texts_in=inputs.texts_in,
                     training=self._training_notice(embedder.name, multi, embedder.name in data.strengths),
+                    progress=self._bar(f"fitting the {which} router") if self._bar else None,
                 )
                 if not multi and self.has_multilingual and self.multilingual is not self.embedder:
                     self._routers[embedder.name].partner = self.router_for("zh")
@@ -359,6 +364,7 @@ class Engine:
             multilingual=self.multilingual,
             store_factory=self._store_factory,
             notice=self._notice,
+            bar=self._bar,
             uploads_space=uploads_space,
         )
 

@@ -21,7 +21,7 @@ import os
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
 from dataclasses import dataclass
@@ -99,11 +99,15 @@ def _fitting() -> Iterator[None]:
         _QUIET.reset(token)
 
 
-def together(jobs: Sequence[Callable[[], T]]) -> list[T]:
+def together(jobs: Sequence[Callable[[], T]], done: Callable[[], None] | None = None) -> list[T]:
     """Each job's result, in order, the jobs run ``THREADS`` at a time (longest first is quickest).
-    Each fit computes what it would alone: only the wall time changes."""
+    Each fit computes what it would alone: only the wall time changes. ``done``: called (on this
+    thread) as each job ends, for a progress bar."""
     with _fitting(), ThreadPoolExecutor(THREADS, thread_name_prefix="fit") as pool:
         futures = [pool.submit(copy_context().run, job) for job in jobs]
+        if done is not None:
+            for _ in as_completed(futures):
+                done()
         return [f.result() for f in futures]
 
 

@@ -537,13 +537,15 @@ def train(
     *,
     languages: Sequence[str] | None = None,
     passages: Sequence[Passage] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> RouterModels:
     """Fit every model of a router: three to five minutes on two cores (two fits at a time), at the
     strengths stored for ``embedder`` (``TrainingData.strengths``); about twenty minutes where
     cross-validation must choose them.
 
     ``passages``: each domain's own passages (its card), a richer wording of the domain than its
-    names, as vectors and as words; the pair model learns how much to trust each.
+    names, as vectors and as words; the pair model learns how much to trust each. ``progress``:
+    told (fits done, fits in all) once the texts are embedded and as each fit ends.
     """
     ids = sorted({p.domain for p in data.phrases} | {d for ls in data.domains.labels for d in ls})
     phrases = phrases_for(data, languages)
@@ -594,7 +596,8 @@ def train(
     _, xo = features(data.orientations.texts)
     orientation_labels = [ls[0] for ls in data.orientations.labels]
     jobs["orientations"] = partial(models.fit_softmax, xo, orientation_labels, c=strength("orientations"))
-    fitted, oof = _fit_together(jobs, folds)
+    ticks = _Ticks(progress, len(jobs) + models.FOLDS * len(folds) + 1)  # the last: the pair model
+    fitted, oof = _fit_together(jobs, folds, ticks)
     types, words = fitted["types"], fitted["words"]
 
     # Pairs: trained on the questions only, with the word model's probability out of fold.
@@ -620,6 +623,7 @@ def train(
     pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
     pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
     pairs = models.fit_binary(pair_x, pair_y, c=strength("domain_pairs"))
+    ticks()
     words_seen = vocabulary([*table, *card_texts])
     return RouterModels(
         grams, types, fitted["harms"], fitted["orientations"], words, pairs, ids, phrases, phrase_vectors,
@@ -647,23 +651,39 @@ def _embedded(
     return table
 
 
+class _Ticks:
+    """Fits counted for a progress bar: (0, total) when made, then (done, total) at each call."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        if progress is not None:
+            progress(0, total)
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
+
+
 def _fit_together(
-    jobs: Mapping[str, Callable[[], models.LinearModel]], folds: Mapping[str, tuple[Any, list[str], float | None]]
+    jobs: Mapping[str, Callable[[], models.LinearModel]],
+    folds: Mapping[str, tuple[Any, list[str], float | None]],
+    ticks: Callable[[], None] | None = None,
 ) -> tuple[dict[str, models.LinearModel], dict[str, tuple[list[str], np.ndarray]]]:
     """Each job's model by name, and for each of ``folds`` (the examples, labels and strength of the
     model of that name) its classes and out-of-fold probabilities. Out-of-fold fits at a stored
     strength run with the models, after the first (the longest); at a strength cross-validation
-    chooses (None), the model's, after it."""
+    chooses (None), the model's, after it. ``ticks``: called as each fit ends."""
     split = {name: models.OutOfFold(x, y, c) for name, (x, y, c) in folds.items() if c is not None}
     first, *rest = jobs
     runs: list[Callable[[], Any]] = [jobs[first], *(j for f in split.values() for j in f.jobs)]
     runs += [jobs[n] for n in rest]
-    done = iter(models.together(runs))
+    done = iter(models.together(runs, ticks))
     fitted = {first: next(done)}
     blocks = {name: [next(done) for _ in f.jobs] for name, f in split.items()}
     fitted.update((name, next(done)) for name in rest)
     late = {name: models.OutOfFold(x, y, fitted[name].c) for name, (x, y, c) in folds.items() if c is None}
-    done = iter(models.together([j for f in late.values() for j in f.jobs]))
+    done = iter(models.together([j for f in late.values() for j in f.jobs], ticks))
     blocks.update({name: [next(done) for _ in f.jobs] for name, f in late.items()})
     return fitted, {name: (f.classes, f.proba(blocks[name])) for name, f in {**split, **late}.items()}
 
@@ -1171,6 +1191,7 @@ class Router:
         training_embedder: Embedder | None = None,
         texts_in: str | None = None,
         training: Callable[[], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Router:
         """The router stored under ``folder`` for this data and embedder, trained now if there is none.
 
@@ -1179,7 +1200,8 @@ class Router:
         once, just before a router is trained (not when a stored one is loaded), so a caller can say
         why the next seconds are quiet. ``texts_in``: learn from the texts in this language only
         (``TrainingData.written_in``); the key records the language, so the texts are sorted by
-        language only when a router is trained, not each time a stored one is loaded.
+        language only when a router is trained, not each time a stored one is loaded. ``progress``:
+        told of the fits as ``train`` tells them (a router is trained).
         """
         key = weights_key(data, embedder, languages, passages, passage_ids, texts_in)
         path = folder / f"router-{embedder.name}-{key}.npz"
@@ -1192,7 +1214,9 @@ class Router:
                     if training is not None:
                         training()
                     fit_on = data if texts_in is None else data.written_in(texts_in)
-                    stored = train(fit_on, training_embedder or embedder, languages=languages, passages=passages)
+                    stored = train(
+                        fit_on, training_embedder or embedder, languages=languages, passages=passages, progress=progress
+                    )
                     with suppress(OSError):  # a read-only data folder: train again next time
                         stored.save(path)
         _keep_recent(folder, embedder.name, path)

@@ -176,3 +176,14 @@ def test_a_reader_whose_snapshot_another_process_replaced_loads_the_new_one(
     snap = reader.knowledge.snapshot()
     assert snap is not None and snap.name == mini_engine.knowledge.current_name()
     assert any("shared testbeds" in c.text for c in snap.chunks)
+
+
+def test_the_command_lines_bar_starts_again_for_the_next_work(capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import _progress
+
+    update = _progress("embedding knowledge")
+    for total in (3, 5):  # the knowledge passages for one embedder, then for the other
+        for done in range(total + 1):
+            update(done, total)
+    err = capsys.readouterr().err
+    assert "0/3 [" in err and "0/5 [" in err

@@ -1103,13 +1103,25 @@ def test_an_engine_says_which_router_it_trains_once_and_nothing_when_they_are_st
         mini_knowledge, tmp_path / "data", cache_dir=tmp_path / "cache", router_data=ROUTER_FIXTURES
     )
     said: list[str] = []
-    Engine(settings, notice=said.append, **fake_seams).index_knowledge()  # type: ignore[arg-type]
+    bars: dict[str, list[tuple[int, int]]] = {}
+
+    def bar(desc: str) -> Callable[[int, int], None]:
+        steps = bars.setdefault(desc, [])
+        return lambda done, total: steps.append((done, total))
+
+    Engine(settings, notice=said.append, bar=bar, **fake_seams).index_knowledge()  # type: ignore[arg-type]
     assert len(said) == 2 and all(s.startswith("training the router for ") for s in said)
     english, other = sorted(said)  # the English router, then the multilingual one (its context reader)
     assert "English questions (fake;" in english and "questions in other languages (fake-ml;" in other
+    # Each router's fits counted from none to all of them, one at a time.
+    assert sorted(bars) == ["fitting the English router", "fitting the multilingual router"]
+    for steps in bars.values():
+        total = steps[0][1]
+        assert total > 5 and steps == [(n, total) for n in range(total + 1)]
     again: list[str] = []
-    Engine(settings, notice=again.append, **fake_seams).index_knowledge()  # type: ignore[arg-type]
-    assert again == []
+    bars.clear()
+    Engine(settings, notice=again.append, bar=bar, **fake_seams).index_knowledge()  # type: ignore[arg-type]
+    assert again == [] and not any(bars.values())  # loaded: nothing fitted
 
 
 def test_only_the_most_recently_used_routers_are_kept(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
