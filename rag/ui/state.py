@@ -77,10 +77,11 @@ def keep_gc_cheap() -> None:
 
 
 # What the page says while the service loads: a first start builds the index and trains both
-# question routers (about seven minutes on a 2-core machine); later starts load them in about a second.
+# question routers (`rag index` on an empty cache: 499 s on a 2-core machine, Dec 2026; the browser
+# tests' first page, 542 to 571 s); later starts load them in about a second.
 PREPARING = (
     "Preparing the knowledge base (the first start builds the index and trains the question routers; "
-    "about seven minutes on two cores)…"
+    "about nine minutes on two cores)…"
 )
 
 
