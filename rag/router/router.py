@@ -61,6 +61,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
+from itertools import count
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -596,7 +597,7 @@ def train(
     _, xo = features(data.orientations.texts)
     orientation_labels = [ls[0] for ls in data.orientations.labels]
     jobs["orientations"] = partial(models.fit_softmax, xo, orientation_labels, c=strength("orientations"))
-    ticks = _Ticks(progress, len(jobs) + models.FOLDS * len(folds) + 1)  # the last: the pair model
+    ticks = _ticks(progress, len(jobs) + models.FOLDS * len(folds) + 1)  # the last: the pair model
     fitted, oof = _fit_together(jobs, folds, ticks)
     types, words = fitted["types"], fitted["words"]
 
@@ -651,18 +652,13 @@ def _embedded(
     return table
 
 
-class _Ticks:
-    """Fits counted for a progress bar: (0, total) when made, then (done, total) at each call."""
-
-    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
-        self.progress, self.total, self.done = progress, total, 0
-        if progress is not None:
-            progress(0, total)
-
-    def __call__(self) -> None:
-        self.done += 1
-        if self.progress is not None:
-            self.progress(min(self.done, self.total), self.total)
+def _ticks(progress: Callable[[int, int], None] | None, total: int) -> Callable[[], None]:
+    """A call per fit ended, told to ``progress`` as (done, total); (0, total) is told now."""
+    if progress is None:
+        return lambda: None
+    progress(0, total)
+    done = count(1)
+    return lambda: progress(next(done), total)
 
 
 def _fit_together(
