@@ -22,9 +22,10 @@ from streamlit.errors import StreamlitAPIException
 from rag.answer.pipeline import turn_of
 from rag.answer.schema import Answer
 from rag.config import Settings
-from rag.errors import RagError
+from rag.engine import Engine
 from rag.feedback import FeedbackStore
 from rag.service import Service
+from rag.ui import preparing
 from rag.ui.view import AnswerView
 
 log = logging.getLogger(__name__)
@@ -76,22 +77,24 @@ def keep_gc_cheap() -> None:
         gc.freeze()
 
 
-# What the page says while the service loads: a first start builds the index and trains both
-# question routers (`rag index` on an empty cache: 499 s on a 2-core machine, Dec 2026; the browser
-# tests' first page, 542 to 571 s); later starts load them in about a second.
-PREPARING = (
-    "Preparing the knowledge base (the first start builds the index and trains the question routers; "
-    "about nine minutes on two cores)…"
-)
+READY_WAIT_S = 1.5  # a later start loads in about a second: the page waits that long before showing progress
+POLL_S = 1.0  # then the progress page runs again this often
 
 
-@st.cache_resource(show_spinner=PREPARING)
-def _service(fingerprint: str, _settings: Settings) -> Service:
-    service = Service(_settings)
+def _build(settings: Settings, reporter: preparing.Reporter) -> Service:
+    """The service, its index built and its routers trained, reporting each step to ``reporter``."""
+    engine = Engine(settings, notice=reporter.notice, bar=reporter.bar)
+    service = Service(settings, engine=engine)
+    engine.ensure_index(progress=reporter.bar("embedding the knowledge base"))
     service.navigator.warm()
     gc.collect()  # the model, the index and the catalogue live as long as the process: no need to
     gc.freeze()  # walk them in every collection (see keep_gc_cheap)
     return service
+
+
+@st.cache_resource(show_spinner=False)
+def _preparation(fingerprint: str, _settings: Settings) -> preparing.Preparation[Service]:
+    return preparing.Preparation(lambda reporter: _build(_settings, reporter))
 
 
 def settings() -> Settings:
@@ -100,14 +103,25 @@ def settings() -> Settings:
 
 
 def get_service() -> Service:
-    """The one Service of this process for these settings (loaded and warmed once)."""
+    """The one Service of this process for these settings (loaded and warmed once). Until it is
+    ready, the run shows how far its preparation got and ends, to run again in POLL_S seconds."""
     s = settings()
-    try:
-        return _service(_fingerprint(s), s)
-    except RagError as e:
-        st.error(f"The knowledge base could not be loaded: {e}", icon=":material/error:")
+    preparation = _preparation(_fingerprint(s), s)
+    # Wait out the preparation's first READY_WAIT_S only: a later run draws its page at once (a run
+    # that waits before drawing leaves the last run's page greyed out as stale meanwhile).
+    service = preparation.result(wait=max(0.0, READY_WAIT_S - preparation.status().seconds))
+    if service is not None:
+        return service
+    status = preparation.status()
+    if status.error is not None:
+        st.error(f"The knowledge base could not be loaded: {status.error}", icon=":material/error:")
+        if st.button("Try again", icon=":material/refresh:"):
+            _preparation.clear()
+            st.rerun()
         st.stop()
-        raise  # unreachable: st.stop() ends the run
+    preparing.show(status)
+    preparation.result(wait=POLL_S)
+    st.rerun()
 
 
 @st.cache_resource(show_spinner=False)
