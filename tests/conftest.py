@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +44,18 @@ def mini_knowledge(tmp_path: Path) -> Path:
 
 
 SESSION_CACHE: list[Path] = []  # one cache folder for the whole session: routers are trained once
+
+
+@pytest.fixture
+def leave_the_process_as_found() -> Iterator[None]:
+    """For tests that run the app with Streamlit's AppTest. A Streamlit run installs its script as
+    ``__main__``: a later test that spawns a process would run that script in it (the app, in bare
+    mode). The app also freezes objects out of the garbage collector's reach
+    (``rag.ui.state.keep_gc_cheap``). Undo both."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+    gc.unfreeze()
 
 
 def make_settings(knowledge: Path, data: Path, **extra: object):

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 import streamlit as st
@@ -29,11 +29,13 @@ ORDINALS = ("", " (second pass)", " (third pass)")
 
 @dataclass(frozen=True)
 class Step:
-    """One part of the work: ``total`` 0 while it does not count its steps (a notice)."""
+    """One part of the work: ``total`` 0 while it does not count its steps (a notice); ``seconds``
+    it took, or has taken so far."""
 
     what: str
     done: int = 0
     total: int = 0
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,16 @@ class Reporter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._steps: list[Step] = []
+        self._began: list[float] = []  # when each step began (a step ends when the next begins)
+
+    def _begin(self, step: Step) -> None:
+        self._steps.append(step)
+        self._began.append(time.monotonic())
 
     def notice(self, text: str) -> None:
         """Slow work begins that does not count its steps."""
         with self._lock:
-            self._steps.append(Step(text))
+            self._begin(Step(text))
 
     def bar(self, what: str) -> Progress:
         """A bar for work that counts its steps; each time it starts again after reaching its total
@@ -69,15 +76,19 @@ class Reporter:
                 at = passes[-1] if passes else None
                 if at is None or self._steps[at].done >= self._steps[at].total:
                     passes.append(len(self._steps))
-                    self._steps.append(Step(what + ORDINALS[min(len(passes), len(ORDINALS)) - 1], done, total))
+                    self._begin(Step(what + ORDINALS[min(len(passes), len(ORDINALS)) - 1], done, total))
                 else:
                     self._steps[at] = Step(self._steps[at].what, done, total)
 
         return update
 
     def steps(self) -> tuple[Step, ...]:
+        """The steps so far, each with the seconds it took (the last: so far)."""
         with self._lock:
-            return tuple(self._steps)
+            if not self._steps:
+                return ()
+            ends = [*self._began[1:], time.monotonic()]
+            return tuple(replace(s, seconds=b - a) for s, a, b in zip(self._steps, self._began, ends, strict=True))
 
 
 class Preparation(Generic[T]):
@@ -103,8 +114,8 @@ class Preparation(Generic[T]):
         finally:
             self._done.set()
 
-    def result(self, wait: float = 0.0) -> T | None:
-        """The result once ready (waiting up to ``wait`` seconds for it), else None."""
+    def result(self, wait: float | None = 0.0) -> T | None:
+        """The result once ready (waiting up to ``wait`` seconds for it; None: until the work ends), else None."""
         self._done.wait(wait)
         return self._result
 
@@ -124,16 +135,15 @@ def _duration(seconds: float) -> str:
 
 
 def show(status: Status) -> None:
-    """The page while the service is prepared: what is done, the step under way (a bar when it
-    counts its steps), and the time so far."""
+    """The page while the service is prepared: each step done and how long it took, the step under
+    way (a bar when it counts its steps) and its time so far, and the time in all."""
     st.title("Competitive Cooperation Navigator")
     st.info(PREPARING, icon=":material/hourglass_top:")
-    *finished, current = status.steps or (Step("starting"),)
+    *finished, current = status.steps or (Step("starting", seconds=status.seconds),)
     for step in finished:
         counted = f": {step.total} of {step.total}" if step.total else ""
-        st.markdown(f":material/check: {step.what}{counted}")
-    if current.total:
-        st.progress(current.done / current.total, text=f"{current.what}: {current.done} of {current.total}")
-    else:
-        st.progress(0.0, text=f"{current.what}…")
-    st.caption(f"{_duration(status.seconds)} so far. This page updates by itself; you can leave it open.")
+        st.markdown(f":material/check: {step.what}{counted} · {_duration(step.seconds)}")
+    counted = f": {current.done} of {current.total}" if current.total else "…"
+    fraction = current.done / current.total if current.total else 0.0
+    st.progress(fraction, text=f"{current.what}{counted} · {_duration(current.seconds)}")
+    st.caption(f"{_duration(status.seconds)} in all so far. This page updates by itself; you can leave it open.")

@@ -23,6 +23,7 @@ from rag.answer.pipeline import turn_of
 from rag.answer.schema import Answer
 from rag.config import Settings
 from rag.engine import Engine
+from rag.errors import RagError
 from rag.feedback import FeedbackStore
 from rag.service import Service
 from rag.ui import preparing
@@ -108,8 +109,10 @@ def get_service() -> Service:
     s = settings()
     preparation = _preparation(_fingerprint(s), s)
     # Wait out the preparation's first READY_WAIT_S only: a later run draws its page at once (a run
-    # that waits before drawing leaves the last run's page greyed out as stale meanwhile).
-    service = preparation.result(wait=max(0.0, READY_WAIT_S - preparation.status().seconds))
+    # that waits before drawing leaves the last run's page greyed out as stale meanwhile). Outside a
+    # Streamlit server (`python app.py`, bare mode) there is no page to update: wait for the service.
+    bare = not st.runtime.exists()
+    service = preparation.result(wait=None if bare else max(0.0, READY_WAIT_S - preparation.status().seconds))
     if service is not None:
         return service
     status = preparation.status()
@@ -119,6 +122,7 @@ def get_service() -> Service:
             _preparation.clear()
             st.rerun()
         st.stop()
+        raise RagError(status.error)  # bare mode only: there st.stop() returns
     preparing.show(status)
     preparation.result(wait=POLL_S)
     st.rerun()

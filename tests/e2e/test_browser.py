@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,7 @@ pytestmark = [
     pytest.mark.timeout(START_TIMEOUT_S + 300),
 ]
 TIMINGS: dict[str, float] = {}
+FIRST_START: list[str] = []  # the page's text while the first start prepared the service
 _STARTED: dict[str, float] = {}  # when the server process was started
 
 
@@ -77,6 +79,14 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     pg = context.new_page()
     pg.set_default_timeout(ANSWER_TIMEOUT_MS)
     pg.goto(server)
+    # A first start shows its steps until the service is ready (the index alone takes tens of seconds).
+    pg.get_by_test_id("stProgress").first.wait_for(state="visible", timeout=120_000)
+    pg.wait_for_function(
+        "() => /(embedding|training|fitting) /.test(document.querySelector('[data-testid=stMain]').innerText)",
+        timeout=120_000,
+    )
+    FIRST_START.append(pg.get_by_test_id("stMain").inner_text())
+    shot(pg, "first-start", full=False)
     pg.get_by_test_id("stChatInputTextArea").wait_for(state="visible", timeout=START_TIMEOUT_S * 1000)
     TIMINGS["app_start_to_interactive_s"] = round(time.monotonic() - _STARTED["server"], 2)
     reload_started = time.monotonic()
@@ -138,6 +148,16 @@ def open_marker(pg: Any, marker: Any) -> str:
     body = answer.locator("[class*='st-key-passage-']").filter(has_text=f"[{cid}]").first
     body.wait_for(state="visible")
     return str(body.inner_text())
+
+
+def test_the_first_start_shows_its_steps_then_the_chat(page: Any) -> None:
+    """The first page load waited on a page of steps (the index's passes, the routers' training and
+    fits), a bar for the one under way and the time so far; then the chat came (the fixture)."""
+    text = FIRST_START[0]
+    assert "Preparing the knowledge base" in text
+    assert re.search(r"(embedding the knowledge base|training the router|fitting the \w+ router)[^\n]* · \d+ s", text)
+    assert re.search(r"\d+ s in all so far", text)
+    assert page.get_by_test_id("stProgress").count() == 0  # ready: no bar left on the page
 
 
 def test_ask_shows_verdict_conditions_and_a_cited_passage(page: Any) -> None:

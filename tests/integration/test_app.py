@@ -6,9 +6,7 @@ settings), and every test reuses it. Offline backend; the network guard is on.
 
 from __future__ import annotations
 
-import gc
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,17 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 FIRST_RUN_S = 300  # the first run builds the index of knowledge/
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def leave_the_process_as_found() -> Iterator[None]:
-    """Undo what a Streamlit run leaves in the test process: its script as ``__main__``, and
-    objects frozen out of the garbage collector's reach (rag.ui.state.keep_gc_cheap)."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-    gc.unfreeze()
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("leave_the_process_as_found")]
 
 
 @pytest.fixture(scope="module")

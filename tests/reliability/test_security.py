@@ -108,6 +108,7 @@ def test_no_ui_code_renders_raw_html() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("leave_the_process_as_found")
 def test_script_tags_in_a_question_are_shown_as_text(shipped_service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     from streamlit.testing.v1 import AppTest
 

@@ -6,9 +6,6 @@ AppTest runs the answer's fragment alone against the small fixture catalogue; no
 
 from __future__ import annotations
 
-import gc
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from rag.answer.schema import AnalogyOut, Answer, CitationOut, ConditionOut, DomainAssessmentOut
 
+pytestmark = pytest.mark.usefixtures("leave_the_process_as_found")
 ARABIC = "هل يمكن للدول المتنافسة التعاون في ضوابط الحوسبة؟"
 NOTICE = "تمت الإجابة باللغة الإنجليزية من قاعدة المعرفة الإنجليزية."
-
-
-@pytest.fixture(autouse=True)
-def leave_the_process_as_found() -> Iterator[None]:
-    """A Streamlit run installs the script as ``__main__`` (a later test that spawns a process would
-    run this test's script in it) and the app freezes objects out of the garbage collector's reach
-    (state.keep_gc_cheap); undo both."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-    gc.unfreeze()
 
 
 def script(knowledge: str, answer_json: str) -> None:
