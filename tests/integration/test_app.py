@@ -241,3 +241,19 @@ def test_password_gate(env: Path) -> None:
     at.text_input(key="password_input").set_value("s3cret")
     next(b for b in at.button if b.label == "Sign in").click().run()
     assert at.chat_input, "signed in: the chat is shown"
+
+
+def test_a_knowledge_base_that_cannot_be_loaded_is_told_with_a_way_to_try_again(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no-knowledge"
+    monkeypatch.setenv("RAG_KNOWLEDGE_DIR", str(missing))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run(timeout=120)
+    told = f"The knowledge base could not be loaded: knowledge folder not found: {missing}"
+    assert not at.exception, at.exception  # a sentence, not a traceback
+    assert [e.value for e in at.error] == [told]
+    assert not at.chat_input
+    next(b for b in at.button if b.label == "Try again").click().run(timeout=120)
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [told]  # still missing: told again
