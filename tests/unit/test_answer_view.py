@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from rag.answer.schema import AnalogyOut, Answer, CitationOut, ConditionOut, DomainAssessmentOut
 
 pytestmark = pytest.mark.usefixtures("leave_the_process_as_found")
+
 ARABIC = "هل يمكن للدول المتنافسة التعاون في ضوابط الحوسبة؟"
 NOTICE = "تمت الإجابة باللغة الإنجليزية من قاعدة المعرفة الإنجليزية."
 
