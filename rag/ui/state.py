@@ -110,7 +110,8 @@ def get_service() -> Service:
     """The one Service of this process for these settings (loaded and warmed once). Until it is
     ready, the run shows how far its preparation got and ends, to run again in POLL_S seconds."""
     s = settings()
-    preparation = _preparation(_fingerprint(s), s)
+    key = _fingerprint(s)
+    preparation = _preparation(key, s)
     # Wait out the preparation's first READY_WAIT_S only: a later run draws its page at once (a run
     # that waits before drawing leaves the last run's page greyed out as stale meanwhile). Outside a
     # Streamlit server (`python app.py`, bare mode) there is no page to update: wait for the service.
@@ -122,7 +123,7 @@ def get_service() -> Service:
     if status.error is not None:
         st.error(f"The knowledge base could not be loaded: {status.error}", icon=":material/error:")
         if st.button("Try again", icon=":material/refresh:"):
-            _preparation.clear()
+            _preparation.clear(key, s)  # this one only: another settings' service stays
             st.rerun()
         st.stop()
         raise RagError(status.error)  # bare mode only: there st.stop() returns
