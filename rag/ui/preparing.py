@@ -78,7 +78,7 @@ class Reporter:
                     passes.append(len(self._steps))
                     self._begin(Step(what + ORDINALS[min(len(passes), len(ORDINALS)) - 1], done, total))
                 else:
-                    self._steps[at] = Step(self._steps[at].what, done, total)
+                    self._steps[at] = replace(self._steps[at], done=done, total=total)
 
         return update
 
@@ -119,8 +119,13 @@ class Preparation(Generic[T]):
         self._done.wait(wait)
         return self._result
 
+    @property
+    def seconds(self) -> float:
+        """Since the work began."""
+        return time.monotonic() - self._began
+
     def status(self) -> Status:
-        return Status(self.reporter.steps(), time.monotonic() - self._began, self._error)
+        return Status(self.reporter.steps(), self.seconds, self._error)
 
 
 PREPARING = (

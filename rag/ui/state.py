@@ -116,7 +116,7 @@ def get_service() -> Service:
     # that waits before drawing leaves the last run's page greyed out as stale meanwhile). Outside a
     # Streamlit server (`python app.py`, bare mode) there is no page to update: wait for the service.
     bare = not st.runtime.exists()
-    service = preparation.result(wait=None if bare else max(0.0, READY_WAIT_S - preparation.status().seconds))
+    service = preparation.result(wait=None if bare else max(0.0, READY_WAIT_S - preparation.seconds))
     if service is not None:
         return service
     status = preparation.status()
