@@ -113,6 +113,29 @@ def test_an_area_the_catalogue_does_not_assess_never_gets_an_unhedged_verdict(
         assert len(listed) == len(answer.analogies) and all("[c" in line for line in listed), listed
 
 
+@pytest.mark.parametrize(
+    ("question", "neighbour"),
+    [
+        ("Could the US and China cooperate on AI that monitors the safety of civilian nuclear reactors?",
+         "nuclear-command-and-control"),
+        ("Could the two powers coordinate on AI tools that forecast pandemics from hospital data?", "ai-for-science"),
+        ("Could the US and China agree on how AI trading bots are supervised to avoid flash crashes?",
+         "incident-reporting"),
+    ],
+)  # fmt: skip
+def test_an_area_the_catalogue_does_not_assess_is_likened_to_the_areas_it_borders(
+    shipped_service: Service, question: str, neighbour: str
+) -> None:
+    """The analogies are the areas the question would most likely be about if it were about one (the
+    router's word model), each with its share of that reading; not the areas the pair model, which
+    reads every area as absent here (about 0.001 each), happens to rank first."""
+    answer = shipped_service.ask(question)
+    assert answer.unknown_domain and answer.verdict is None
+    assert neighbour in [a.domain for a in answer.analogies]
+    shares = [a.similarity for a in answer.analogies]
+    assert shares == sorted(shares, reverse=True) and shares[0] >= 0.1 and sum(shares) <= 1.0
+
+
 def test_a_comparison_opens_with_the_area_the_catalogue_favours(shipped_service: Service) -> None:
     answer = shipped_service.ask("Compute controls or incident reporting: where is a US-China deal likelier?")
     assert_sound(answer)

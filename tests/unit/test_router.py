@@ -62,6 +62,7 @@ from rag.router.router import (
     cut,
     fold,
     legit_sentences,
+    nearest_by_words,
     read_without_aside,
     second_area,
     sentences,
@@ -216,6 +217,55 @@ def test_the_types_left_open_are_read_from_both_routers_and_the_type_from_the_ro
     assert both.open_types == {t for t, p in mean.items() if p >= priors[t]}
     assert both.open_types != alone.open_types  # the partner's reading moved some type across its share
     assert both.types == alone.types
+
+
+def test_the_nearest_areas_are_each_domains_share_of_the_word_models_reading() -> None:
+    ranked = nearest_by_words(["a", "b", "c"], np.asarray([0.1, 0.3, 0.0], dtype=np.float32))
+    assert [d for d, _ in ranked] == ["b", "a", "c"]
+    assert [p for _, p in ranked] == pytest.approx([0.75, 0.25, 0.0])
+    assert nearest_by_words(["a", "b"], np.zeros(2)) == [("a", 0.0), ("b", 0.0)]  # a reading of none alone
+
+
+def test_a_question_outside_the_catalogue_still_ranks_its_nearest_areas(router: Router, fake_engine: Engine) -> None:
+    """The pair model gives every domain a low probability for such a question, and its ranking of
+    them says little; the word model's reading of the whole question, shared out over the domains,
+    ranks the areas it comes nearest, best first, for the answer's analogies."""
+    question = "Could the two powers agree on rules for AI that referees professional football?"
+    route = router.route(question)
+    assert all(p < 0.5 for _, p in route.candidates)
+    assert {d for d, _ in route.nearest} == set(fake_engine.catalogue.domains)
+    shares = [p for _, p in route.nearest]
+    assert shares == sorted(shares, reverse=True) and sum(shares) == pytest.approx(1.0)
+    m = router.models
+    words = m.domain_words.proba(router.embedder.embed_batch([question]))[0]
+    read = {c: float(words[i]) for i, c in enumerate(m.domain_words.classes) if c in fake_engine.catalogue.domains}
+    assert [d for d, _ in route.nearest][:3] == sorted(read, key=lambda d: -read[d])[:3]
+    assert route.nearest_areas(2) == [d for d, _ in route.nearest[:2]]
+    assert replace(route, nearest=[]).nearest_areas(2) == [d for d, _ in route.candidates[:2]]
+
+
+def test_a_partners_word_reading_is_averaged_into_the_nearest_areas(
+    router: Router, fake_engine: Engine, tmp_path: Path
+) -> None:
+    """As with the domain probabilities, the English router's nearest areas come from the mean of its
+    own word model's reading and its partner's, shared out over the domains."""
+    other = Router.trained(
+        fixture_data(fake_engine), FakeEmbedder("other", dimensions=96), tmp_path / "weights", languages=ENGLISH_ONLY
+    )
+    paired = Router(router.embedder, router.models)
+    paired.partner = other
+    question = "Could the two powers agree on rules for AI that referees professional football?"
+
+    def words(r: Router) -> dict[str, float]:
+        m = r.models
+        read = m.domain_words.proba(r.embedder.embed_batch([question]))[0]
+        return {c: float(read[i]) for i, c in enumerate(m.domain_words.classes) if c in m.domain_ids}
+
+    mine, its = words(router), words(other)
+    assert max(abs(mine[d] - its[d]) for d in mine) > 0.01  # the two encoders read it differently
+    mean = {d: (mine[d] + its[d]) / 2 for d in mine}
+    both = dict(paired.route(question).nearest)
+    assert both == pytest.approx({d: p / sum(mean.values()) for d, p in mean.items()}, abs=1e-6)
 
 
 def test_a_partner_over_another_catalogue_is_not_averaged_in(router: Router, fake_engine: Engine) -> None:
