@@ -25,7 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 FIRST_RUN_S = 300  # the first run builds the index of knowledge/
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("leave_the_process_as_found")]
+# ``shipped_service`` trains the question routers into the session's cache first (fixtures are not
+# timed): on an empty cache that takes about nine minutes, longer than an app's first run may wait (in
+# the whole suite the browser tests have trained them already, and this only loads them).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("leave_the_process_as_found", "shipped_service")]
 
 
 @pytest.fixture(scope="module")
