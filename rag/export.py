@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from rag.answer.schema import Answer, CitationOut
+from rag.answer.schema import Answer, CitationOut, overview_groups
 from rag.classroom import ChunkLookup, discussion_questions, other_side
 from rag.framework import CONDITION_NAMES, CONDITIONS, RATING_WORDS, VERDICT_WORDS, Catalogue
 from rag.text import Attribution, attribution, layout, neutralise, readable_refs, safe_link
@@ -63,16 +63,12 @@ class _Reader:
         return RATING_MARKS[rating], RATING_WORDS[rating]
 
     def overview_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        """(verdict, [(name, origin words)]) by verdict; the talk's own lists first in each group."""
-        order = {"talk": 0, "paper": 1, "project": 2}
-        out = []
-        for verdict in ("feasible", "mixed", "infeasible"):
-            items = sorted(
-                (d for d in self.answer.overview if d.verdict == verdict), key=lambda d: order.get(d.origin, 3)
-            )
-            if items:
-                out.append((verdict, [(d.name, ORIGIN_WORDS.get(d.origin, d.origin)) for d in items]))
-        return out
+        """(verdict, [(name, origin words)]) by verdict, the group asked about first; the talk's own
+        lists first in each group."""
+        return [
+            (verdict, [(d.name, ORIGIN_WORDS.get(d.origin, d.origin)) for d in items])
+            for verdict, items in overview_groups(self.answer.overview)
+        ]
 
 
 def follow_up_reading(a: Answer) -> str | None:

@@ -50,6 +50,19 @@ class DomainAssessmentOut(BaseModel):
     origin: str = ""  # talk | paper | project: who first named the area
 
 
+ORIGIN_ORDER = {"talk": 0, "paper": 1, "project": 2}
+
+
+def overview_groups(overview: list[DomainAssessmentOut]) -> list[tuple[str, list[DomainAssessmentOut]]]:
+    """An overview's areas by verdict, the groups in the order the answer puts them forward (the
+    group the question asks about first: "which are hopeless?" leads with the infeasible areas),
+    the talk's own lists first within each group, the answer's order otherwise."""
+    return [
+        (verdict, sorted((d for d in overview if d.verdict == verdict), key=lambda d: ORIGIN_ORDER.get(d.origin, 3)))
+        for verdict in dict.fromkeys(d.verdict for d in overview)
+    ]
+
+
 class AnalogyOut(BaseModel):
     """A catalogued domain offered as an analogy for an area the catalogue does not assess."""
 

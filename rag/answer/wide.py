@@ -3,8 +3,9 @@ area the catalogue does not assess.
 
 An overview lists every catalogued domain, the talk's two lists first, grouped feasible,
 mixed and infeasible, with one cited line of reasons per condition for each group; what
-the question asks for ("where to start", "which are hopeless") decides which group leads,
-and each area of a leading group says why it is there: the conditions it meets, or fails. An
+the question asks for ("where to start", "which are hopeless", "which are in between") decides
+which group leads, and each area of a leading group says why it is there: the conditions it meets,
+or fails, or (in between) how it rates on each. An
 area the question names only as context ("Apart from chip export controls, what else is a dead
 end?", read by the router as its background) stays in its group, marked as set aside, with no
 reasons given for it: the router cannot tell an area set aside from one given as background ("With
@@ -30,13 +31,14 @@ from rag.retrieve import Hit
 from rag.understand import Understanding
 
 GROUPS = ("feasible", "mixed", "infeasible")
-LEADS = {"promising": ("feasible",), "hopeless": ("infeasible",), "survey": GROUPS}
+LEADS = {"promising": ("feasible",), "hopeless": ("infeasible",), "mixed": ("mixed",), "survey": GROUPS}
 ORIGIN_RANK = {"talk": 0, "paper": 1, "project": 2}
 ORIGIN_WORDS = {"talk": "the talk's list", "paper": "the FAccT paper", "project": "the project's assessment"}
 ANALOGIES = 3
 # The ratings that tell why an area sits in its group: what is met where cooperation is feasible,
-# what is not met where it is mixed or not feasible.
-TELLING = {"feasible": ("met",), "mixed": ("not_met",), "infeasible": ("not_met",)}
+# what is not met where it is not feasible, and every rating where it is mixed (what holds it back
+# is met in part or not at all, and two of the five mixed areas meet no condition "not at all").
+TELLING = {"feasible": ("met",), "mixed": ("met", "partial", "not_met"), "infeasible": ("not_met",)}
 
 
 def _cite(book: CitationBook, hits: Sequence[Hit | None]) -> str:
@@ -104,7 +106,8 @@ def overview_answer(u: Understanding, ev: Evidence, book: CitationBook, cat: Cat
 
 
 def _telling(d: Domain, ev: Evidence, book: CitationBook, labels: Labels) -> str:
-    """Why a domain is in its group: the conditions it meets (feasible) or fails (otherwise), cited."""
+    """Why a domain is in its group, cited: the conditions it meets (feasible), fails (not feasible),
+    or how it rates on each (mixed)."""
     parts = []
     for cid in CONDITIONS:
         rating = d.conditions[cid].rating  # type: ignore[index]

@@ -15,7 +15,9 @@
   router reads) and of the labelled question sets, and questions that name no catalogued area
   (negatives), with the actors and question frames of
   ``rag/data/no_area.yaml`` (fragments a clause cut leaves, negatives too);
-- harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``;
+- harm categories: ``rag/data/harms.yaml``; overview orientations: ``rag/data/overview.yaml``, and
+  the overview questions of the labelled question sets, each with the orientation the areas it is
+  labelled with imply (``ORIENTATION_OF_VERDICT``);
 - follow-ups by how they lean on the conversation ("why?", "which of the two?", "and military
   AI?"): ``rag/data/followups.yaml``, against the type examples asked alone;
 - clauses of context (background the question is asked against: "after years of fighting over
@@ -63,6 +65,11 @@ STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 DOMAIN_QUESTION_FILES = ("domain_questions.yaml", "domain_questions_described.yaml")
 # Question types whose questions name no catalogued area: negatives for the domain model.
 NO_DOMAIN_TYPES = ("off_topic", "injection", "apply_framework", "concept")
+# What an overview asks for, by the verdict every area its answer must name shares: the labels of an
+# overview question are those areas ("where to start?": the feasible ones; "which are hopeless?": the
+# infeasible ones; "which are in between?": the mixed ones; a whole map: none).
+ORIENTATION_OF_VERDICT = {"feasible": "promising", "infeasible": "hopeless", "mixed": "mixed"}
+SURVEY = "survey"
 ENGLISH = "en"
 CONTEXT, ASKED = "context", "asked"  # the labels of rag/data/context.yaml
 HARMFUL, POLICY = "harmful", "policy"  # the labels of rag/data/harm_pairs.yaml
@@ -105,7 +112,9 @@ class Phrase:
 
 
 # The labelled example sets of TrainingData, by attribute name.
-EXAMPLE_SETS = ("types", "domains", "harms", "orientations", "followups", "context", "harm_pairs", "asides")
+EXAMPLE_SETS = (
+    "types", "domains", "harms", "orientations", "followups", "context", "harm_pairs", "asides", "asked_orientations",
+)  # fmt: skip
 
 
 @dataclass
@@ -116,6 +125,9 @@ class TrainingData:
     domains: Examples = field(default_factory=Examples)  # question-shaped, labelled with their domains
     harms: Examples = field(default_factory=Examples)
     orientations: Examples = field(default_factory=Examples)
+    # the labelled question sets' overviews, with the orientation their labels imply: the orientation
+    # model's alone, outside the n-grams' corpus (they are type examples there already)
+    asked_orientations: Examples = field(default_factory=Examples)
     followups: Examples = field(default_factory=Examples)  # follow-ups, labelled with their kind
     # type examples asked as follow-ups in the canned sets: not negatives for the follow-up model
     asked_as_follow_ups: set[str] = field(default_factory=set)
@@ -319,9 +331,22 @@ def _add_question(td: TrainingData, q: dict[str, Any], catalogue: Catalogue) -> 
         td.asked_as_follow_ups.add(" ".join(str(text).split()))
         return  # its domains come from the conversation, not from its own words
     known = [d for d in q.get("domains") or [] if d in catalogue.domains]
-    if qtype == "overview":
-        return  # an overview's labels are the areas its answer must name, not areas it asks about
+    if qtype == "overview":  # its labels are the areas its answer must name, not areas it asks about
+        orientation = overview_orientation([catalogue.domains[d].verdict for d in known])
+        if orientation is not None:
+            td.asked_orientations.add(text, orientation)
+        return
     if known:
         td.domains.add(text, *known)
     elif qtype in NO_DOMAIN_TYPES:
         td.domains.add(text)
+
+
+def overview_orientation(verdicts: Sequence[str]) -> str | None:
+    """What an overview labelled with areas of these ``verdicts`` asks for: a survey where it names
+    none (the whole map), the orientation of their verdict where they share one, else None (both
+    ends at once, "which are realistic and which are hopeless?", is not told apart from a survey)."""
+    if not verdicts:
+        return SURVEY
+    kinds = set(verdicts)
+    return ORIENTATION_OF_VERDICT.get(kinds.pop()) if len(kinds) == 1 else None

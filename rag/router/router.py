@@ -604,8 +604,11 @@ def train(
     folds["words"] = (xw, word_labels, strength("domain_words"))
     _, xh = features(data.harms.texts)
     jobs["harms"] = partial(models.fit_softmax, xh, [ls[0] for ls in data.harms.labels], c=strength("harms"))
-    _, xo = features(data.orientations.texts)
-    orientation_labels = [ls[0] for ls in data.orientations.labels]
+    # Orientations: the written examples, and the labelled question sets' overviews (type examples
+    # already, so not in the n-grams' corpus twice).
+    orientation_texts = [*data.orientations.texts, *data.asked_orientations.texts]
+    _, xo = features(orientation_texts)
+    orientation_labels = [ls[0] for ls in [*data.orientations.labels, *data.asked_orientations.labels]]
     jobs["orientations"] = partial(models.fit_softmax, xo, orientation_labels, c=strength("orientations"))
     ticks = _ticks(progress, len(jobs) + models.FOLDS * len(folds) + 1)  # the last: the pair model
     fitted, oof = _fit_together(jobs, folds, ticks)
@@ -655,7 +658,7 @@ def _embedded(
     unique = list(dict.fromkeys(everything))
     table = dict(zip(unique, np.asarray(embedder.embed_batch(unique), dtype=np.float32), strict=True))
     checks = (data.harm_pairs.texts, legit, data.asides.texts)
-    for apart in (data.followups.texts, data.context.texts, *checks):
+    for apart in (data.followups.texts, data.context.texts, *checks, data.asked_orientations.texts):
         extra = [t for t in dict.fromkeys(apart) if t not in table]
         if extra:
             table.update(zip(extra, np.asarray(embedder.embed_batch(extra), dtype=np.float32), strict=True))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from rag.answer.schema import Answer, CitationOut, DomainAssessmentOut
+from rag.answer.schema import Answer, CitationOut, DomainAssessmentOut, overview_groups
 from rag.classroom import OtherSide, discussion_questions, other_side
 from rag.framework import Catalogue
 from rag.text import (
@@ -29,8 +29,6 @@ from rag.text import (
 )
 
 ChunkLookup = Callable[[str], Any]  # chunk id -> Chunk | None
-VERDICT_ORDER = ("feasible", "mixed", "infeasible")
-ORIGIN_ORDER = {"talk": 0, "paper": 1, "project": 2}
 ORIGIN_WORDS = {"talk": "named in the talk", "paper": "FAccT 2025 paper", "project": "the project's reading"}
 
 
@@ -161,11 +159,5 @@ class AnswerView:
 
     @cached_property
     def overview_groups(self) -> list[tuple[str, list[DomainAssessmentOut]]]:
-        """The overview's domains by verdict (feasible, mixed, not feasible); the talk's first in each."""
-        groups: list[tuple[str, list[DomainAssessmentOut]]] = []
-        for verdict in VERDICT_ORDER:
-            items = [d for d in self.answer.overview if d.verdict == verdict]
-            if items:
-                items.sort(key=lambda d: ORIGIN_ORDER.get(d.origin, 3))  # stable: the engine's order within
-                groups.append((verdict, items))
-        return groups
+        """The overview's domains by verdict, the group asked about first; the talk's first in each."""
+        return overview_groups(self.answer.overview)

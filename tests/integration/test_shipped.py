@@ -272,6 +272,7 @@ def test_a_harmful_request_whose_area_is_named_in_a_clause_of_context_stays_refu
     [
         ("Which areas of AI governance are hopeless for Washington and Beijing, and why?", "infeasible", "not_met"),
         ("Where should the US and China start if they want to cooperate on AI?", "feasible", "met"),
+        ("Which areas sit in between for Washington and Beijing, neither easy nor hopeless?", "mixed", "partial"),
     ],
 )
 def test_an_overview_says_why_each_area_it_leads_with_is_there(

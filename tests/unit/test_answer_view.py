@@ -93,8 +93,13 @@ def citations() -> list[CitationOut]:
     ]
 
 
-def test_overview_groups_verdicts_with_the_talks_lists_first(mini_knowledge: Path) -> None:
+def test_overview_groups_follow_the_answer_with_the_talks_lists_first(mini_knowledge: Path) -> None:
+    """The cards of an overview come in the order the answer puts the groups forward (the group the
+    question asks about first, as in the text), the talk's own areas first within a group."""
     overview = [
+        DomainAssessmentOut(
+            domain="c", name="Compute controls", verdict="infeasible", conditions=conds("not_met"), origin="talk"
+        ),
         DomainAssessmentOut(
             domain="b", name="Project area", verdict="feasible", conditions=conds("met"), origin="project"
         ),
@@ -102,24 +107,21 @@ def test_overview_groups_verdicts_with_the_talks_lists_first(mini_knowledge: Pat
             domain="a", name="Incident reporting", verdict="feasible", conditions=conds("met"), origin="talk"
         ),
         DomainAssessmentOut(
-            domain="c", name="Compute controls", verdict="infeasible", conditions=conds("not_met"), origin="talk"
-        ),
-        DomainAssessmentOut(
             domain="d", name="Middle area", verdict="mixed", conditions=conds("partial"), origin="paper"
         ),
     ]
     answer = Answer(
-        question="Where should rivals start?",
+        question="Which areas are hopeless?",
         backend="offline",
-        answer="Start where it is easy. [c3]",
+        answer="These are dead ends. [c3]",
         citations=citations(),
         question_type="overview",
         overview=overview,
-        domains=["a", "b", "d", "c"],
+        domains=["c", "b", "a", "d"],
     )
     shown = text(show(mini_knowledge, answer))
-    feasible, mixed, infeasible = (shown.index(w) for w in ("Feasible]", "Mixed]", "Not feasible]"))
-    assert feasible < mixed < infeasible
+    infeasible, feasible, mixed = (shown.index(w) for w in ("Not feasible]", "Feasible]", "Mixed]"))
+    assert infeasible < feasible < mixed
     assert shown.index("Incident reporting") < shown.index("Project area")  # the talk's list first
     assert "named in the talk" in shown and "the project's reading" in shown
 

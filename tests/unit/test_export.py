@@ -213,6 +213,30 @@ def test_exports_of_an_overview_and_of_an_unassessed_area(catalogue: Catalogue) 
     assert "<h3>Nearest assessed areas (analogies only)</h3>" in html and "? not assessed" in html
 
 
+def test_an_exported_overview_lists_the_group_the_question_asks_about_first(catalogue: Catalogue) -> None:
+    from rag.answer.schema import DomainAssessmentOut
+
+    conds = {
+        c: ConditionOut(rating="not_met", reasoning="Evidence. [c1]", citations=["c1"])
+        for c in ("domain_separability", "mutual_vulnerability", "verification_feasibility")
+    }
+    hopeless = Answer(
+        question="Which areas are dead ends?",
+        backend="offline",
+        answer="These. [c1]",
+        citations=an_answer().citations[:1],
+        question_type="overview",
+        overview=[
+            DomainAssessmentOut(domain="c", name="Compute controls", verdict="infeasible", conditions=conds),
+            DomainAssessmentOut(domain="i", name="Incident reporting", verdict="feasible", conditions=conds),
+        ],
+    )
+    md = conversation_markdown([hopeless], catalogue, no_chunks)
+    assert md.index("**✖ Not feasible:** Compute controls") < md.index("**✔ Feasible:** Incident reporting")
+    html = conversation_html([hopeless], catalogue, no_chunks)
+    assert html.index("✖ Not feasible") < html.index("✔ Feasible")
+
+
 def test_inline_references_left_in_an_answer_are_readable_in_exports(catalogue: Catalogue) -> None:
     a = attributed_answer()
     a.answer = "Shared risk [@note-hotline; @talk, slide 2]. [c1]"

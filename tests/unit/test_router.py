@@ -36,6 +36,7 @@ from rag.router.data import (
     WRITTEN_QUESTION_FILES,
     Phrase,
     TrainingData,
+    overview_orientation,
     read_chosen_on,
     read_strengths,
     training_question_files,
@@ -949,6 +950,55 @@ def test_the_shipped_strengths_name_every_model_of_the_shipped_routers() -> None
 def shipped() -> TrainingData:
     """The shipped training data, loaded once for the tests that only read it (about a second)."""
     return load_training_data(Catalogue(KNOWLEDGE))
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "orientation"),
+    [
+        ([], "survey"),
+        (["feasible", "feasible"], "promising"),
+        (["infeasible"] * 3, "hopeless"),
+        (["mixed"] * 5, "mixed"),
+        (["feasible", "infeasible"], None),
+    ],
+)
+def test_an_overviews_labels_tell_its_orientation(verdicts: list[str], orientation: str | None) -> None:
+    assert overview_orientation(verdicts) == orientation
+
+
+def test_the_overviews_of_a_question_file_are_orientation_examples_outside_the_n_gram_corpus(
+    fake_engine: Engine, tmp_path: Path
+) -> None:
+    """An overview of a labelled question set teaches the orientation model what its labels imply
+    (the areas its answer must name share a verdict); it is a type example already, so it is not
+    added to the examples the character n-grams are counted on a second time, and names no domain."""
+    cat = fake_engine.catalogue
+    by_verdict = {v: [d for d in cat.domains if cat.domains[d].verdict == v] for v in ("feasible", "infeasible")}
+    good, bad = by_verdict["feasible"], by_verdict["infeasible"]
+
+    def q(qid: str, text: str, qtype: str, domains: list[str]) -> dict[str, object]:
+        return {"id": qid, "question": text, "type": qtype, "domains": domains}
+
+    questions = [
+        q("o1", "Where should the two start?", "overview", good),
+        q("o2", "Which areas are lost causes?", "overview", bad),
+        q("o3", "Map every area for me.", "overview", []),
+        q("o4", "Best and worst bets?", "overview", [good[0], bad[0]]),
+        q("f1", "Could rivals share incident reports?", "feasibility", good[:1]),
+    ]
+    path = tmp_path / "asked.yaml"
+    path.write_text(yaml.safe_dump(questions), encoding="utf-8")
+    data = load_training_data(cat, data_dir=ROUTER_FIXTURES, question_files=[path])
+    plain = load_training_data(cat, data_dir=ROUTER_FIXTURES, question_files=[])
+    assert list(zip(data.asked_orientations.texts, data.asked_orientations.labels, strict=True)) == [
+        ("Where should the two start?", ("promising",)),
+        ("Which areas are lost causes?", ("hopeless",)),
+        ("Map every area for me.", ("survey",)),
+    ]
+    assert data.orientations.texts == plain.orientations.texts
+    assert len(data.types) == len(plain.types) + 5
+    assert len(data.domains) == len(plain.domains) + 1  # the feasibility question alone names an area
+    assert data.examples_fingerprint() != plain.examples_fingerprint()
 
 
 def test_the_shipped_strengths_were_chosen_on_the_training_data_shipped_now(shipped: TrainingData) -> None:
