@@ -25,14 +25,13 @@ from rag.answer.citations import CitationBook
 from rag.answer.compose import Composed
 from rag.answer.evidence import Evidence
 from rag.answer.excerpts import RATING_ICONS, VERDICT_ICONS, Labels, best_sentences
-from rag.answer.schema import AnalogyOut, ConditionOut, DomainAssessmentOut
+from rag.answer.schema import ORIGIN_ORDER, AnalogyOut, ConditionOut, DomainAssessmentOut
 from rag.framework import CONDITION_NAMES, CONDITION_QUESTIONS, CONDITION_UNKNOWNS, CONDITIONS, Catalogue, Domain
 from rag.retrieve import Hit
 from rag.understand import Understanding
 
 GROUPS = ("feasible", "mixed", "infeasible")
 LEADS = {"promising": ("feasible",), "hopeless": ("infeasible",), "mixed": ("mixed",), "survey": GROUPS}
-ORIGIN_RANK = {"talk": 0, "paper": 1, "project": 2}
 ORIGIN_WORDS = {"talk": "the talk's list", "paper": "the FAccT paper", "project": "the project's assessment"}
 ANALOGIES = 3
 # The ratings that tell why an area sits in its group: what is met where cooperation is feasible,
@@ -51,7 +50,7 @@ def _card(ev: Evidence, did: str, facet: str) -> Hit | None:
 
 def ordered(domains: list[Domain]) -> list[Domain]:
     """The talk's areas first, then the paper's, then the project's; by name within each."""
-    return sorted(domains, key=lambda d: (ORIGIN_RANK.get(d.origin, 3), d.name.lower()))
+    return sorted(domains, key=lambda d: (ORIGIN_ORDER.get(d.origin, 3), d.name.lower()))
 
 
 def _slides(ev: Evidence) -> list[Hit]:
