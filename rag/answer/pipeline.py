@@ -252,7 +252,7 @@ class Navigator:
             mode=self.mode,
             question_mode=question_mode if self.mode == "hybrid" else self.mode,
         )
-        nearest = u.route.nearest_areas(ANALOGY_CANDIDATES) if u.qtype == "apply_framework" else ()
+        nearest = [d for d, _ in u.route.nearest_areas(ANALOGY_CANDIDATES)] if u.qtype == "apply_framework" else []
         ev = gather(searchers, self.engine.catalogue, u, vector, nearest=nearest)
         if not ev.hits:
             return self.refusal(question, u, started, nothing_found=True)
@@ -369,7 +369,7 @@ class Navigator:
         """Two or three next questions the knowledge base can answer."""
         cat = self.engine.catalogue
         if u is None or not u.domains:
-            ranked = (u.route.nearest_areas(2) if u else []) or list(cat.domains)[:2]
+            ranked = [d for d, _ in (u.route.nearest_areas(2) if u else [])] or list(cat.domains)[:2]
             out = [f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in ranked if d in cat.domains]
             out.append("Which areas are most promising for cooperation between rivals?")
             return out[:3]

@@ -183,7 +183,7 @@ def _condition_analogies(
 ) -> str:
     """How the nearest assessed areas meet one condition, each cited to its card's reasoning."""
     parts = []
-    for did in u.route.nearest_areas(ANALOGIES):
+    for did, _ in u.route.nearest_areas(ANALOGIES):
         d, hit = cat.domains.get(did), _card(ev, did, cid)
         if d is None or hit is None or not book.can_cite(hit.id) or cid not in d.conditions:
             continue
@@ -204,7 +204,7 @@ def slide_line(quotation: str, cid: str) -> str:
 
 def _analogies(u: Understanding, ev: Evidence, book: CitationBook, cat: Catalogue) -> list[tuple[AnalogyOut, str]]:
     out = []
-    for did, p in (u.route.nearest or u.route.candidates)[:ANALOGIES]:
+    for did, p in u.route.nearest_areas(ANALOGIES):
         d = cat.domains.get(did)
         if d is None:
             continue

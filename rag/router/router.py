@@ -168,9 +168,10 @@ class Route:
     def qtype(self) -> str:
         return max(self.types, key=lambda k: self.types[k])
 
-    def nearest_areas(self, k: int) -> list[str]:
-        """The ``k`` domains nearest the question (``nearest``; ``candidates`` where it is empty)."""
-        return [d for d, _ in (self.nearest or self.candidates)[:k]]
+    def nearest_areas(self, k: int) -> list[tuple[str, float]]:
+        """The ``k`` domains nearest the question with their shares (``nearest``; ``candidates``, with
+        their probabilities, where it is empty)."""
+        return (self.nearest or self.candidates)[:k]
 
     def with_areas_of(self, other: Route) -> Route:
         """This reading with the areas ``other`` found (domains, candidates, nearest areas, clauses,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.schema import Answer, CitationOut, ConditionOut
+from rag.answer.schema import Answer, CitationOut, ConditionOut, DomainAssessmentOut
 from rag.classroom import discussion_questions, other_side
 from rag.export import conversation_html, conversation_markdown
-from rag.framework import Catalogue
+from rag.framework import CONDITIONS, Catalogue
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -169,37 +169,41 @@ def test_exports_of_an_uploaded_passage_never_rewrite_or_link_it(catalogue: Cata
     assert "- **[c2]** Your document: evil" in md and "evil.example" not in md
 
 
-def test_exports_of_an_overview_and_of_an_unassessed_area(catalogue: Catalogue) -> None:
-    from rag.answer.schema import AnalogyOut, DomainAssessmentOut
+def rated(rating: str) -> dict[str, ConditionOut]:
+    """Every condition at ``rating``, its evidence citing [c1]."""
+    return {c: ConditionOut(rating=rating, reasoning="Evidence. [c1]", citations=["c1"]) for c in CONDITIONS}
 
-    conds = {
-        c: ConditionOut(rating="unknown", reasoning="Evidence. [c1]", citations=["c1"])
-        for c in ("domain_separability", "mutual_vulnerability", "verification_feasibility")
-    }
-    overview = Answer(
-        question="Where should rivals start?",
+
+def an_overview(question: str, *areas: tuple[str, str, str, str]) -> Answer:
+    """An overview putting forward ``areas`` (domain, name, verdict, origin), in that order."""
+    return Answer(
+        question=question,
         backend="offline",
         answer="Start here. [c1]",
         citations=an_answer().citations[:1],
         question_type="overview",
         overview=[
-            DomainAssessmentOut(
-                domain="x", name="Project area", verdict="feasible", conditions=conds, origin="project"
-            ),
-            DomainAssessmentOut(
-                domain="i", name="Incident reporting", verdict="feasible", conditions=conds, origin="talk"
-            ),
-            DomainAssessmentOut(
-                domain="c", name="Compute controls", verdict="infeasible", conditions=conds, origin="talk"
-            ),
+            DomainAssessmentOut(domain=d, name=name, verdict=verdict, conditions=rated("unknown"), origin=origin)
+            for d, name, verdict, origin in areas
         ],
+    )
+
+
+def test_exports_of_an_overview_and_of_an_unassessed_area(catalogue: Catalogue) -> None:
+    from rag.answer.schema import AnalogyOut
+
+    overview = an_overview(
+        "Where should rivals start?",
+        ("x", "Project area", "feasible", "project"),
+        ("i", "Incident reporting", "feasible", "talk"),
+        ("c", "Compute controls", "infeasible", "talk"),
     )
     applied = Answer(
         question="Could rivals cooperate on air-traffic control?",
         backend="offline",
         answer="Evidence. [c1]",
         citations=an_answer().citations[:1],
-        conditions=conds,
+        conditions=rated("unknown"),
         question_type="apply_framework",
         unknown_domain=True,
         analogies=[AnalogyOut(domain="i", name="Incident reporting", verdict="feasible", similarity=0.61)],
@@ -214,22 +218,10 @@ def test_exports_of_an_overview_and_of_an_unassessed_area(catalogue: Catalogue) 
 
 
 def test_an_exported_overview_lists_the_group_the_question_asks_about_first(catalogue: Catalogue) -> None:
-    from rag.answer.schema import DomainAssessmentOut
-
-    conds = {
-        c: ConditionOut(rating="not_met", reasoning="Evidence. [c1]", citations=["c1"])
-        for c in ("domain_separability", "mutual_vulnerability", "verification_feasibility")
-    }
-    hopeless = Answer(
-        question="Which areas are dead ends?",
-        backend="offline",
-        answer="These. [c1]",
-        citations=an_answer().citations[:1],
-        question_type="overview",
-        overview=[
-            DomainAssessmentOut(domain="c", name="Compute controls", verdict="infeasible", conditions=conds),
-            DomainAssessmentOut(domain="i", name="Incident reporting", verdict="feasible", conditions=conds),
-        ],
+    hopeless = an_overview(
+        "Which areas are dead ends?",
+        ("c", "Compute controls", "infeasible", ""),
+        ("i", "Incident reporting", "feasible", ""),
     )
     md = conversation_markdown([hopeless], catalogue, no_chunks)
     assert md.index("**✖ Not feasible:** Compute controls") < md.index("**✔ Feasible:** Incident reporting")
