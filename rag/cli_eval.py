@@ -10,6 +10,15 @@ from typing import Any
 
 from rag.errors import UsageError
 
+# The gate's thresholds (rag.eval.metrics.describe_gate(), which a test compares with this), written
+# out so that building the parser imports no engine.
+GATE_HELP = (
+    "exit 1 unless domain_accuracy >= 0.95, verdict_accuracy >= 0.95, citation_validity >= 1, "
+    "out_of_scope_accuracy >= 0.93, honest_attribution >= 0.99, condition_evidence >= 0.95, "
+    "false_refusal_rate <= 0.02; where the file has questions of their kind, new_area_conditions >= 0.9, "
+    "overview_lead >= 0.9, borrowed_verdict_rate <= 0.1; and no answer raising an error"
+)
+
 
 def _progress(desc: str, total: int) -> Any:
     """A tqdm bar on stderr for ``total`` questions; returns its tick."""
@@ -74,7 +83,8 @@ def register(sub: Any) -> None:
         "eval",
         help="run canned questions and score the answers",
         description="Ask every question of a question file (YAML; the shipped set by default), score the "
-        "answers (domains, verdicts, conditions, cited sources, citation validity, refusals, retrieval "
+        "answers (domains, verdicts, conditions, cited sources, citation validity and honest attribution, "
+        "refusals, borrowed verdicts and new areas, the group an overview leads with, retrieval "
         "recall@5 and MRR, latency) and print a table, or one JSON object with --json. Without --json, "
         "Markdown and JSON reports and a PNG chart are written to --out (default <RAG_DATA_DIR>/eval/). "
         "Questions are asked in an uploads space of the run's own (a question's documents are uploaded "
@@ -94,7 +104,6 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--gate",
         action="store_true",
-        help="exit 1 unless domain and verdict accuracy >= 0.95, citation validity = 1, "
-        "out-of-scope accuracy >= 0.9 and false refusals <= 0.03",
+        help=GATE_HELP,
     )
     p.set_defaults(func=cmd_eval)

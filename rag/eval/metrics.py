@@ -23,6 +23,10 @@ Denominators, so the numbers can be checked by hand:
   and, for the project's writing, the sources its sentences cite (``based_on``). A claim of
   the OECD's sits in a project note with its own ``[@oecd]`` reference; finding that note
   finds the OECD's claim.
+- ``overview_lead``: overviews labelled with areas that share one verdict in the catalogue
+  (``Labels.lead``: "which are hopeless?" labelled with the infeasible areas); passes when the
+  answer's overview puts that verdict's group first. An overview labelled with areas of several
+  verdicts, or with none (the whole map), may lead with any group and is not scored.
 - ``latency_ms_p50``, ``latency_ms_p95``: ``timings_ms.total`` of every answer (linear
   interpolation between ranks).
 """
@@ -64,6 +68,7 @@ class Labels:
     qtype: str | None = None
     language: str | None = None
     follow_up: bool = False  # asked after an earlier question, with the conversation
+    lead: str | None = None  # the verdict group an overview's answer must put first (``expected_lead``)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,15 @@ class Observed:
     # condition id -> kinds of the passages its paragraph cites (verdict answers and new areas)
     condition_kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     unknown_domain: bool = False
+    lead: str | None = None  # the verdict of the group the answer's overview puts first
+
+
+def expected_lead(qtype: str | None, domains: Sequence[str], verdicts: Mapping[str, str]) -> str | None:
+    """The group an overview labelled with ``domains`` must lead with: their verdict in the catalogue
+    (``verdicts``: domain -> verdict) where they share one; None for any other question, or where
+    they name none or several verdicts (the whole map, or both ends at once)."""
+    shared = {verdicts.get(d) for d in domains}
+    return shared.pop() if qtype == "overview" and len(shared) == 1 and None not in shared else None
 
 
 @dataclass(frozen=True)
@@ -161,6 +175,13 @@ def new_area_ok(s: Sample) -> bool | None:
     return not borrowed(s) and trust.applies_all_conditions(dict(s.observed.condition_kinds))
 
 
+def lead_ok(s: Sample) -> bool | None:
+    """An overview leads with the group it asks about (``Labels.lead``)."""
+    if s.labels.lead is None:
+        return None
+    return not s.observed.error and s.observed.lead == s.labels.lead
+
+
 def type_ok(s: Sample) -> bool | None:
     if s.labels.qtype is None:
         return None
@@ -212,6 +233,7 @@ def checks(s: Sample) -> dict[str, bool | None]:
         "retrieval_at_5": None if (r := recall_at_k(s, 5)) is None else r == 1.0,
         "language": language_ok(s),
         "no_borrowed_verdict": None if (b := borrowed(s)) is None else not b,
+        "overview_lead": lead_ok(s),
         "honest_citations": None if not s.observed.citations else all(c.honest for c in s.observed.citations),
         "answered": not s.observed.error,
     }
@@ -305,6 +327,10 @@ def language_accuracy(samples: Sequence[Sample]) -> float | None:
     return rate(language_ok(s) for s in samples)
 
 
+def overview_lead(samples: Sequence[Sample]) -> float | None:
+    return rate(lead_ok(s) for s in samples)
+
+
 def latencies(samples: Sequence[Sample]) -> list[float]:
     return [s.observed.latency_ms for s in samples if s.observed.latency_ms is not None and not s.observed.error]
 
@@ -327,6 +353,7 @@ METRICS: dict[str, Callable[[Sequence[Sample]], float | None]] = {
     "borrowed_verdict_rate": borrowed_verdict_rate,
     "new_area_conditions": new_area_conditions,
     "language_accuracy": language_accuracy,
+    "overview_lead": overview_lead,
     "latency_ms_p50": lambda ss: percentile(latencies(ss), 50),
     "latency_ms_p95": lambda ss: percentile(latencies(ss), 95),
 }
@@ -353,6 +380,7 @@ def support(samples: Sequence[Sample]) -> dict[str, int]:
         "borrowed_verdict_rate": sum(borrowed(s) is not None for s in samples),
         "new_area_conditions": sum(new_area_ok(s) is not None for s in samples),
         "language_accuracy": sum(language_ok(s) is not None for s in samples),
+        "overview_lead": sum(lead_ok(s) is not None for s in samples),
         "latency_ms_p50": len(latencies(samples)),
         "latency_ms_p95": len(latencies(samples)),
     }
@@ -419,11 +447,27 @@ GATE_MIN: dict[str, float] = {
     "condition_evidence": 0.95,
 }
 GATE_MAX: dict[str, float] = {"false_refusal_rate": 0.02}
-# Gates that apply only when the question set has questions of their kind. They guard against
-# regressions at the level measured on the shipped set (0.84 / 0.16); the goal on questions the
-# router never saw is 0.9 / 0.1, not reached yet (README, "What it is measured at").
-GATE_MIN_IF_LABELLED: dict[str, float] = {"new_area_conditions": 0.8}
-GATE_MAX_IF_LABELLED: dict[str, float] = {"borrowed_verdict_rate": 0.2}
+# Gates that apply only when the question set has questions of their kind, at the levels asked of
+# questions the router never saw: nine areas outside the catalogue in ten reasoned through all three
+# conditions, one in ten at most given a catalogued area's verdict, nine overviews in ten leading
+# with the group they ask about. The blind dev sets are at 0.983, 0.015 and 0.966 (README, "What it
+# is measured at"), the shipped sets at 1.0, 0.0 and 1.0.
+GATE_MIN_IF_LABELLED: dict[str, float] = {"new_area_conditions": 0.9, "overview_lead": 0.9}
+GATE_MAX_IF_LABELLED: dict[str, float] = {"borrowed_verdict_rate": 0.1}
+
+
+def describe_gate() -> str:
+    """The gate's thresholds in one line, for ``rag eval --help``."""
+
+    def listed(minimum: Mapping[str, float], maximum: Mapping[str, float]) -> str:
+        return ", ".join(
+            [*(f"{k} >= {v:g}" for k, v in minimum.items()), *(f"{k} <= {v:g}" for k, v in maximum.items())]
+        )
+
+    return (
+        f"{listed(GATE_MIN, GATE_MAX)}; where the file has questions of their kind, "
+        f"{listed(GATE_MIN_IF_LABELLED, GATE_MAX_IF_LABELLED)}; and no answer raising an error"
+    )
 
 
 def _beyond(value: object, limit: float, *, floor: bool) -> bool:

@@ -8,10 +8,12 @@ The app's Evaluation page reads ``latest.json``. Its keys:
 - ``n`` (int), ``errors`` (int: answers that raised instead of answering);
 - the headline metrics, each a float in [0, 1] or ``null`` when nothing could be scored
   (shown as "n/a", never 0): ``domain_accuracy``, ``verdict_accuracy``,
-  ``condition_accuracy``, ``source_recall``, ``citation_validity``,
-  ``out_of_scope_accuracy``, ``false_refusal_rate``, ``type_accuracy``, ``recall_at_5``,
-  ``mrr``; and ``latency_ms_p50``, ``latency_ms_p95`` (milliseconds or ``null``);
-  :mod:`rag.eval.metrics` says what each is computed over;
+  ``condition_accuracy``, ``source_recall``, ``citation_validity``, ``honest_attribution``,
+  ``condition_evidence``, ``out_of_scope_accuracy``, ``refusal_precision``,
+  ``refusal_recall``, ``false_refusal_rate``, ``borrowed_verdict_rate``,
+  ``new_area_conditions``, ``overview_lead``, ``type_accuracy``, ``language_accuracy``,
+  ``recall_at_5``, ``mrr``; and ``latency_ms_p50``, ``latency_ms_p95`` (milliseconds or
+  ``null``); :mod:`rag.eval.metrics` and :mod:`rag.eval.trust` say what each is computed over;
 - ``support``: metric name -> how many items it was computed over;
 - ``backend`` (``offline`` | ``openai``), ``questions_file``, ``started_at`` (ISO 8601 UTC),
   ``duration_s``; ``answered_by``: answer ``backend`` -> count (an LLM run whose endpoint
@@ -51,9 +53,17 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("condition_accuracy", "condition accuracy"),
     ("source_recall", "source recall"),
     ("citation_validity", "citation validity"),
+    ("honest_attribution", "honest attribution"),
+    ("condition_evidence", "condition evidence"),
     ("out_of_scope_accuracy", "out-of-scope accuracy"),
+    ("refusal_precision", "refusal precision"),
+    ("refusal_recall", "refusal recall"),
     ("false_refusal_rate", "false refusal rate"),
+    ("borrowed_verdict_rate", "borrowed verdicts (new areas)"),
+    ("new_area_conditions", "new areas, three conditions"),
+    ("overview_lead", "overviews lead with the group asked"),
     ("type_accuracy", "type accuracy"),
+    ("language_accuracy", "language detected"),
     ("recall_at_5", "retrieval recall@5"),
     ("mrr", "retrieval MRR"),
     ("latency_ms_p50", "latency p50 (ms)"),
@@ -130,10 +140,15 @@ def fmt(value: object, name: str = "") -> str:
 
 
 def _gate_text(name: str) -> str:
-    if name in metrics.GATE_MIN:
-        return f">= {metrics.GATE_MIN[name]}"
-    if name in metrics.GATE_MAX:
-        return f"<= {metrics.GATE_MAX[name]}"
+    """The metric's threshold in the gate, "" for none; a kind gate says it applies only to its kind."""
+    for table, side, kind in (
+        (metrics.GATE_MIN, ">=", ""),
+        (metrics.GATE_MAX, "<=", ""),
+        (metrics.GATE_MIN_IF_LABELLED, ">=", " if scored"),
+        (metrics.GATE_MAX_IF_LABELLED, "<=", " if scored"),
+    ):
+        if name in table:
+            return f"{side} {table[name]}{kind}"
     return ""
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rag.answer.citations import check_answer
 from rag.answer.pipeline import Navigator, turn_of
-from rag.answer.schema import Answer, QuestionType
+from rag.answer.schema import Answer, QuestionType, overview_groups
 from rag.errors import RagError, UsageError
 from rag.eval import metrics
 from rag.eval.trust import CitationView
@@ -63,7 +63,9 @@ class Case(BaseModel):
             raise ValueError(f"must be one of {', '.join(QUESTION_TYPES)}")
         return v
 
-    def labels(self) -> metrics.Labels:
+    def labels(self, verdicts: Mapping[str, str] | None = None) -> metrics.Labels:
+        """The labels to score against; ``verdicts`` (the catalogue's, domain -> verdict) tell the
+        group an overview must lead with."""
         return metrics.Labels(
             domains=tuple(self.domains),
             verdict=self.verdict,
@@ -74,6 +76,7 @@ class Case(BaseModel):
             qtype=self.qtype,
             language=self.language,
             follow_up=self.follow_up_of is not None,
+            lead=metrics.expected_lead(self.qtype, self.domains, verdicts or {}),
         )
 
 
@@ -239,6 +242,7 @@ def observe(outcome: Outcome, source_of: SourceOf, based_on_of: BasedOnOf = lamb
             cid: tuple(kinds.get(m, "") for m in cond.citations) for cid, cond in (a.conditions or {}).items()
         },
         unknown_domain=a.unknown_domain,
+        lead=next((verdict for verdict, _ in overview_groups(a.overview)), None),
     )
 
 
@@ -279,12 +283,13 @@ def run_cases(
     tick: Tick | None = None,
     context: CaseContext | None = None,
     based_on_of: BasedOnOf = lambda _: (),
+    verdicts: Mapping[str, str] | None = None,
 ) -> RunResult:
-    """Ask and score every case."""
+    """Ask and score every case; ``verdicts``: the catalogue's (domain -> verdict), for overviews."""
     started = time.perf_counter()
     outcomes = ask_all(cases, ask, pool=pool, tick=tick, context=context)
     results = [
-        QuestionResult(c, o, metrics.Sample(c.labels(), observe(o, source_of, based_on_of)))
+        QuestionResult(c, o, metrics.Sample(c.labels(verdicts), observe(o, source_of, based_on_of)))
         for c, o in ((c, outcomes[c.id]) for c in cases)
     ]
     return RunResult(label=label, results=results, seconds=time.perf_counter() - started)
@@ -378,6 +383,7 @@ def evaluate(
     catalogue = engine.catalogue
     check_labels([*pool, *cases], catalogue.domains, catalogue.sources)
     source_of, based_on_of = chunk_lookups(engine)
+    verdicts = {d.id: d.verdict for d in catalogue.domains.values()}
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     base = Path(questions_file).parent if questions_file else SHIPPED_QUESTIONS.parent
@@ -386,7 +392,15 @@ def evaluate(
     def run(label: str, ask: AskFn) -> RunResult:
         tick = progress(f"eval {label}", len(cases)) if progress else None
         return run_cases(
-            cases, ask, source_of, label=label, pool=pool, tick=tick, context=context, based_on_of=based_on_of
+            cases,
+            ask,
+            source_of,
+            label=label,
+            pool=pool,
+            tick=tick,
+            context=context,
+            based_on_of=based_on_of,
+            verdicts=verdicts,
         )
 
     backend = service.backend

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rag.answer.schema import Answer, CitationOut, ConditionOut
+from rag.answer.schema import Answer, CitationOut, ConditionOut, DomainAssessmentOut
 from rag.errors import RagError, UsageError
 from rag.eval import metrics
 from rag.eval.metrics import Labels, Observed, Sample
@@ -61,6 +61,7 @@ def test_an_error_fails_every_check_that_applies_and_nothing_else() -> None:
         "retrieval_at_5": False,
         "language": None,
         "no_borrowed_verdict": None,
+        "overview_lead": None,
         "honest_citations": None,
         "answered": False,
     }
@@ -91,6 +92,39 @@ def test_a_new_area_with_a_verdict_is_a_borrowed_verdict() -> None:
     good = s(lab, condition_kinds=kinds)
     assert metrics.borrowed(good) is False and metrics.new_area_ok(good) is True
     assert metrics.new_area_ok(s(lab, condition_kinds={"a": ("talk",), "b": ()})) is False
+
+
+CATALOGUE_VERDICTS = {"compute-controls": "infeasible", "military-ai": "infeasible", "incident-reporting": "feasible"}
+
+
+@pytest.mark.parametrize(
+    ("qtype", "domains", "lead"),
+    [
+        ("overview", ("compute-controls", "military-ai"), "infeasible"),  # "which are hopeless?"
+        ("overview", ("incident-reporting",), "feasible"),  # "where to start?"
+        ("overview", ("compute-controls", "incident-reporting"), None),  # both ends at once
+        ("overview", (), None),  # the whole map
+        ("overview", ("compute-controls", "not-in-the-catalogue"), None),
+        ("comparison", ("compute-controls", "military-ai"), None),
+    ],
+)
+def test_an_overview_must_lead_with_the_verdict_its_labelled_areas_share(
+    qtype: str, domains: tuple[str, ...], lead: str | None
+) -> None:
+    assert metrics.expected_lead(qtype, domains, CATALOGUE_VERDICTS) == lead
+
+
+def test_overview_lead_scores_the_first_group_of_overviews_labelled_with_one() -> None:
+    hopeless = Labels(qtype="overview", lead="infeasible")
+    samples = [
+        s(hopeless, lead="infeasible"),
+        s(hopeless, lead="feasible"),
+        s(hopeless, lead="infeasible", error="boom"),
+        s(Labels(qtype="overview"), lead="feasible"),  # a survey: any lead, not scored
+    ]
+    assert [metrics.lead_ok(x) for x in samples] == [True, False, False, None]
+    assert metrics.overview_lead(samples) == 1 / 3 and metrics.support(samples)["overview_lead"] == 3
+    assert metrics.checks(samples[1])["overview_lead"] is False
 
 
 def test_recall_at_k_and_reciprocal_rank_use_source_ids_of_retrieved_chunks() -> None:
@@ -230,6 +264,9 @@ PASSING = {
     "false_refusal_rate": 0.02,
     "honest_attribution": 0.99,
     "condition_evidence": 0.95,
+    "new_area_conditions": 0.9,
+    "borrowed_verdict_rate": 0.1,
+    "overview_lead": 0.9,
     "errors": 0,
 }
 
@@ -248,8 +285,9 @@ def test_gate_passes_at_the_thresholds() -> None:
         ("false_refusal_rate", 0.03),
         ("honest_attribution", 0.98),
         ("condition_evidence", 0.9),
-        ("borrowed_verdict_rate", 0.25),
-        ("new_area_conditions", 0.75),
+        ("borrowed_verdict_rate", 0.11),
+        ("new_area_conditions", 0.89),
+        ("overview_lead", 0.89),
     ],
 )
 def test_gate_fails_beyond_each_threshold(name: str, value: float) -> None:
@@ -258,7 +296,8 @@ def test_gate_fails_beyond_each_threshold(name: str, value: float) -> None:
 
 
 def test_kind_gates_apply_only_when_the_set_has_questions_of_that_kind() -> None:
-    assert metrics.gate({**PASSING, "borrowed_verdict_rate": None, "new_area_conditions": None}) == []
+    kinds = {"borrowed_verdict_rate": None, "new_area_conditions": None, "overview_lead": None}
+    assert metrics.gate({**PASSING, **kinds}) == []
 
 
 def test_gate_fails_when_a_gated_metric_cannot_be_scored_or_answers_raised() -> None:
@@ -411,6 +450,23 @@ def test_observe_maps_retrieved_chunks_to_sources_and_checks_citations() -> None
     assert observe(Outcome(broken), lambda _: None).citation_problems == ("marker [c7] names no citation",)
 
 
+def test_observe_takes_the_group_an_overview_puts_first() -> None:
+    def area(domain: str, verdict: str) -> DomainAssessmentOut:
+        return DomainAssessmentOut(domain=domain, name=domain, verdict=verdict, conditions={})  # type: ignore[arg-type]
+
+    hopeless_first = answer("which are hopeless?", qtype="overview").model_copy(
+        update={"overview": [area("military-ai", "infeasible"), area("incident-reporting", "feasible")]}
+    )
+    assert observe(Outcome(hopeless_first), lambda _: None).lead == "infeasible"
+    assert observe(Outcome(answer("q")), lambda _: None).lead is None
+
+
+def test_the_labels_of_an_overview_tell_its_lead_from_the_catalogue_verdicts() -> None:
+    (case,) = parse_cases("- id: o\n  question: Which are hopeless?\n  type: overview\n  domains: [military-ai]\n")
+    assert case.labels(CATALOGUE_VERDICTS).lead == "infeasible"
+    assert case.labels().lead is None  # no catalogue, no lead to score
+
+
 def test_report_json_table_and_files_from_a_run(tmp_path: Path) -> None:
     cases = parse_cases(GOOD + "- id: q4\n  question: boom\n  type: concept\n")
     run = run_cases(cases, Recorder(), {"k1": "tabassi-competitive-cooperation"}.get, label="offline")
@@ -424,6 +480,8 @@ def test_report_json_table_and_files_from_a_run(tmp_path: Path) -> None:
     json.dumps(data)  # serialisable as is
     text = render(data)
     assert re.search(r"type accuracy\s+0\.500\s+2\s", text)
+    assert re.search(r"refusal recall\s+1\.000\s+1\s", text)  # the trust and breadth scores are shown too
+    assert re.search(r"borrowed verdicts \(new areas\)\s+n/a\s+0\s+<= 0\.1 if scored", text)
     assert "Gate: FAIL" in text
     follow_ups = sum(c.follow_up_of is not None for c in cases)
     assert follow_ups and data["per_turn"]["follow-up"]["n"] == follow_ups
@@ -433,6 +491,12 @@ def test_report_json_table_and_files_from_a_run(tmp_path: Path) -> None:
     assert (tmp_path / "latest.json").exists() and (tmp_path / "latest.md").exists()
     assert json.loads((tmp_path / "latest.json").read_text())["n"] == 4
     assert len([p for p in written if p.name.startswith("report-")]) >= 2
+
+
+def test_the_gate_help_of_rag_eval_states_the_gate_as_it_is() -> None:
+    from rag.cli_eval import GATE_HELP
+
+    assert f"exit 1 unless {metrics.describe_gate()}" == GATE_HELP
 
 
 def test_fmt_shows_none_as_na() -> None:
