@@ -220,9 +220,11 @@ class MultilingualEncoder:
 
     A question's few texts run on ``threads`` BLAS threads (one: on two cores, more would take a
     core from the other work of its route); a batch of ``BULK_TEXTS`` or more runs on
-    ``bulk_threads`` (every core), with the same vectors to the bit (each output of a matrix
-    product is summed in the same order whichever thread computes it): 48,367 training texts
-    embed in about two thirds of the time on two cores. The pure-Python tokenizer stays on one.
+    ``bulk_threads`` (every core), with the same vectors to float rounding (to the bit where
+    OpenBLAS sums each output of a matrix product in the same order whichever thread computes it,
+    as on the machines first measured; not on an AMD EPYC, whose last bits differ): 48,367
+    training texts embed in about two thirds of the time on two cores. The pure-Python tokenizer
+    stays on one.
     """
 
     name = "use-m3"

@@ -73,15 +73,17 @@ def test_vectors_are_unit_length_512_wide_and_deterministic(encoder: Multilingua
     assert np.allclose(batch, singles, atol=1e-5)
 
 
-def test_a_bulk_batch_on_every_core_gives_the_vectors_of_one_thread_to_the_bit(encoder: MultilingualEncoder) -> None:
+def test_a_bulk_batch_on_every_core_gives_the_vectors_of_one_thread(encoder: MultilingualEncoder) -> None:
     # Stored training vectors and trained routers are keyed by text, not by how many threads made them.
+    # Equal to float rounding: to the bit on some CPUs, not on others (OpenBLAS picks its kernels and
+    # how it splits a product between threads by CPU; on an AMD EPYC the last bits differ).
     texts = [f"{q} ({n})" for n in range(BULK_TEXTS // len(QUESTIONS) + 1) for q, _ in QUESTIONS]
     texts += [p * (1 + n % 4) for n, p in enumerate(PASSAGES.values())]
     assert len(texts) >= BULK_TEXTS
     one = MultilingualEncoder(bulk_threads=1).embed_batch(texts)
     every = MultilingualEncoder(bulk_threads=2).embed_batch(texts)
-    assert np.array_equal(one, every)
-    assert np.array_equal(encoder.embed_batch(texts), every)
+    assert np.abs(one - every).max() < 1e-5
+    assert np.array_equal(encoder.embed_batch(texts), every)  # the same threads: the same vectors
 
 
 def test_fingerprint_names_the_installed_package_and_its_files(encoder: MultilingualEncoder) -> None:
