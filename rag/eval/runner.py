@@ -392,16 +392,9 @@ def evaluate(
     def run(label: str, ask: AskFn) -> RunResult:
         tick = progress(f"eval {label}", len(cases)) if progress else None
         return run_cases(
-            cases,
-            ask,
-            source_of,
-            label=label,
-            pool=pool,
-            tick=tick,
-            context=context,
-            based_on_of=based_on_of,
+            cases, ask, source_of, label=label, pool=pool, tick=tick, context=context, based_on_of=based_on_of,
             verdicts=verdicts,
-        )
+        )  # fmt: skip
 
     backend = service.backend
     service.navigator.warm()  # latency is measured warm: models and catalogue vectors loaded first

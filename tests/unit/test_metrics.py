@@ -493,6 +493,14 @@ def test_report_json_table_and_files_from_a_run(tmp_path: Path) -> None:
     assert len([p for p in written if p.name.startswith("report-")]) >= 2
 
 
+def test_the_printed_report_and_the_app_page_show_every_metric_scored() -> None:
+    from rag.eval.report import HEADLINE
+    from rag.ui.evaluation import METRICS as PAGE_METRICS
+
+    assert sorted(key for key, _ in HEADLINE) == sorted(metrics.METRICS)
+    assert [key for key, _, _ in PAGE_METRICS] == [key for key, _ in HEADLINE]  # in the same order
+
+
 def test_the_gate_help_of_rag_eval_states_the_gate_as_it_is() -> None:
     from rag.cli_eval import GATE_HELP
 
