@@ -6,6 +6,7 @@ what shape that data has and loads it, rejecting unknown keys and values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -68,6 +69,14 @@ RISK_TEST_NAMES: dict[str, str] = {
     "sharing_sensitive_information": "Sharing sensitive information",
     "opportunities_for_harm": "Opportunities for harm",
 }
+
+
+def shared_verdict(verdicts: Iterable[str | None]) -> str | None:
+    """The verdict all of ``verdicts`` share: what an overview labelled with areas of these verdicts
+    asks for ("which are hopeless?": the infeasible areas). None where there are none, where they
+    differ (both ends at once) or where one is unknown (None)."""
+    kinds = set(verdicts)
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def lower_first(name: str) -> str:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from rag.answer.schema import REFUSED_TYPES
 from rag.eval import trust
 from rag.eval.trust import CitationView
+from rag.framework import shared_verdict
 
 NONE_LABEL = "none"  # how a missing verdict is named in the confusion table
 
@@ -98,8 +99,7 @@ def expected_lead(qtype: str | None, domains: Sequence[str], verdicts: Mapping[s
     """The group an overview labelled with ``domains`` must lead with: their verdict in the catalogue
     (``verdicts``: domain -> verdict) where they share one; None for any other question, or where
     they name none or several verdicts (the whole map, or both ends at once)."""
-    shared = {verdicts.get(d) for d in domains}
-    return shared.pop() if qtype == "overview" and len(shared) == 1 and None not in shared else None
+    return shared_verdict(verdicts.get(d) for d in domains) if qtype == "overview" else None
 
 
 @dataclass(frozen=True)
@@ -456,17 +456,41 @@ GATE_MIN_IF_LABELLED: dict[str, float] = {"new_area_conditions": 0.9, "overview_
 GATE_MAX_IF_LABELLED: dict[str, float] = {"borrowed_verdict_rate": 0.1}
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """One metric's threshold in the gate."""
+
+    metric: str
+    limit: float
+    floor: bool  # a minimum, else a maximum
+    required: bool  # on every question set, else only where the set has questions of the metric's kind
+
+    @property
+    def side(self) -> str:
+        return ">=" if self.floor else "<="
+
+
+def thresholds(minimum: Mapping[str, float] = GATE_MIN, maximum: Mapping[str, float] = GATE_MAX) -> list[Threshold]:
+    """Every threshold of the gate: ``minimum`` and ``maximum``, then the kind gates."""
+    tables = (
+        (minimum, True, True),
+        (maximum, False, True),
+        (GATE_MIN_IF_LABELLED, True, False),
+        (GATE_MAX_IF_LABELLED, False, False),
+    )
+    return [
+        Threshold(name, limit, floor, required) for table, floor, required in tables for name, limit in table.items()
+    ]
+
+
 def describe_gate() -> str:
     """The gate's thresholds in one line, for ``rag eval --help``."""
 
-    def listed(minimum: Mapping[str, float], maximum: Mapping[str, float]) -> str:
-        return ", ".join(
-            [*(f"{k} >= {v:g}" for k, v in minimum.items()), *(f"{k} <= {v:g}" for k, v in maximum.items())]
-        )
+    def listed(required: bool) -> str:
+        return ", ".join(f"{t.metric} {t.side} {t.limit:g}" for t in thresholds() if t.required == required)
 
     return (
-        f"{listed(GATE_MIN, GATE_MAX)}; where the file has questions of their kind, "
-        f"{listed(GATE_MIN_IF_LABELLED, GATE_MAX_IF_LABELLED)}; and no answer raising an error"
+        f"{listed(True)}; where the file has questions of their kind, {listed(False)}; and no answer raising an error"
     )
 
 
@@ -486,19 +510,12 @@ def gate(
     gates apply only when the question set has questions of that kind.
     """
     failures: list[str] = []
-    for table, floor, required in (
-        (minimum, True, True),
-        (maximum, False, True),
-        (GATE_MIN_IF_LABELLED, True, False),
-        (GATE_MAX_IF_LABELLED, False, False),
-    ):
-        for name, limit in table.items():
-            value = metrics.get(name)
-            if required and not isinstance(value, int | float):
-                side = ">=" if floor else "<="
-                failures.append(f"{name} cannot be scored (no question labelled for it); gate needs {side} {limit}")
-            elif _beyond(value, limit, floor=floor):
-                failures.append(f"{name} {value:.3f} is {'below' if floor else 'above'} {limit}")
+    for t in thresholds(minimum, maximum):
+        value = metrics.get(t.metric)
+        if t.required and not isinstance(value, int | float):
+            failures.append(f"{t.metric} cannot be scored (no question labelled for it); gate needs {t.side} {t.limit}")
+        elif _beyond(value, t.limit, floor=t.floor):
+            failures.append(f"{t.metric} {value:.3f} is {'below' if t.floor else 'above'} {t.limit}")
     errors = metrics.get("errors")
     if isinstance(errors, int) and errors > 0:
         failures.append(f"{errors} question(s) raised an error instead of answering")

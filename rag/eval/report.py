@@ -141,15 +141,8 @@ def fmt(value: object, name: str = "") -> str:
 
 def _gate_text(name: str) -> str:
     """The metric's threshold in the gate, "" for none; a kind gate says it applies only to its kind."""
-    for table, side, kind in (
-        (metrics.GATE_MIN, ">=", ""),
-        (metrics.GATE_MAX, "<=", ""),
-        (metrics.GATE_MIN_IF_LABELLED, ">=", " if scored"),
-        (metrics.GATE_MAX_IF_LABELLED, "<=", " if scored"),
-    ):
-        if name in table:
-            return f"{side} {table[name]}{kind}"
-    return ""
+    t = next((t for t in metrics.thresholds() if t.metric == name), None)
+    return "" if t is None else f"{t.side} {t.limit}" + ("" if t.required else " if scored")
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> list[str]:

@@ -44,7 +44,7 @@ from typing import Any
 import yaml
 
 from rag.errors import ConfigError
-from rag.framework import Catalogue
+from rag.framework import Catalogue, shared_verdict
 from rag.yamlfile import read_yaml
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -348,5 +348,5 @@ def overview_orientation(verdicts: Sequence[str]) -> str | None:
     ends at once, "which are realistic and which are hopeless?", is not told apart from a survey)."""
     if not verdicts:
         return SURVEY
-    kinds = set(verdicts)
-    return ORIENTATION_OF_VERDICT.get(kinds.pop()) if len(kinds) == 1 else None
+    shared = shared_verdict(verdicts)
+    return ORIENTATION_OF_VERDICT.get(shared) if shared else None
