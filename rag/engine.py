@@ -240,14 +240,23 @@ class Engine:
             chosen[inputs.training_embedder.name] = fitted.strengths()  # the name strengths are stored under
         return chosen
 
-    def _training_notice(self, name: str, multi: bool, stored: bool) -> Callable[[], None] | None:
-        """``stored``: the models' strengths are stored for this embedder (else cross-validated)."""
+    def _training_notice(self, name: str, multi: bool, stored: bool) -> Callable[[bool], None] | None:
+        """The notice before a router is trained: all of it (``Router.trained`` says True), or its
+        pair model alone for the knowledge's edited cards. ``stored``: the models' strengths are
+        stored for this embedder (else cross-validated)."""
         notice = self._notice
         if notice is None:
             return None
         asked = "questions in other languages" if multi else "English questions"
         took = ("about five minutes" if multi else "about three minutes") if stored else "twenty minutes or so"
-        return lambda: notice(f"training the router for {asked} ({name}; once per catalogue and model, {took})")
+
+        def say(whole: bool) -> None:
+            if whole:
+                notice(f"training the router for {asked} ({name}; once per catalogue and model, {took})")
+            else:
+                notice(f"updating the router for {asked} to the edited knowledge ({name}; seconds)")
+
+        return say
 
     @staticmethod
     def _card_vectors(coll: IndexedCollection) -> tuple[list[str], list[Passage]]:

@@ -82,7 +82,7 @@ from rag.router.features import (
 from rag.router.spelling import Speller, english_words, vocabulary
 from rag.yamlfile import read_yaml
 
-FORMAT = 17  # bump when the stored layout, the features or the fitting change
+FORMAT = 18  # bump when the stored layout, the features or the fitting change
 COMPARISON = "comparison"  # the question type naming several areas
 FEASIBILITY = "feasibility"  # the question type asking about one area
 OVERVIEW = "overview"  # the question type asking about the whole catalogue
@@ -461,6 +461,9 @@ class RouterModels:
     # the probability that a sentence read as an injection is one, not a sentence of a legitimate
     # message (who asks, the form wanted): see ``_injection_check``
     injection_check: models.LinearModel | None = None
+    # what the pair model learnt from besides the cards (``Base``): the word model's probabilities
+    # (questions, domains) and the type model's new-area probability (questions), out of fold
+    pair_inputs: tuple[np.ndarray, np.ndarray] | None = None
 
     OPTIONAL = ("follow_up", "context", "harm_check", "new_area_check", "injection_check")
     LINEAR = ("types", "harms", "orientations", "domain_words", "domain_pairs")
@@ -491,6 +494,8 @@ class RouterModels:
             if optional is not None:
                 arrays.update(optional.arrays(name))
                 meta[name] = optional.meta()
+        if self.pair_inputs is not None:
+            arrays["pair_inputs.word_proba"], arrays["pair_inputs.new_area"] = self.pair_inputs
         models.save(path, meta, arrays)
 
     def strengths(self) -> dict[str, float]:
@@ -508,6 +513,7 @@ class RouterModels:
         for name in cls.OPTIONAL:
             if name in meta:
                 linear[name] = models.LinearModel.from_arrays(name, meta[name], z)
+        kept_inputs = "pair_inputs.new_area" in z  # the pair model's inputs (``Base``)
         return cls(
             grams=CharGrams(z["grams.columns"], z["grams.idf"]),
             domain_ids=list(meta["domain_ids"]),
@@ -519,6 +525,7 @@ class RouterModels:
             type_priors={str(k): float(v) for k, v in meta["type_priors"].items()},
             card_texts=[str(t) for t in meta["card_texts"]],
             words={str(w): int(n) for w, n in meta.get("words", {}).items()},
+            pair_inputs=(z["pair_inputs.word_proba"], z["pair_inputs.new_area"]) if kept_inputs else None,
             **linear,
         )
 
@@ -543,6 +550,54 @@ class Passage(NamedTuple):
     text: str = ""
 
 
+class Base(NamedTuple):
+    """Every model of a router but the pair model, and what the pair model learns from besides the
+    knowledge's cards: the word model's and the type model's readings of its questions, out of fold.
+    They are fixed by the training data and the embedder alone, so a router whose cards changed (an
+    edited passage, a new one) keeps them and fits its pair model again, in seconds."""
+
+    ids: list[str]  # the domains, in the pair model's order
+    phrases: list[tuple[str, str]]
+    table: dict[str, np.ndarray]  # every training text's vector
+    rows: RememberedGrams
+    fitted: dict[str, models.LinearModel]  # by job name ("words": the domain word model)
+    word_proba: np.ndarray  # (questions, ids): the word model's probabilities, out of fold
+    new_area: np.ndarray  # (questions,): the type model's new-area probability, out of fold where it learnt them
+    type_priors: dict[str, float]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray([self.table[t] for t in texts], dtype=np.float32)
+
+    @classmethod
+    def stored(
+        cls, trained: RouterModels, data: TrainingData, embedder: Embedder, languages: Sequence[str] | None
+    ) -> Base:
+        """The base of a stored router trained on this data with this embedder, which kept its pair
+        model's inputs. The training texts' vectors are embedded again: from the embedder's store of
+        them (``StoredVectors``) where it has one, in a second."""
+        if trained.pair_inputs is None:
+            raise ValueError("this router kept no inputs of its pair model")
+        ids, phrases = domain_ids(data), phrases_for(data, languages)
+        table = _embedded(embedder, training_texts(data, ids, phrases), data, legit_sentences(data))
+        names = [n for n in (*RouterModels.LINEAR, *RouterModels.OPTIONAL) if n != "domain_pairs"]
+        fitted = {"words" if n == "domain_words" else n: getattr(trained, n) for n in names}
+        fitted = {n: m for n, m in fitted.items() if m is not None}
+        proba, new_area = trained.pair_inputs
+        return cls(ids, phrases, table, RememberedGrams(trained.grams), fitted, proba, new_area, trained.type_priors)
+
+
+def domain_ids(data: TrainingData) -> list[str]:
+    """The domains a router is trained to find: those with phrases or labelled questions."""
+    return sorted({p.domain for p in data.phrases} | {d for ls in data.domains.labels for d in ls})
+
+
+def training_texts(data: TrainingData, ids: Sequence[str], phrases: Sequence[tuple[str, str]]) -> list[str]:
+    """The texts of the type, domain, harm and orientation models, the phrases and the summaries: the
+    character n-grams' corpus, embedded in one batch."""
+    everything = [*data.types.texts, *data.domains.texts, *data.harms.texts, *data.orientations.texts]
+    return everything + [p for _, p in phrases] + [data.summaries.get(d, d) for d in ids]
+
+
 def train(
     data: TrainingData,
     embedder: Embedder,
@@ -553,16 +608,28 @@ def train(
 ) -> RouterModels:
     """Fit every model of a router: three to five minutes on two cores (two fits at a time), at the
     strengths stored for ``embedder`` (``TrainingData.strengths``); about twenty minutes where
-    cross-validation must choose them.
+    cross-validation must choose them. The same as ``fit_pairs(fit_base(...), ...)``.
 
     ``passages``: each domain's own passages (its card), a richer wording of the domain than its
     names, as vectors and as words; the pair model learns how much to trust each. ``progress``:
     told (fits done, fits in all) once the texts are embedded and as each fit ends.
     """
-    ids = sorted({p.domain for p in data.phrases} | {d for ls in data.domains.labels for d in ls})
+    base, ticks = fit_base(data, embedder, languages=languages, progress=progress)
+    return fit_pairs(base, data, embedder, passages=passages, ticks=ticks)
+
+
+def fit_base(
+    data: TrainingData,
+    embedder: Embedder,
+    *,
+    languages: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Base, Callable[[], None]]:
+    """Every model but the pair model (``Base``), and the call that counts the pair model's fit,
+    the last one ``progress`` is told of."""
+    ids = domain_ids(data)
     phrases = phrases_for(data, languages)
-    everything = [*data.types.texts, *data.domains.texts, *data.harms.texts, *data.orientations.texts]
-    everything += [p for _, p in phrases] + [data.summaries.get(d, d) for d in ids]
+    everything = training_texts(data, ids, phrases)
     legit = legit_sentences(data)  # the injection check's negatives, embedded apart: split once
     table = _embedded(embedder, everything, data, legit)
 
@@ -613,39 +680,56 @@ def train(
     jobs["orientations"] = partial(models.fit_softmax, xo, orientation_labels, c=strength("orientations"))
     ticks = _ticks(progress, len(jobs) + models.FOLDS * len(folds) + 1)  # the last: the pair model
     fitted, oof = _fit_together(jobs, folds, ticks)
-    types, words = fitted["types"], fitted["words"]
 
-    # Pairs: trained on the questions only, with the word model's probability out of fold.
-    q_vectors = embed(data.domains.texts)
-    n_phrases = len(phrases)
-    q_rows = np.arange(n_phrases, len(word_texts))
+    # The pair model's readings of its questions, out of fold: the word model's probability.
+    q_rows = np.arange(len(phrases), len(word_texts))
     classes, word_oof = oof["words"]
     by_text: dict[str, np.ndarray] = {}
     for row in q_rows:  # a question with two domains appears twice: average its two folds
         text = word_texts[row]
         by_text[text] = word_oof[row] if text not in by_text else (by_text[text] + word_oof[row]) / 2
     word_proba = _per_domain(classes, np.asarray([by_text[t] for t in data.domains.texts]), ids)
-    phrase_vectors = np.asarray(embed([p for _, p in phrases]), dtype=np.float32)
-    summary_vectors = np.asarray(embed([data.summaries.get(d, d) for d in ids]), dtype=np.float32)
+    q_vectors = embed(data.domains.texts)
+    new_area = _new_area_out_of_fold(fitted["types"], oof.get("types"), data.domains.texts, rows, q_vectors, data)
+    priors = {t: n / len(type_labels) for t, n in Counter(type_labels).items()}
+    return Base(ids, phrases, table, rows, fitted, word_proba, new_area, priors), ticks
+
+
+def fit_pairs(
+    base: Base,
+    data: TrainingData,
+    embedder: Embedder,
+    *,
+    passages: Sequence[Passage] = (),
+    ticks: Callable[[], None] | None = None,
+) -> RouterModels:
+    """The router of ``base`` (fitted on ``data`` with ``embedder``) and these cards' ``passages``:
+    the pair model fitted on the questions only, with the base's readings of them. ``ticks``: called
+    when it is fitted."""
+    ids, phrases, fitted = base.ids, base.phrases, base.fitted
+    q_vectors = base.embed(data.domains.texts)
+    phrase_vectors = base.embed([p for _, p in phrases])
+    summary_vectors = base.embed([data.summaries.get(d, d) for d in ids])
     index = {d: j for j, d in enumerate(ids)}
     kept = [(index[p.domain], p.vector) for p in passages if p.domain in index]
     card_texts = [" ".join(p.text for p in passages if p.domain == d and p.text) for d in ids]
     passage_owner = np.asarray([j for j, _ in kept], dtype=np.int32)
     dims = phrase_vectors.shape[1]
     passage_vectors = np.asarray([v for _, v in kept], dtype=np.float32).reshape(len(kept), dims)
-    pf = PhraseFeatures(ids, phrases, phrase_vectors, summary_vectors, rows, passage_owner, passage_vectors, card_texts)
-    new_area = _new_area_out_of_fold(types, oof.get("types"), data.domains.texts, rows, q_vectors, data)
-    pair_x = pf(data.domains.texts, q_vectors, word_proba, new_area).reshape(-1, len(PAIR_FEATURES))
+    pf = PhraseFeatures(
+        ids, phrases, phrase_vectors, summary_vectors, base.rows, passage_owner, passage_vectors, card_texts
+    )
+    pair_x = pf(data.domains.texts, q_vectors, base.word_proba, base.new_area).reshape(-1, len(PAIR_FEATURES))
     pair_y = [int(d in labels) for labels in data.domains.labels for d in ids]
-    pairs = models.fit_binary(pair_x, pair_y, c=strength("domain_pairs"))
-    ticks()
-    words_seen = vocabulary([*table, *card_texts])
+    pairs = models.fit_binary(pair_x, pair_y, c=data.strengths.get(embedder.name, {}).get("domain_pairs"))
+    if ticks is not None:
+        ticks()
+    words_seen = vocabulary([*base.table, *card_texts])
     return RouterModels(
-        grams, types, fitted["harms"], fitted["orientations"], words, pairs, ids, phrases, phrase_vectors,
-        summary_vectors, passage_owner, passage_vectors,
-        {t: n / len(type_labels) for t, n in Counter(type_labels).items()}, fitted.get("follow_up"),
-        fitted.get("context"), fitted.get("harm_check"), fitted.get("new_area_check"), card_texts, words_seen,
-        fitted.get("injection_check"),
+        base.rows.grams, fitted["types"], fitted["harms"], fitted["orientations"], fitted["words"], pairs, ids,
+        phrases, phrase_vectors, summary_vectors, passage_owner, passage_vectors, base.type_priors,
+        fitted.get("follow_up"), fitted.get("context"), fitted.get("harm_check"), fitted.get("new_area_check"),
+        card_texts, words_seen, fitted.get("injection_check"), (base.word_proba, base.new_area),
     )  # fmt: skip
 
 
@@ -696,6 +780,24 @@ def _fit_together(
     done = iter(models.together([j for f in late.values() for j in f.jobs], ticks))
     blocks.update({name: [next(done) for _ in f.jobs] for name, f in late.items()})
     return fitted, {name: (f.classes, f.proba(blocks[name])) for name, f in {**split, **late}.items()}
+
+
+def _same_base(folder: Path, name: str, key: str) -> RouterModels | None:
+    """The most recently used router of embedder ``name`` in ``folder`` whose key starts as ``key``
+    does (the same data and embedder, other cards) and that kept its pair model's inputs, or None."""
+    same = [p for p in folder.glob(f"router-{name}-{key[:BASE_KEY_CHARS]}*.npz") if "-" not in p.stem[len(name) + 8 :]]
+    for path in sorted(same, key=_mtime, reverse=True):
+        stored = RouterModels.load(path)
+        if stored is not None and stored.pair_inputs is not None:
+            return stored
+    return None
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile
+        return 0.0
 
 
 # Routers kept per embedder: the one in use and the last few others (an edited catalogue put back,
@@ -875,6 +977,9 @@ def _per_domain(classes: Sequence[str], proba: np.ndarray, ids: Sequence[str]) -
     return out
 
 
+BASE_KEY_CHARS = 12  # a key's first characters: what fixes every model but the pair model (``Base``)
+
+
 def weights_key(
     data: TrainingData,
     embedder: Embedder,
@@ -884,7 +989,8 @@ def weights_key(
     texts_in: str | None = None,
 ) -> str:
     """What fixes a router's weights: its training data (``texts_in``: the one language of it kept),
-    passages, embedder, languages, library and format.
+    embedder, languages, library and format (the first ``BASE_KEY_CHARS`` characters, the same for
+    every router of one ``Base``), then the passages of the cards (the rest).
 
     ``passage_ids`` (content hashes of the passages) stand for the passages when given: the same
     texts embedded in other batches differ in the last bits (int8 quantisation is per batch), and
@@ -898,13 +1004,10 @@ def weights_key(
     else:
         for p in passages:
             digest.update(p.domain.encode() + np.asarray(p.vector, dtype=np.float32).tobytes() + p.text.encode())
-    raw = (
-        f"{data.fingerprint()}|{digest.hexdigest()}|{embedder.name}|{embedder.fingerprint}|{languages}|"
-        f"{version('scikit-learn')}|{FORMAT}"
-    )
-    if texts_in is not None:  # the other routers' keys as they were; the detector sorts the texts
+    raw = f"{data.fingerprint()}|{embedder.name}|{embedder.fingerprint}|{languages}|{version('scikit-learn')}|{FORMAT}"
+    if texts_in is not None:  # the detector sorts the texts
         raw += f"|texts in {texts_in} by py3langid {version('py3langid')}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+    return hashlib.sha256(raw.encode()).hexdigest()[:BASE_KEY_CHARS] + digest.hexdigest()[: 20 - BASE_KEY_CHARS]
 
 
 @contextmanager
@@ -1217,15 +1320,20 @@ class Router:
         passage_ids: Sequence[str] | None = None,
         training_embedder: Embedder | None = None,
         texts_in: str | None = None,
-        training: Callable[[], None] | None = None,
+        training: Callable[[bool], None] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> Router:
         """The router stored under ``folder`` for this data and embedder, trained now if there is none.
 
+        Where a stored router has the same data and embedder and other cards (the knowledge's
+        passages were edited), its ``Base`` is kept and the pair model alone is fitted: seconds,
+        not minutes, and the weights ``train`` would give.
+
         ``training_embedder``: the same model for the training texts only (one that keeps their
         vectors on disk, say); questions are always embedded by ``embedder``. ``training``: called
         once, just before a router is trained (not when a stored one is loaded), so a caller can say
-        why the next seconds are quiet. ``texts_in``: learn from the texts in this language only
+        why the next seconds are quiet: with True when every model is fitted, False when the pair
+        model alone is. ``texts_in``: learn from the texts in this language only
         (``TrainingData.written_in``); the key records the language, so the texts are sorted by
         language only when a router is trained, not each time a stored one is loaded. ``progress``:
         told of the fits as ``train`` tells them (a router is trained).
@@ -1238,12 +1346,16 @@ class Router:
                 # another process (a second `rag index`, a replica starting) may have trained it meanwhile
                 stored = RouterModels.load(path)
                 if stored is None:
-                    if training is not None:
-                        training()
                     fit_on = data if texts_in is None else data.written_in(texts_in)
-                    stored = train(
-                        fit_on, training_embedder or embedder, languages=languages, passages=passages, progress=progress
-                    )
+                    fit_with = training_embedder or embedder
+                    kin = _same_base(folder, embedder.name, key)
+                    if training is not None:
+                        training(kin is None)
+                    if kin is None:
+                        stored = train(fit_on, fit_with, languages=languages, passages=passages, progress=progress)
+                    else:
+                        base = Base.stored(kin, fit_on, fit_with, languages)
+                        stored = fit_pairs(base, fit_on, fit_with, passages=passages, ticks=_ticks(progress, 1))
                     with suppress(OSError):  # a read-only data folder: train again next time
                         stored.save(path)
         _keep_recent(folder, embedder.name, path)

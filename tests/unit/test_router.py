@@ -43,6 +43,7 @@ from rag.router.data import (
 )
 from rag.router.features import PAIR_FEATURES, CharGrams, PhraseFeatures, RememberedGrams, text_features
 from rag.router.router import (
+    BASE_KEY_CHARS,
     ROUTERS_KEPT,
     Passage,
     RouterModels,
@@ -97,6 +98,14 @@ def router(fake_engine: Engine) -> Router:
 def names(catalogue: Catalogue) -> dict[str, list[str]]:
     """Domain id -> every name the catalogue gives it (its name and aliases)."""
     return {d.id: [d.name, *d.aliases] for d in catalogue.domains.values()}
+
+
+def arrays_of(trained: RouterModels) -> dict[str, np.ndarray]:
+    """The n-grams' state and the linear models' weights of a router, by the names it saves them under."""
+    out = {"grams.columns": np.asarray(trained.grams.columns), "grams.idf": np.asarray(trained.grams.idf)}
+    for name in RouterModels.LINEAR:
+        out.update(getattr(trained, name).arrays(name))
+    return out
 
 
 def cards(fake_engine: Engine) -> list[Passage]:
@@ -788,6 +797,10 @@ def test_a_changed_data_file_changes_the_key(fake_engine: Engine, tmp_path: Path
     assert weights_key(data, FakeEmbedder("other"), ENGLISH_ONLY, cards(fake_engine)) != key
     assert weights_key(data, FakeEmbedder(), None, cards(fake_engine)) != key
     assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine)[1:]) != key
+    # the cards alone leave the key's first part, that of every model but the pair model, as it was
+    base = key[:BASE_KEY_CHARS]
+    assert weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine)[1:])[:BASE_KEY_CHARS] == base
+    assert weights_key(changed, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine))[:BASE_KEY_CHARS] != base
     # given the passages' ids, the last bits of their vectors (batch-dependent int8 rounding) do not matter
     ids = card_ids(fake_engine)
     by_ids = weights_key(data, FakeEmbedder(), ENGLISH_ONLY, cards(fake_engine), ids)
@@ -1188,12 +1201,42 @@ def test_the_caller_is_told_before_a_router_is_trained_and_not_when_one_is_loade
     fake_engine: Engine, tiny_data: Path, tmp_path: Path
 ) -> None:
     folder, passages, data = tmp_path / "weights", cards(fake_engine), fixture_data(fake_engine, tiny_data)
-    told: list[int] = []
+    told: list[tuple[int, bool]] = []
     embedder = FakeEmbedder()
-    Router.trained(data, embedder, folder, passages=passages, training=lambda: told.append(embedder.calls))
-    assert told == [0]  # once, before anything was embedded for training
-    Router.trained(data, FakeEmbedder(), folder, passages=passages, training=lambda: told.append(-1))
-    assert told == [0]  # loaded: nothing to say
+    Router.trained(data, embedder, folder, passages=passages, training=lambda w: told.append((embedder.calls, w)))
+    assert told == [(0, True)]  # once, before anything was embedded for training; every model is fitted
+    Router.trained(data, FakeEmbedder(), folder, passages=passages, training=lambda whole: told.append((-1, whole)))
+    assert told == [(0, True)]  # loaded: nothing to say
+    edited = FakeEmbedder()
+    Router.trained(
+        data, edited, folder, passages=passages[1:], training=lambda whole: told.append((edited.calls, whole))
+    )
+    assert told[1:] == [(0, False)]  # other cards: told before embedding that the pair model alone is fitted
+
+
+def test_a_router_for_edited_cards_fits_its_pair_model_alone_and_gets_the_weights_of_a_whole_training(
+    fake_engine: Engine, tiny_data: Path, tmp_path: Path
+) -> None:
+    """Editing a passage of the knowledge changes the cards the pair model reads, not the training
+    data: the router keeps every other model of the stored one and fits one model, and its weights
+    are those a training from nothing gives."""
+    folder, passages, data = tmp_path / "weights", cards(fake_engine), fixture_data(fake_engine, tiny_data)
+    first = Router.trained(data, FakeEmbedder(), folder, languages=ENGLISH_ONLY, passages=passages)
+    edited = [passages[0]._replace(text=passages[0].text + " Chips are counted at the border."), *passages[1:]]
+    fits: list[tuple[int, int]] = []
+    again = Router.trained(
+        data, FakeEmbedder(), folder, languages=ENGLISH_ONLY, passages=edited, progress=lambda *n: fits.append(n)
+    )
+    assert fits == [(0, 1), (1, 1)]  # one fit: the pair model
+    assert len(list(folder.glob("router-*.npz"))) == 2
+    assert np.array_equal(again.models.types.coef, first.models.types.coef)  # kept, not fitted again
+    assert again.models.card_texts != first.models.card_texts
+    whole = train(data, FakeEmbedder(), languages=ENGLISH_ONLY, passages=edited)
+    for name in ("grams.columns", "grams.idf", "domain_pairs.coef", "domain_pairs.intercept", "types.coef"):
+        assert np.array_equal(arrays_of(again.models)[name], arrays_of(whole)[name]), name
+    assert again.models.words == whole.words and again.models.card_texts == whole.card_texts
+    question = "Could rivals count chips at the border together?"
+    assert again.route(question) == Router(FakeEmbedder(), whole).route(question)
 
 
 def test_an_engine_says_which_router_it_trains_once_and_nothing_when_they_are_stored(
@@ -1222,6 +1265,14 @@ def test_an_engine_says_which_router_it_trains_once_and_nothing_when_they_are_st
     bars.clear()
     Engine(settings, notice=again.append, bar=bar, **fake_seams).index_knowledge()  # type: ignore[arg-type]
     assert again == [] and not any(bars.values())  # loaded: nothing fitted
+    card = mini_knowledge / "domains" / "compute-controls.yaml"
+    card.write_text(card.read_text(encoding="utf-8").replace("A joint chip", "A shared chip"), encoding="utf-8")
+    Engine(settings, notice=again.append, bar=bar, **fake_seams).index_knowledge()  # type: ignore[arg-type]
+    assert sorted(again) == [  # an edited card: the pair models alone are fitted
+        "updating the router for English questions to the edited knowledge (fake; seconds)",
+        "updating the router for questions in other languages to the edited knowledge (fake-ml; seconds)",
+    ]
+    assert all(steps == [(0, 1), (1, 1)] for steps in bars.values()) and len(bars) == 2
 
 
 def test_only_the_most_recently_used_routers_are_kept(fake_engine: Engine, tiny_data: Path, tmp_path: Path) -> None:
