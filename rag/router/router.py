@@ -2,7 +2,9 @@
 
 One router per embedder (MiniLM for English, the multilingual encoder for other languages).
 Its models (``rag.router.models``) are trained from ``rag.router.data`` at index time and
-stored keyed by the training data, the embedder's fingerprint and the library version.
+stored keyed by the training data, the embedder's fingerprint and the library version, and by
+the knowledge's domain cards, which the pair model alone reads: an edited card refits that model
+and keeps the others (``Base``), seconds instead of minutes.
 
 Domains are decided by a pairwise model: for each (text, domain) it weighs how closely the text
 matches what names the domain (``PhraseFeatures``) together with a multinomial model's probability
