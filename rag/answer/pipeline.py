@@ -29,6 +29,18 @@ from rag.understand import Turn, Understanding, clean_question, understand, with
 
 ANALOGY_CANDIDATES = 3
 QUOTED_CHARS = 240  # the longest sentence a refusal quotes whole (``refusal_text``); longer ones are cut
+OVERVIEW_QUESTION = "Which areas are most promising for cooperation between rivals?"
+# The catalogued areas each refusal offers to discuss instead (its text in rag/data/i18n.yaml names
+# them): by harm category, or by the kind of refusal. Its suggestions ask about these first, so that
+# a refused request about hiding chips is followed by the policy question on compute controls.
+REFUSAL_OFFERS: Mapping[str, tuple[str, ...]] = {
+    "export_evasion": ("compute-controls",),
+    "weapons": ("extreme-risk-prevention", "biosecurity"),
+    "fabrication": ("content-provenance",),
+    "personal_data": ("safety-institute-networks",),
+    "off_topic": ("incident-reporting", "compute-controls"),
+    "nothing_found": ("incident-reporting", "compute-controls"),
+}
 
 
 def turn_of(answer: Answer) -> dict[str, Any]:
@@ -225,7 +237,7 @@ class Navigator:
             question_type=UNREADABLE if unreadable else u.qtype if u else "off_topic",
             language=u.language if u else "en",
             notices=list(notices),
-            suggestions=self.suggestions(None),
+            suggestions=self.refusal_suggestions(u, nothing_found=nothing_found),
             timings_ms={"retrieve": 0.0, "generate": 0.0, "total": round((time.perf_counter() - started) * 1000, 2)},
         )
 
@@ -365,13 +377,28 @@ class Navigator:
         yield answer
 
     # -- suggestions ---------------------------------------------------------------
+    def refusal_suggestions(self, u: Understanding | None, *, nothing_found: bool = False) -> list[str]:
+        """Questions to ask instead of a refused one: about the areas its refusal offers
+        (``REFUSAL_OFFERS``: the policy side of a harmful request's topic), then the overview."""
+        cat = self.engine.catalogue
+        if nothing_found:
+            kind = "nothing_found"
+        elif u is None:
+            kind = "off_topic"
+        else:
+            kind = u.harm if u.qtype == "harmful" and u.harm else u.qtype
+        offered = [d for d in REFUSAL_OFFERS.get(kind, ()) if d in cat.domains][:2]
+        if not offered:
+            return self.suggestions(None)
+        return [*(f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in offered), OVERVIEW_QUESTION]
+
     def suggestions(self, u: Understanding | None) -> list[str]:
         """Two or three next questions the knowledge base can answer."""
         cat = self.engine.catalogue
         if u is None or not u.domains:
             ranked = [d for d, _ in (u.route.nearest_areas(2) if u else [])] or list(cat.domains)[:2]
             out = [f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in ranked if d in cat.domains]
-            out.append("Which areas are most promising for cooperation between rivals?")
+            out.append(OVERVIEW_QUESTION)
             return out[:3]
         d = cat.domains[u.domains[0]]
         opposite = next(
