@@ -1348,11 +1348,11 @@ class Router:
                 # another process (a second `rag index`, a replica starting) may have trained it meanwhile
                 stored = RouterModels.load(path)
                 if stored is None:
-                    fit_on = data if texts_in is None else data.written_in(texts_in)
-                    fit_with = training_embedder or embedder
                     kin = _same_base(folder, embedder.name, key)
                     if training is not None:
                         training(kin is None)
+                    fit_on = data if texts_in is None else data.written_in(texts_in)
+                    fit_with = training_embedder or embedder
                     if kin is None:
                         stored = train(fit_on, fit_with, languages=languages, passages=passages, progress=progress)
                     else:
