@@ -20,7 +20,7 @@ from rag.framework import CONDITION_PHRASES
 from rag.multilingual import UNREADABLE
 from rag.router import Route
 from rag.router.features import NEW_AREA
-from rag.router.referring import refers_back
+from rag.router.referring import pointed_place, refers_back
 from rag.router.router import ACCEPT, REFUSED_TYPES
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -113,14 +113,14 @@ def is_short(question: str) -> bool:
 
 
 def looks_like_followup(question: str, history: Sequence[Turn], language: str = "en") -> bool:
-    """A short question, or one that refers back ("and military AI?", "why is that?", "那数据治理呢？"),
-    leans on the earlier turn; long pasted text stands alone (it is never rewritten)."""
+    """A short question, or one that refers back ("and military AI?", "why is that?", "那数据治理呢？",
+    "the second one"), leans on the earlier turn; long pasted text stands alone (it is never rewritten)."""
     words = question.split()
     if not history or len(words) > FOLLOWUP_MAX_WORDS:
         return False
     if len(words) <= 1 and len(question) > FOLLOWUP_MAX_CHARS_UNSPACED:
         return False
-    return is_short(question) or refers_back(question, language)
+    return is_short(question) or refers_back(question, language) or pointed_place(question, language) is not None
 
 
 def verdict_type(domains: Sequence[str]) -> str:
@@ -163,7 +163,7 @@ def understand(
             if domains and qtype not in (*VERDICT_TYPES, *AREA_TYPES):
                 qtype = route.qtype if route.qtype in VERDICT_TYPES else "feasibility"
     if followup and prev is not None and qtype not in REFUSED_TYPES:
-        qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names)
+        qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names, language)
     if qtype == "documents" and not has_documents:
         qtype = _second_type(route, exclude=("documents", *REFUSED_TYPES))
     if not followup and route.qtype == NEW_AREA and len(domains) < 2:
@@ -188,6 +188,24 @@ def understand(
         is_followup=followup,
         conditions=named_conditions(question),
     )
+
+
+def _pointed_reading(
+    question: str, qtype: str, language: str, history: Sequence[Turn], names: Mapping[str, str]
+) -> tuple[str, list[str], str] | None:
+    """(type, domains, standalone question) of a follow-up that names no area and points at one of
+    the answer before by its place ("why is the second one hopeless?", ``pointed_place``), where
+    that answer showed so many: that area, asked about as the question asks (who is left out of it,
+    its precedents), else its feasibility. None for any other question."""
+    place = pointed_place(question, language)
+    if place is None or not history or not _answered(history[-1]) or qtype in NEVER_ANSWERED:
+        return None
+    shown = [d for d in history[-1].get("domains") or [] if d in names]
+    if not shown or place > len(shown):
+        return None
+    area = shown[-1] if place < 0 else shown[place - 1]
+    asked = qtype if qtype in AREA_TYPES else "feasibility"
+    return asked, [area], f"{question} (follow-up: could geopolitical rivals cooperate on {names.get(area, area)}?)"
 
 
 def _verdict_open(route: Route, domains: Sequence[str]) -> bool:
@@ -238,9 +256,16 @@ def _recent_domains(
 
 
 def _resolve_followup(
-    question: str, qtype: str, domains: list[str], history: Sequence[Turn], names: Mapping[str, str]
+    question: str,
+    qtype: str,
+    domains: list[str],
+    history: Sequence[Turn],
+    names: Mapping[str, str],
+    language: str = "en",
 ) -> tuple[str, list[str], str]:
     """(type, domains, standalone question) of a follow-up, read against the conversation."""
+    if not domains and (pointed := _pointed_reading(question, qtype, language, history, names)) is not None:
+        return pointed
     prev = history[-1]
     # an overview's areas are the whole catalogue, not the ones the conversation is about
     prev_domains = [d for d in prev.get("domains") or [] if d in names] if prev.get("qtype") != "overview" else []

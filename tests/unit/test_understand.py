@@ -206,6 +206,42 @@ def test_a_follow_up_on_one_area_of_an_overview_is_about_that_area_alone() -> No
     assert (u.qtype, u.domains) == ("feasibility", ["evaluations"])
 
 
+@pytest.mark.parametrize(
+    ("question", "top", "expected"),
+    [
+        ("Why is the second one on that list hopeless?", "overview", ("feasibility", ["military-ai"])),
+        ("Tell me more about the last one on that list.", "concept", ("feasibility", ["evaluations"])),
+        ("Who gets left out of the first one?", "fairness", ("fairness", ["incident-reporting"])),
+    ],
+)
+def test_a_follow_up_pointing_at_an_area_of_the_answer_before_by_its_place_is_about_that_area(
+    question: str, top: str, expected: tuple[str, list[str]]
+) -> None:
+    """The answer before showed its areas in an order (an overview's groups, the group asked about
+    first); "the second one" is the second of them, asked about as the question asks."""
+    overview = {"question": "Which areas are hopeless?", "qtype": "overview", "domains": list(NAMES)}
+    u = understand(question, bare(top, 0.9), history=[overview], domain_names=NAMES)
+    assert (u.qtype, u.domains) == expected
+    assert NAMES[expected[1][0]] in u.standalone
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("Is the first condition met there?", [FEASIBILITY_TURN]),  # a place word before no item word
+        ("Which is the first area rivals should tackle?", [{**FEASIBILITY_TURN, "domains": list(NAMES)}]),
+        ("Why is the fourth one hopeless?", [{**FEASIBILITY_TURN, "domains": list(NAMES)}]),  # three shown
+        ("Why is the second one hopeless?", [{**FEASIBILITY_TURN, "qtype": "off_topic", "domains": []}]),
+    ],
+)
+def test_a_place_that_points_at_no_area_shown_leaves_the_follow_up_as_it_was_read(question: str, history: list) -> None:
+    """Read as the same question without its place word would be."""
+    u = understand(question, bare("concept", 0.9), history=history, domain_names=NAMES)
+    unplaced = question.replace("first ", "").replace("fourth ", "").replace("second ", "")
+    without = understand(unplaced, bare("concept", 0.9), history=history, domain_names=NAMES)
+    assert (u.qtype, u.domains) == (without.qtype, without.domains)
+
+
 def test_a_follow_up_comparing_back_compares_the_conversations_areas_whatever_the_type_model_reads() -> None:
     history = [{**FEASIBILITY_TURN, "domains": ["incident-reporting"]}, FEASIBILITY_TURN]
     back = Route(types={"overview": 0.6, "comparison": 0.3}, domains={}, candidates=[], follow_ups={"compare": 0.8})
