@@ -60,7 +60,7 @@ def _places() -> dict[str, tuple[re.Pattern[str], dict[str, int]]]:
 
 def pointed_place(question: str, language: str = "en") -> int | None:
     """The place (1 the first, 2 the second, ..., -1 the last) of the area of the answer before that
-    the question points at ("the second one", "the last area"), or None (rag/data/places.yaml)."""
+    the question points at ("the second one", "the last of them"), or None (rag/data/places.yaml)."""
     found = _places().get(language)
     if found is None:
         return None

@@ -245,6 +245,8 @@ def test_a_place_that_points_at_no_area_shown_leaves_the_follow_up_as_it_was_rea
 def test_a_follow_up_comparing_back_compares_the_conversations_areas_whatever_the_type_model_reads() -> None:
     history = [{**FEASIBILITY_TURN, "domains": ["incident-reporting"]}, FEASIBILITY_TURN]
     back = Route(types={"overview": 0.6, "comparison": 0.3}, domains={}, candidates=[], follow_ups={"compare": 0.8})
+    u = understand("Is the first one likelier than the second one?", back, history=history, domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("comparison", ["incident-reporting", "military-ai"])  # places name the two
     u = understand("둘 중에 어느 쪽이 나아?", back, history=history, language="ko", domain_names=NAMES)
     assert (u.qtype, u.domains) == ("comparison", ["incident-reporting", "military-ai"])
     first = understand("둘 중에 어느 쪽이 나아?", back, history=[], language="ko", domain_names=NAMES)
