@@ -387,19 +387,21 @@ class Navigator:
             kind = "off_topic"
         else:
             kind = u.harm if u.qtype == "harmful" and u.harm else u.qtype
-        offered = [d for d in REFUSAL_OFFERS.get(kind, ()) if d in cat.domains][:2]
-        if not offered:
-            return self.suggestions(None)
-        return [*(f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in offered), OVERVIEW_QUESTION]
+        offered = [d for d in REFUSAL_OFFERS.get(kind, ()) if d in cat.domains]
+        return self._area_questions(offered) if offered else self.suggestions(None)
+
+    def _area_questions(self, ids: Sequence[str]) -> list[str]:
+        """The feasibility questions of the first two of catalogued areas ``ids``, then the overview."""
+        cat = self.engine.catalogue
+        asked = [f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in ids if d in cat.domains]
+        return [*asked[:2], OVERVIEW_QUESTION]
 
     def suggestions(self, u: Understanding | None) -> list[str]:
         """Two or three next questions the knowledge base can answer."""
         cat = self.engine.catalogue
         if u is None or not u.domains:
-            ranked = [d for d, _ in (u.route.nearest_areas(2) if u else [])] or list(cat.domains)[:2]
-            out = [f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in ranked if d in cat.domains]
-            out.append(OVERVIEW_QUESTION)
-            return out[:3]
+            nearest = [d for d, _ in u.route.nearest_areas(2)] if u else []
+            return self._area_questions(nearest or list(cat.domains)[:2])
         d = cat.domains[u.domains[0]]
         opposite = next(
             (did for did, _ in u.route.candidates if did not in u.domains and cat.domains[did].verdict != d.verdict),

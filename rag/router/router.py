@@ -69,7 +69,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from rag.cachefiles import keep_newest
+from rag.cachefiles import keep_newest, newest_first
 from rag.locks import file_lock
 from rag.router import models
 from rag.router.data import CONTEXT, DATA_DIR, HARMFUL, TrainingData
@@ -787,19 +787,18 @@ def _fit_together(
 def _same_base(folder: Path, name: str, key: str) -> RouterModels | None:
     """The most recently used router of embedder ``name`` in ``folder`` whose key starts as ``key``
     does (the same data and embedder, other cards) and that kept its pair model's inputs, or None."""
-    same = [p for p in folder.glob(f"router-{name}-{key[:BASE_KEY_CHARS]}*.npz") if "-" not in p.stem[len(name) + 8 :]]
-    for path in sorted(same, key=_mtime, reverse=True):
+    for path in newest_first(_routers_of(folder, name, key[:BASE_KEY_CHARS])):
         stored = RouterModels.load(path)
         if stored is not None and stored.pair_inputs is not None:
             return stored
     return None
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:  # removed meanwhile
-        return 0.0
+def _routers_of(folder: Path, name: str, key_start: str = "") -> list[Path]:
+    """The stored routers of embedder ``name`` whose key starts with ``key_start``; not another
+    embedder's, even where its name starts with this one's ("fake-ml" after "fake")."""
+    prefix = f"router-{name}-"
+    return [p for p in folder.glob(f"{prefix}{key_start}*.npz") if "-" not in p.stem[len(prefix) :]]
 
 
 # Routers kept per embedder: the one in use and the last few others (an edited catalogue put back,
@@ -811,11 +810,10 @@ def _keep_recent(folder: Path, name: str, used: Path) -> None:
     """Mark ``used`` as just used and remove all but the ``ROUTERS_KEPT`` most recently used routers
     of embedder ``name`` (a read-only folder is left as it is). Another embedder's routers are not
     counted, even where its name starts with this one's ("fake-ml" after "fake")."""
-    prefix = f"router-{name}-"
     with suppress(OSError):
         if used.exists():
             os.utime(used)
-        keep_newest((p for p in folder.glob(f"{prefix}*.npz") if "-" not in p.stem[len(prefix) :]), ROUTERS_KEPT)
+        keep_newest(_routers_of(folder, name), ROUTERS_KEPT)
 
 
 Fit = Callable[[], models.LinearModel]
