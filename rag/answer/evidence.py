@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.answer.excerpts import defining_first, lead_first
 from rag.filters import Filter
-from rag.framework import CONDITION_NAMES, CONDITION_QUESTIONS, CONDITIONS, Catalogue, Domain
+from rag.framework import CONDITION_NAMES, CONDITION_PHRASES, CONDITION_QUESTIONS, CONDITIONS, Catalogue, Domain
 from rag.refs import Sentence, content_words, sentences, words_by_source
 from rag.retrieve import Hit, HybridRetriever, Mode
 from rag.understand import Understanding
@@ -30,6 +31,10 @@ TYPE_KINDS: dict[str, tuple[str, ...]] = {
     "precedent": ("precedent",),
     "documents": ("framework", "research", "precedent", "case"),
 }
+EXPLANATION_PASSAGES = 4  # an explanation (a concept, the case, the research...) shows this many passages
+# Answers about no one area that also count how the catalogue's areas meet the conditions the
+# question is about ("which condition is hardest to meet?", "which areas fail on separability?")
+ACROSS_TYPES = ("concept", "overview")
 SUPPORT_SHARE = 0.5  # a passage supports a claim when it cites the claim's source and holds half its words
 UPLOAD_MIN_SIMILARITY = 0.35  # below this, a user document is not about the question
 
@@ -45,6 +50,9 @@ class Evidence:
     per_condition: dict[str, list[Hit]] = field(default_factory=dict)  # condition id -> passages (new areas)
     uploads: list[Hit] = field(default_factory=list)
     slides: dict[str, Hit] = field(default_factory=dict)  # what the talk's slides say: "conditions", "fairness"
+    # conditions a concept answer also counts across the catalogue (how many areas meet each), with
+    # every area's card reasoning on them in ``cards``
+    across: list[str] = field(default_factory=list)
 
     def add(self, hits: Iterable[Hit]) -> list[Hit]:
         hits = list(hits)
@@ -206,6 +214,9 @@ def gather(
         gather_domain(ev, s, catalogue, did, query, vector)
     for cid in u.conditions:  # a condition named in the question: what the slide and the notes say of it
         ev.typed += ev.add(definition(s.english, cid))
+    if u.qtype in ACROSS_TYPES and not u.domains:
+        ev.across = counted_conditions(u.conditions, explanation(u, ev))
+        gather_condition_cards(ev, s.english, catalogue, ev.across)
     if u.qtype == "apply_framework":
         gather_new_area(ev, s, query, vector)
         for did in nearest:  # the analogies' cards: their verdicts and how they meet each condition
@@ -246,6 +257,56 @@ def gather_new_area(ev: Evidence, s: Searchers, query: str, vector: Any) -> None
         ev.per_condition[cid] = ev.add([*definition(s.english, cid)[:1], *hits])
 
 
+def explanation(u: Understanding, ev: Evidence) -> list[Hit]:
+    """The passages an explanation shows (a concept, the case, the research, fairness, precedents):
+    the best of the question's, one per section, those titled by a condition it names first."""
+    pool = defining_first(lead_first(ev.typed + ev.main if ev.typed else ev.main), u.conditions)
+    chosen: list[Hit] = []
+    sections: set[tuple[str, str]] = set()
+    for h in pool:
+        key = (h.chunk.doc_id, h.chunk.section)
+        if key in sections or h.collection == "uploads" or (h.chunk.kind == "domain" and u.qtype != "fairness"):
+            continue
+        sections.add(key)
+        chosen.append(h)
+        if len(chosen) == EXPLANATION_PASSAGES:
+            break
+    return chosen
+
+
+def conditions_of(h: Hit) -> list[str]:
+    """The conditions a passage of the knowledge base is about: those its section's title names
+    ("Condition 1: domain separability"), or, for a slide, its text (the slide that defines all three)."""
+    if h.chunk.kind == "domain":
+        return []
+    said = (h.chunk.text if h.chunk.kind == "quotation" else h.chunk.section).lower()
+    return [cid for cid in CONDITIONS if any(p in said for p in CONDITION_PHRASES[cid])]
+
+
+def counted_conditions(named: Sequence[str], shown: Sequence[Hit]) -> list[str]:
+    """The conditions an answer also counts across the catalogue: those the question names; else
+    all three when half or more of the passages found for it are about them ("which condition is
+    hardest to meet?"); else none."""
+    if named:
+        return list(named)
+    about = sum(bool(conditions_of(h)) for h in shown)
+    return list(CONDITIONS) if shown and 2 * about >= len(shown) else []
+
+
+def gather_condition_cards(ev: Evidence, english: HybridRetriever, catalogue: Catalogue, cids: Sequence[str]) -> None:
+    """Every domain's card reasoning on each of ``cids`` (the same for every question)."""
+    n = len(catalogue.domains)
+    found: list[Hit] = []
+    for cid in cids:
+        query = CONDITION_NAMES[cid]
+        search = functools.partial(english.search, query, 3 * n, mode="bm25", where=Filter(kinds=("domain",)))
+        found += [h for h in english.remembered(("condition cards", cid), search) if h.chunk.facet == cid]
+    for h in ev.add(h for h in found if h.chunk.domains):
+        card = ev.cards.setdefault(h.chunk.domains[0], [])
+        if all(x.id != h.id for x in card):
+            card.append(h)
+
+
 def gather_overview(ev: Evidence, s: Searchers, catalogue: Catalogue) -> None:
     """Every domain's verdict card, each condition's card, and the talk's two lists."""
     n = len(catalogue.domains)
@@ -254,11 +315,8 @@ def gather_overview(ev: Evidence, s: Searchers, catalogue: Catalogue) -> None:
     ):
         if h.chunk.facet == "overview" and h.chunk.domains:
             ev.cards.setdefault(h.chunk.domains[0], []).append(h)
-    for cid in CONDITIONS:
-        for h in s.english.search(CONDITION_NAMES[cid], 3 * n, mode="bm25", where=Filter(kinds=("domain",))):
-            if h.chunk.facet == cid and h.chunk.domains:
-                ev.cards.setdefault(h.chunk.domains[0], []).append(h)
     ev.add(h for hs in ev.cards.values() for h in hs)
+    gather_condition_cards(ev, s.english, catalogue, CONDITIONS)
     ev.typed += ev.add(
         s.english.search(
             "Possible areas where cooperation is feasible not feasible examples",

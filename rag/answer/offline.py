@@ -15,18 +15,16 @@ from itertools import groupby
 
 from rag.answer.citations import CitationBook
 from rag.answer.compose import Composed, Preview
-from rag.answer.evidence import Evidence, claims_of, supports
+from rag.answer.evidence import Evidence, claims_of, explanation, supports
 from rag.answer.excerpts import (
     RATING_ICONS,
     VERDICT_ICONS,
     Labels,
     best_sentences,
-    defining_first,
-    lead_first,
     plain,
 )
 from rag.answer.schema import ConditionOut, DomainAssessmentOut
-from rag.answer.wide import GROUPS, apply_framework_answer, overview_answer
+from rag.answer.wide import GROUPS, apply_framework_answer, conditions_across, overview_answer
 from rag.framework import CONDITIONS, RISK_TEST_NAMES, Catalogue, Domain, Rating, lower_first
 from rag.retrieve import Hit
 from rag.understand import Understanding
@@ -235,22 +233,14 @@ class OfflineAnalyst:
         return f"{lead} from likeliest to least likely (areas rated alike together), " + "; then ".join(levels) + "."
 
     def passages_answer(self, u: Understanding, ev: Evidence, book: CitationBook, lead: str = "") -> Composed:
-        """Explanations (concepts, the case, the research, fairness, precedents): the best passages, cited."""
-        pool = defining_first(lead_first(ev.typed + ev.main if ev.typed else ev.main), u.conditions)
-        chosen: list[Hit] = []
-        sections: set[tuple[str, str]] = set()
-        for h in pool:
-            key = (h.chunk.doc_id, h.chunk.section)
-            if key in sections or h.collection == "uploads" or (h.chunk.kind == "domain" and u.qtype != "fairness"):
-                continue
-            sections.add(key)
-            chosen.append(h)
-            if len(chosen) == 4:
-                break
+        """Explanations (concepts, the case, the research, fairness, precedents): the best passages, cited;
+        about the conditions, how the catalogue's areas meet them."""
         out = [lead] if lead else []
-        for h in chosen:
+        for h in explanation(u, ev):
             excerpt = best_sentences(h.chunk.text, u.standalone)
             out.append(f"- **{h.chunk.section}** ({h.chunk.doc_title}): {excerpt} {book.cite(h.id)}")
+        if ev.across:
+            out += ["", *conditions_across(ev, book, self.catalogue, Labels(u.language), ev.across)]
         return Composed(answer="\n".join(out))
 
     def documents_part(self, ev: Evidence, book: CitationBook, question: str, heading: str) -> list[str]:

@@ -10,6 +10,8 @@ area the question names only as context ("Apart from chip export controls, what 
 end?", read by the router as its background) stays in its group, marked as set aside, with no
 reasons given for it: the router cannot tell an area set aside from one given as background ("With
 the chip war raging, which areas are hopeless?"), and the second belongs in the list.
+A question about the conditions (an overview or a concept whose passages are mostly about them,
+or that names one) also gets how the catalogue's areas meet each condition (``conditions_across``).
 An area outside the catalogue gets no verdict: per condition, how the nearest catalogued
 domains meet it (analogies only, each cited to its card's reasoning), the evidence retrieved
 for the area, and what would have to be known.
@@ -85,6 +87,8 @@ def overview_answer(u: Understanding, ev: Evidence, book: CitationBook, cat: Cat
             why = (" — *set aside*" if d in aside else _telling(d, ev, book, labels)) if g in lead else ""
             out.append(f"- **{d.name}** ({ORIGIN_WORDS.get(d.origin, d.origin)}) {marks}{why}".rstrip())
         out += _reason_lines(groups[g], ev, book, labels)
+    if ev.across:
+        out += ["", *conditions_across(ev, book, cat, labels, ev.across)]
     # every area the answer names, the group the question asks about first
     put_forward = [d for g in order for d in groups[g]]
     overview = [
@@ -126,6 +130,54 @@ def _reason_lines(domains: list[Domain], ev: Evidence, book: CitationBook, label
         examples = [_card(ev, d.id, cid) for d in domains if d.conditions[cid].rating == typical][:2]  # type: ignore[index]
         lines.append(f"  - *{labels.condition(cid)}*: {summary} {_cite(book, examples)}".rstrip())
     return lines
+
+
+# The ratings a concept answer counts across the catalogue, in the order it gives them; the areas that
+# fail a condition or meet it are named, those that meet it in part counted.
+ACROSS_ORDER = ("not_met", "partial", "met")
+ACROSS_NAMED = ("not_met", "met")
+
+
+def conditions_across(
+    ev: Evidence, book: CitationBook, cat: Catalogue, labels: Labels, cids: Sequence[str]
+) -> list[str]:
+    """How the catalogue's areas meet each of ``cids``, from the domain cards: per rating, how many
+    areas; those that fail or meet it named with their verdicts, each cited to its card's reasoning
+    on that condition. For two or more conditions, the one the areas fail most often, if one does."""
+    domains = ordered(list(cat.domains.values()))
+    n = len(domains)
+
+    def rated(cid: str, rating: str) -> list[Domain]:
+        return [d for d in domains if cid in d.conditions and d.conditions[cid].rating == rating]  # type: ignore[index]
+
+    intro = f"The catalogue rates each of its {n} areas on every condition; the ratings are the project's assessments."
+    failing = {cid: len(rated(cid, "not_met")) for cid in cids}
+    ranked = sorted(cids, key=lambda c: -failing[c])
+    if len(ranked) > 1 and failing[ranked[0]] > failing[ranked[1]]:
+        others = ", ".join(f"*{labels.condition(c)}* {failing[c]}" for c in ranked[1:])
+        intro += (
+            f" *{labels.condition(ranked[0])}* is the condition they most often fail: {labels.rating('not_met')} in "
+            f"{failing[ranked[0]]} of {n} ({others})."
+        )
+    out = [f"#### {labels.heading('across', 'How the assessed areas meet the conditions')}", intro]
+    for cid in cids:
+        parts = []
+        for rating in ACROSS_ORDER:
+            areas = rated(cid, rating)
+            if not areas:
+                continue
+            part = f"{RATING_ICONS[rating]} {labels.rating(rating)} in {len(areas)}"
+            if rating in ACROSS_NAMED:
+                named = [
+                    f"{d.name} ({labels.verdict(d.verdict)}) {_cite(book, [_card(ev, d.id, cid)])}".rstrip()
+                    for d in areas
+                ]
+                part += ": " + ", ".join(named)
+            else:
+                part += f" {_cite(book, [_card(ev, d.id, cid) for d in areas][:2])}".rstrip()
+            parts.append(part)
+        out.append(f"- *{labels.condition(cid)}*: " + "; ".join(parts))
+    return out
 
 
 def apply_framework_answer(

@@ -391,3 +391,59 @@ def test_a_refusal_suggests_the_questions_it_offers_instead_and_they_are_answere
     answer = shipped_service.ask(first)
     assert not answer.out_of_scope and answer.domains == [offered], (first, answer.domains)
     assert all(not shipped_service.ask(s).out_of_scope for s in rest)
+
+
+def _across_lines(answer_text: str) -> tuple[str, list[str]]:
+    """The intro and the per-condition lines of the section that counts the areas' ratings."""
+    lines = answer_text.splitlines()
+    start = lines.index("#### How the assessed areas meet the conditions")
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("- *"):
+            break
+        rows.append(line)
+    return lines[start + 1], rows
+
+
+def test_a_question_about_the_conditions_counts_how_the_catalogue_meets_each(shipped_service: Service) -> None:
+    """ "Which condition is hardest?" is answered from the catalogue: for each condition how many areas
+    fail, meet in part and meet it, the areas that fail or meet it named, each cited to its card's
+    reasoning on that condition, and the condition failed most often named first."""
+    catalogue = shipped_service.engine.catalogue
+    answer = shipped_service.ask("Which of the three conditions do the areas most often fail to meet?")
+    assert_sound(answer)
+    assert answer.verdict is None
+    intro, rows = _across_lines(answer.answer)
+    assert [r.split("*")[1] for r in rows] == list(CONDITION_NAMES.values())
+    failing = {
+        cid: [d for d in catalogue.domains.values() if d.conditions[cid].rating == "not_met"] for cid in CONDITION_NAMES
+    }
+    hardest = max(failing, key=lambda c: len(failing[c]))
+    assert (
+        f"*{CONDITION_NAMES[hardest]}* is the condition they most often fail: not met in {len(failing[hardest])} of"
+        in intro
+    )
+    texts = {c.id: c.text for c in answer.citations}
+    for cid, row in zip(CONDITION_NAMES, rows, strict=True):
+        for d in catalogue.domains.values():
+            if d.conditions[cid].rating == "partial":  # counted, not named
+                assert f" {d.name} (" not in row, (d.name, cid)
+                continue
+            marker = row.split(f" {d.name} (", 1)[1].split("[", 1)[1].split("]", 1)[0]
+            assert texts[marker].startswith(f"{d.name}, {CONDITION_NAMES[cid].lower()}: "), (d.name, cid)
+        for rating, word in (("not_met", "✖ not met"), ("partial", "◐ partly met"), ("met", "✔ met")):
+            n = sum(d.conditions[cid].rating == rating for d in catalogue.domains.values())
+            assert (f"{word} in {n}" in row) == (n > 0), (cid, rating)
+
+
+def test_a_question_naming_one_condition_counts_that_condition_alone(shipped_service: Service) -> None:
+    answer = shipped_service.ask("Explain domain separability with an example a high-school student would understand.")
+    assert_sound(answer)
+    _, rows = _across_lines(answer.answer)
+    assert [r.split("*")[1] for r in rows] == ["Domain separability"]
+
+
+def test_an_explanation_that_is_not_about_the_conditions_counts_nothing(shipped_service: Service) -> None:
+    answer = shipped_service.ask("When was DeepSeek-R1 released, and under which licence?")
+    assert_sound(answer)
+    assert "How the assessed areas meet the conditions" not in answer.answer

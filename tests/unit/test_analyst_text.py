@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from rag.answer.offline import best_sentences, defining_first, lead_first, plain
+from dataclasses import replace
+
+from rag.answer.evidence import conditions_of, counted_conditions
+from rag.answer.excerpts import best_sentences, defining_first, lead_first, plain
 from rag.corpus import Chunk
+from rag.framework import CONDITION_NAMES
 from rag.retrieve import Hit
 
 
@@ -72,3 +76,23 @@ def test_sections_titled_by_a_named_condition_come_first_in_the_order_named() ->
         "Domain separability",
     ]
     assert defining_first(hits, []) == hits
+
+
+def test_a_passage_is_about_the_conditions_its_title_names_or_a_slide_quotes() -> None:
+    quoted = "Conditions / Domain separability: ... / Mutual vulnerability: ... / Verification feasibility: ..."
+    slide = Hit(replace(hit("Slide 5", kind="quotation").chunk, text=quoted), 1.0)
+    assert conditions_of(hit("Condition 3: verification and evaluation feasibility", kind="framework")) == [
+        "verification_feasibility"
+    ]
+    assert conditions_of(slide) == ["domain_separability", "mutual_vulnerability", "verification_feasibility"]
+    assert conditions_of(hit("Domain separability", kind="domain", facet="domain_separability")) == []  # a card
+    assert conditions_of(hit("The hotline of 1963", kind="precedent")) == []
+
+
+def test_an_answer_counts_the_conditions_named_else_all_when_half_its_passages_are_about_them() -> None:
+    about = hit("Condition 1: domain separability", kind="framework")
+    other = [hit("The core tension", kind="framework"), hit("The hotline", kind="precedent")]
+    assert counted_conditions(["mutual_vulnerability"], other) == ["mutual_vulnerability"]
+    assert counted_conditions([], [about, *other[:1]]) == list(CONDITION_NAMES)
+    assert counted_conditions([], [about, *other]) == []
+    assert counted_conditions([], []) == []

@@ -244,7 +244,7 @@ def test_keys_follow_the_framework_and_the_harm_categories(table: ml.StringTable
     assert set(data["ratings"]) == set(RATING_WORDS)
     assert set(data["refusals"]) == {"off_topic", "injection", "harmful", "nothing_found"}
     assert set(data["refusals"]["harmful"]) == HARMS
-    assert set(data["headings"]) == {"conditions", "left_out", "precedents", "analogies"}
+    assert set(data["headings"]) == {"conditions", "left_out", "precedents", "analogies", "across"}
 
 
 def test_english_strings_are_the_products_words(table: ml.StringTable) -> None:
