@@ -218,7 +218,7 @@ def apply_framework_answer(
             rating="unknown", reasoning=reasoning, citations=re.findall(r"\[(c\d+)\]", reasoning)
         )
         out.append(f"**{labels.condition(cid)}: {RATING_ICONS['unknown']} {labels.rating('unknown')}.** {reasoning}")
-    analogies = _analogies(u, ev, book, cat)
+    analogies = _analogies(u, ev, book, cat, labels)
     if analogies:
         out += ["", f"#### {labels.heading('analogies', 'Nearest assessed areas (analogies only)')}"]
         out += [line for _, line in analogies]
@@ -254,13 +254,16 @@ def slide_line(quotation: str, cid: str) -> str:
     return f"“{line}”" if line else quotation
 
 
-def _analogies(u: Understanding, ev: Evidence, book: CitationBook, cat: Catalogue) -> list[tuple[AnalogyOut, str]]:
+def _analogies(
+    u: Understanding, ev: Evidence, book: CitationBook, cat: Catalogue, labels: Labels
+) -> list[tuple[AnalogyOut, str]]:
     out = []
     for did, p in u.route.nearest_areas(ANALOGIES):
         d = cat.domains.get(did)
         if d is None:
             continue
         marks = _cite(book, [_card(ev, did, "overview")])
-        line = f"- **{d.name}**: {VERDICT_ICONS[d.verdict]} {d.verdict} (an analogy, not this area's verdict) {marks}"
+        verdict = f"{VERDICT_ICONS[d.verdict]} {labels.verdict(d.verdict)}"
+        line = f"- **{d.name}**: {verdict} (an analogy, not this area's verdict) {marks}"
         out.append((AnalogyOut(domain=did, name=d.name, verdict=d.verdict, similarity=round(p, 3)), line.rstrip()))
     return out

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rag.answer.excerpts import VERDICT_ICONS
 from rag.answer.pipeline import Navigator
 from rag.engine import Engine
-from rag.framework import CONDITION_NAMES
+from rag.framework import CONDITION_NAMES, VERDICT_WORDS
 from rag.knowledge_check import FIXED_DOMAINS
 from rag.service import Service
 from rag.uploads import add_upload, remove_upload
@@ -134,6 +135,9 @@ def test_an_area_the_catalogue_does_not_assess_is_likened_to_the_areas_it_border
     assert neighbour in [a.domain for a in answer.analogies]
     shares = [a.similarity for a in answer.analogies]
     assert shares == sorted(shares, reverse=True) and shares[0] >= 0.1 and sum(shares) <= 1.0
+    for a in answer.analogies:  # each listed with its verdict in the words of the rest of the answer
+        words = VERDICT_WORDS[a.verdict]
+        assert f"- **{a.name}**: {VERDICT_ICONS[a.verdict]} {words} (an analogy" in answer.answer, a.name
 
 
 def test_a_comparison_opens_with_the_area_the_catalogue_favours(shipped_service: Service) -> None:
