@@ -195,13 +195,15 @@ def _pointed_reading(
 ) -> tuple[str, list[str], str] | None:
     """(type, domains, standalone question) of a follow-up that names no area and points at one of
     the answer before by its place ("why is the second one hopeless?", ``pointed_place``), where
-    that answer showed so many: that area, asked about as the question asks (who is left out of it,
-    its precedents), else its feasibility. None for any other question, and for a comparison ("is
-    the first one likelier than the second one?"): it compares the conversation's areas."""
+    that answer showed so many (its areas, or, for an area outside the catalogue, the assessed areas
+    it was likened to): that area, asked about as the question asks (who is left out of it, its
+    precedents), else its feasibility. None for any other question, and for a comparison ("is the
+    first one likelier than the second one?"): it compares the conversation's areas."""
     place = pointed_place(question, language)
     if place is None or not history or not _answered(history[-1]) or qtype in (*NEVER_ANSWERED, "comparison"):
         return None
-    shown = [d for d in history[-1].get("domains") or [] if d in names]
+    before = history[-1]
+    shown = [d for d in before.get("domains") or before.get("analogies") or [] if d in names]
     if not shown or place > len(shown):
         return None
     area = shown[-1] if place < 0 else shown[place - 1]

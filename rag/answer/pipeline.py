@@ -51,6 +51,8 @@ def turn_of(answer: Answer) -> dict[str, Any]:
         "domains": answer.domains,
         "qtype": answer.question_type,
         "language": answer.language,
+        # an area outside the catalogue: the assessed areas it was likened to, in the order listed
+        "analogies": [a.domain for a in answer.analogies],
     }
 
 

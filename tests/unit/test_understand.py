@@ -403,3 +403,19 @@ def test_a_refusal_cuts_a_long_sentence_it_quotes() -> None:
     quoted = _refused(f"Is joint evaluation work realistic? {long}", "injection", long)
     inside = quoted.partition("“")[2].partition("”")[0]
     assert len(inside) == QUOTED_CHARS and inside.endswith("…") and long.startswith(inside[:-1])
+
+
+def test_a_place_after_an_area_outside_the_catalogue_points_at_the_areas_it_was_likened_to() -> None:
+    """The answer for an area the catalogue does not assess lists the nearest assessed areas, as
+    analogies; "the second one" is the second of them, never the uncatalogued area's verdict."""
+    applied = {
+        "question": "Apply the framework to AI for wildfire prediction.",
+        "qtype": "apply_framework",
+        "domains": [],
+        "analogies": ["evaluations", "incident-reporting"],
+    }
+    u = understand("Why is the second one feasible?", bare("concept", 0.9), history=[applied], domain_names=NAMES)
+    assert (u.qtype, u.domains) == ("feasibility", ["incident-reporting"])
+    assert NAMES["incident-reporting"] in u.standalone
+    third = understand("Why is the third one feasible?", bare("concept", 0.9), history=[applied], domain_names=NAMES)
+    assert third.domains == []  # two were listed
