@@ -423,6 +423,7 @@ def test_follow_ups_are_asked_after_their_parent_with_its_turn_as_history() -> N
             "domains": ["compute-controls"],
             "qtype": "feasibility",
             "language": "en",
+            "analogies": [],
         }
     ]
     assert list(outcomes) == ["q2", "q3"] and outcomes["q2"].history == ("q1",)
