@@ -50,8 +50,8 @@ class Evidence:
     per_condition: dict[str, list[Hit]] = field(default_factory=dict)  # condition id -> passages (new areas)
     uploads: list[Hit] = field(default_factory=list)
     slides: dict[str, Hit] = field(default_factory=dict)  # what the talk's slides say: "conditions", "fairness"
-    # conditions a concept answer also counts across the catalogue (how many areas meet each), with
-    # every area's card reasoning on them in ``cards``
+    # conditions an answer about no one area (a concept, an overview) also counts across the catalogue
+    # (how many areas meet each), with every area's card reasoning on them in ``cards``
     across: list[str] = field(default_factory=list)
 
     def add(self, hits: Iterable[Hit]) -> list[Hit]:

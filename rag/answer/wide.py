@@ -132,8 +132,8 @@ def _reason_lines(domains: list[Domain], ev: Evidence, book: CitationBook, label
     return lines
 
 
-# The ratings a concept answer counts across the catalogue, in the order it gives them; the areas that
-# fail a condition or meet it are named, those that meet it in part counted.
+# The ratings an answer counts across the catalogue, in the order it gives them; the areas that fail
+# a condition or meet it are named, those that meet it in part counted.
 ACROSS_ORDER = ("not_met", "partial", "met")
 ACROSS_NAMED = ("not_met", "met")
 
