@@ -16,10 +16,10 @@ from typing import Any
 
 from rag.answer.excerpts import defining_first, lead_first
 from rag.filters import Filter
-from rag.framework import CONDITION_NAMES, CONDITION_PHRASES, CONDITION_QUESTIONS, CONDITIONS, Catalogue, Domain
+from rag.framework import CONDITION_NAMES, CONDITION_QUESTIONS, CONDITIONS, Catalogue, Domain
 from rag.refs import Sentence, content_words, sentences, words_by_source
 from rag.retrieve import Hit, HybridRetriever, Mode
-from rag.understand import Understanding
+from rag.understand import Understanding, named_conditions
 
 NOTE_KINDS = ("framework", "case", "research", "precedent")
 CARD_FACETS = 10  # more passages than a domain card has facets: a card search returns all of them
@@ -216,7 +216,8 @@ def gather(
         ev.typed += ev.add(definition(s.english, cid))
     if u.qtype in ACROSS_TYPES and not u.domains:
         ev.across = counted_conditions(u.conditions, explanation(u, ev))
-        gather_condition_cards(ev, s.english, catalogue, ev.across)
+        if u.qtype != "overview":  # an overview gathers every condition's cards (gather_overview)
+            gather_condition_cards(ev, s.english, catalogue, ev.across)
     if u.qtype == "apply_framework":
         gather_new_area(ev, s, query, vector)
         for did in nearest:  # the analogies' cards: their verdicts and how they meet each condition
@@ -279,8 +280,7 @@ def conditions_of(h: Hit) -> list[str]:
     ("Condition 1: domain separability"), or, for a slide, its text (the slide that defines all three)."""
     if h.chunk.kind == "domain":
         return []
-    said = (h.chunk.text if h.chunk.kind == "quotation" else h.chunk.section).lower()
-    return [cid for cid in CONDITIONS if any(p in said for p in CONDITION_PHRASES[cid])]
+    return named_conditions(h.chunk.text if h.chunk.kind == "quotation" else h.chunk.section)
 
 
 def counted_conditions(named: Sequence[str], shown: Sequence[Hit]) -> list[str]:
@@ -302,9 +302,7 @@ def gather_condition_cards(ev: Evidence, english: HybridRetriever, catalogue: Ca
         search = functools.partial(english.search, query, 3 * n, mode="bm25", where=Filter(kinds=("domain",)))
         found += [h for h in english.remembered(("condition cards", cid), search) if h.chunk.facet == cid]
     for h in ev.add(h for h in found if h.chunk.domains):
-        card = ev.cards.setdefault(h.chunk.domains[0], [])
-        if all(x.id != h.id for x in card):
-            card.append(h)
+        ev.cards.setdefault(h.chunk.domains[0], []).append(h)
 
 
 def gather_overview(ev: Evidence, s: Searchers, catalogue: Catalogue) -> None:

@@ -232,15 +232,15 @@ class OfflineAnalyst:
         levels = [" and ".join(brief(r) for r in group) for _, group in groupby(ranked, key=score)]
         return f"{lead} from likeliest to least likely (areas rated alike together), " + "; then ".join(levels) + "."
 
-    def passages_answer(self, u: Understanding, ev: Evidence, book: CitationBook, lead: str = "") -> Composed:
+    def passages_answer(self, u: Understanding, ev: Evidence, book: CitationBook, labels: Labels) -> Composed:
         """Explanations (concepts, the case, the research, fairness, precedents): the best passages, cited;
         about the conditions, how the catalogue's areas meet them."""
-        out = [lead] if lead else []
+        out = []
         for h in explanation(u, ev):
             excerpt = best_sentences(h.chunk.text, u.standalone)
             out.append(f"- **{h.chunk.section}** ({h.chunk.doc_title}): {excerpt} {book.cite(h.id)}")
         if ev.across:
-            out += ["", *conditions_across(ev, book, self.catalogue, Labels(u.language), ev.across)]
+            out += ["", *conditions_across(ev, book, self.catalogue, labels, ev.across)]
         return Composed(answer="\n".join(out))
 
     def documents_part(self, ev: Evidence, book: CitationBook, question: str, heading: str) -> list[str]:
@@ -279,9 +279,9 @@ class OfflineAnalyst:
                 else self.domain_answer(u, ev, book, labels)
             )
             if u.qtype in PASSAGES_FIRST:  # what was asked comes first; the assessment follows
-                passages = self.passages_answer(u, ev, book)
+                passages = self.passages_answer(u, ev, book, labels)
                 assessed.answer = f"{passages.answer}\n\n#### The catalogue's assessment\n{assessed.answer}"
             return assessed
         if u.qtype == "documents":
             return Composed(answer="")
-        return self.passages_answer(u, ev, book)
+        return self.passages_answer(u, ev, book, labels)
