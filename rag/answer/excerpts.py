@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.framework import CONDITION_NAMES, CONDITION_PHRASES, RATING_WORDS, VERDICT_WORDS
+from rag.framework import CONDITION_NAMES, CONDITION_PHRASES, RATING_WORDS, VERDICT_WORDS, lower_first
 from rag.lexical import tokenize
 from rag.refs import strip_refs
 from rag.retrieve import Hit
@@ -115,3 +115,19 @@ class Labels:
 
     def heading(self, key: str, english: str) -> str:
         return self._get(f"headings.{key}", english)
+
+    def suggestion(self, key: str, english: str, **fields: str) -> str:
+        """A suggested next question (``suggestions.<key>``, ``english`` its English), fields filled in."""
+        return self._get(f"suggestions.{key}", english).format(**fields)
+
+    def area(self, domain_id: str, english: str) -> str:
+        """A catalogued area's name inside a sentence: its English name (``english``) with a small
+        first letter, or its name in the user's language (``rag/data/area_names.yaml``), the
+        English where that has none (an area added to the catalogue since)."""
+        if self.language != "en":
+            from rag.multilingual import area_names
+
+            name = area_names().get(self.language, {}).get(domain_id)
+            if name:
+                return name
+        return lower_first(english)

@@ -23,13 +23,28 @@ from rag.answer.excerpts import Labels
 from rag.answer.offline import OfflineAnalyst
 from rag.answer.schema import REFUSAL, Answer
 from rag.engine import Engine
-from rag.framework import lower_first
+from rag.framework import Catalogue
 from rag.retrieve import Mode
 from rag.understand import Turn, Understanding, clean_question, understand, without_condition_names
 
 ANALOGY_CANDIDATES = 3
 QUOTED_CHARS = 240  # the longest sentence a refusal quotes whole (``refusal_text``); longer ones are cut
+# The suggested next questions in English; in other languages, rag/data/i18n.yaml's "suggestions".
 OVERVIEW_QUESTION = "Which areas are most promising for cooperation between rivals?"
+AREA_QUESTION = "Could rivals cooperate on {area}?"
+COMPARE_QUESTION = "How does {a} compare with {b}?"
+CONDITION_QUESTION = "What does {condition} mean in the framework?"
+FAIR_QUESTION = "Is feasible cooperation always fair?"
+START_QUESTION = "Where should rivals start instead?"
+SUGGESTION_ENGLISH = {
+    "area": AREA_QUESTION, "compare": COMPARE_QUESTION, "condition": CONDITION_QUESTION, "fair": FAIR_QUESTION,
+    "start": START_QUESTION, "overview": OVERVIEW_QUESTION,
+}  # fmt: skip
+# What each suggestion, asked, must be read as (with exactly the areas it names).
+SUGGESTION_TYPES = {
+    "area": ("feasibility",), "compare": ("comparison",), "condition": ("concept",), "fair": ("fairness",),
+    "start": ("overview",), "overview": ("overview",),
+}  # fmt: skip
 # The catalogued areas each refusal offers to discuss instead (its text in rag/data/i18n.yaml names
 # them): by harm category, or by the kind of refusal. Its suggestions ask about these first, so that
 # a refused request about hiding chips is followed by the policy question on compute controls.
@@ -161,6 +176,7 @@ class Navigator:
         self.mode: Mode = mode  # retrieval used for evidence: hybrid, or one side for baselines
         self._composer = composer
         self._fallback = fallback
+        self._read_suggestions: dict[str, bool] = {}  # suggestion -> read as it stands for (``_reads_as``)
 
     @cached_property
     def domain_names(self) -> dict[str, str]:
@@ -390,36 +406,84 @@ class Navigator:
         else:
             kind = u.harm if u.qtype == "harmful" and u.harm else u.qtype
         offered = [d for d in REFUSAL_OFFERS.get(kind, ()) if d in cat.domains]
-        return self._area_questions(offered) if offered else self.suggestions(None)
+        return self._area_questions(offered or list(cat.domains)[:2], u.language if u else "en")
 
-    def _area_questions(self, ids: Sequence[str]) -> list[str]:
+    def _area_questions(self, ids: Sequence[str], language: str) -> list[str]:
         """The feasibility questions of the first two of catalogued areas ``ids``, then the overview."""
-        cat = self.engine.catalogue
-        asked = [f"Could rivals cooperate on {lower_first(cat.domains[d].name)}?" for d in ids if d in cat.domains]
-        return [*asked[:2], OVERVIEW_QUESTION]
+        areas = [Suggested("area", (d,)) for d in ids if d in self.engine.catalogue.domains][:2]
+        return self._worded([*areas, Suggested("overview")], language)
 
     def suggestions(self, u: Understanding | None) -> list[str]:
-        """Two or three next questions the knowledge base can answer."""
+        """Two or three next questions the knowledge base can answer, in the question's language."""
         cat = self.engine.catalogue
+        language = u.language if u else "en"
         if u is None or not u.domains:
             nearest = [d for d, _ in u.route.nearest_areas(2)] if u else []
-            return self._area_questions(nearest or list(cat.domains)[:2])
+            return self._area_questions(nearest or list(cat.domains)[:2], language)
         d = cat.domains[u.domains[0]]
         opposite = next(
             (did for did, _ in u.route.candidates if did not in u.domains and cat.domains[did].verdict != d.verdict),
             None,
         )
-        out = []
-        if opposite:
-            out.append(f"How does {lower_first(d.name)} compare with {lower_first(cat.domains[opposite].name)}?")
         weakest = min(
             d.conditions, key=lambda c: ["not_met", "unknown", "partial", "met"].index(d.conditions[c].rating)
         )
-        out.append(f"What does {Labels().condition(weakest).lower()} mean in the framework?")
-        out.append(
-            "Is feasible cooperation always fair?" if d.verdict == "feasible" else "Where should rivals start instead?"
-        )
-        return out[:3]
+        wanted = [Suggested("compare", (d.id, opposite))] if opposite else []
+        wanted += [Suggested("condition", condition=weakest), Suggested("fair" if d.verdict == "feasible" else "start")]
+        return self._worded(wanted, language)
+
+    def _worded(self, wanted: Sequence[Suggested], language: str) -> list[str]:
+        """The suggestions ``wanted``, each in ``language`` where the Navigator, asked it, reads it as
+        the question it stands for (``Suggested.reads_as``), else in English where it reads so, else
+        left out: a suggestion is asked with a click, and must be answered as offered."""
+        out = []
+        for s in wanted:
+            for worded in dict.fromkeys(
+                (s.worded(Labels(language), self.engine.catalogue), s.worded(Labels(), self.engine.catalogue))
+            ):
+                if self._reads_as(worded, s):
+                    out.append(worded)
+                    break
+        return out
+
+    def _reads_as(self, question: str, s: Suggested) -> bool:
+        """Whether ``question``, asked on its own, is read as ``s`` (remembered: the same few hundred
+        suggestions come back)."""
+        known = self._read_suggestions.get(question)
+        if known is None:
+            u, _ = self.understand(question)
+            known = u.qtype in s.reads_as and set(u.domains) == set(s.areas)
+            self._read_suggestions[question] = known
+        return known
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """A next question the Navigator suggests: the kind (its template in rag/data/i18n.yaml,
+    "suggestions"), the areas it names (one to ask about, two to compare) and the condition it asks
+    about."""
+
+    key: str
+    areas: tuple[str, ...] = ()
+    condition: str = ""
+
+    @property
+    def reads_as(self) -> tuple[str, ...]:
+        """The question types it must be read as."""
+        return SUGGESTION_TYPES[self.key]
+
+    def worded(self, labels: Labels, catalogue: Catalogue) -> str:
+        """The question in the language of ``labels``."""
+        names = [labels.area(d, catalogue.domains[d].name) for d in self.areas]
+        fields: dict[str, str] = {}
+        if self.key == "area":
+            fields = {"area": names[0]}
+        elif self.key == "compare":
+            fields = {"a": names[0], "b": names[1]}
+        elif self.condition:
+            name = labels.condition(self.condition)  # inside an English sentence with a small letter
+            fields = {"condition": name.lower() if labels.language == "en" else name}
+        return labels.suggestion(self.key, SUGGESTION_ENGLISH[self.key], **fields)
 
 
 _DONE = object()

@@ -397,6 +397,49 @@ def test_a_refusal_suggests_the_questions_it_offers_instead_and_they_are_answere
     assert all(not shipped_service.ask(s).out_of_scope for s in rest)
 
 
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("zh", "竞争对手国家能否在人工智能事故通报方面开展合作？"),
+        ("ar", "هل يمكن للدول المتنافسة أن تتعاون في ضوابط الحوسبة وتصدير الرقائق؟"),
+        ("fr", "Des puissances rivales peuvent-elles coopérer sur le signalement des incidents d'IA ?"),
+        ("de", "Ist eine Zusammenarbeit zwischen Rivalen bei technischen Normen für KI möglich?"),
+        ("ja", "ライバル国同士はAIの評価と試験で協力できますか？"),
+        ("es", "¿Pueden cooperar las potencias rivales en la gobernanza de datos?"),
+    ],
+)
+def test_suggestions_come_in_the_questions_language_and_each_is_answered(
+    shipped_service: Service, language: str, question: str
+) -> None:
+    """A question in Chinese is followed by questions in Chinese (English only for one the Navigator
+    would misread in Chinese), and each suggestion, asked, is answered, not refused."""
+    from rag.multilingual import detect_language
+
+    answer = shipped_service.ask(question)
+    assert answer.language == language and answer.domains and answer.suggestions
+    in_language = [s for s in answer.suggestions if detect_language(s) == language]
+    assert len(in_language) >= 2, answer.suggestions
+    assert all(detect_language(s) in (language, "en") for s in answer.suggestions), answer.suggestions
+    for suggested in answer.suggestions:
+        asked = shipped_service.ask(suggested)
+        assert not asked.out_of_scope and asked.language == detect_language(suggested), suggested
+
+
+def test_a_comparison_suggested_in_another_language_compares_the_two_areas_it_names(shipped_service: Service) -> None:
+    """The comparison offered after a Chinese answer on an area names that area in Chinese and
+    compares it with another one, read as exactly those two."""
+    answer = shipped_service.ask("竞争对手国家能否在人工智能事故通报方面开展合作？")
+    from rag.multilingual import area_names
+
+    named = area_names()["zh"]
+    compared = [
+        s for s in answer.suggestions if named["incident-reporting"] in s and sum(n in s for n in named.values()) >= 2
+    ]
+    assert compared, answer.suggestions
+    asked = shipped_service.ask(compared[0])
+    assert asked.question_type == "comparison" and "incident-reporting" in asked.domains and len(asked.domains) == 2
+
+
 def _across_lines(answer_text: str) -> tuple[str, list[str]]:
     """The intro and the per-condition lines of the section that counts the areas' ratings."""
     lines = answer_text.splitlines()

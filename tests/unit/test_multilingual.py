@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from rag import multilingual as ml
+from rag.answer.pipeline import SUGGESTION_ENGLISH
 from rag.bench_multilingual import bench_multilingual, gold_hit, labelled, language_group, recall_at_k
 from rag.errors import ConfigError, EmbeddingError
 from rag.framework import CONDITION_NAMES, RATING_WORDS, VERDICT_WORDS
@@ -245,6 +246,7 @@ def test_keys_follow_the_framework_and_the_harm_categories(table: ml.StringTable
     assert set(data["refusals"]) == {"off_topic", "injection", "harmful", "nothing_found"}
     assert set(data["refusals"]["harmful"]) == HARMS
     assert set(data["headings"]) == {"conditions", "left_out", "precedents", "analogies", "across"}
+    assert data["suggestions"] == SUGGESTION_ENGLISH  # the English suggestions are the code's own
 
 
 def test_english_strings_are_the_products_words(table: ml.StringTable) -> None:
@@ -271,6 +273,47 @@ def test_every_language_says_which_area_a_comparison_was_read_as_comparing(table
         assert sorted(re.findall(r"{(\w*)}", text)) == ["inferred", "named"], language
         said = text.format(named="Compute controls", inferred="Data governance")
         assert "Compute controls" in said and "Data governance" in said
+
+
+def test_every_suggestion_has_the_english_fields_in_every_language(table: ml.StringTable) -> None:
+    for language in table.languages:
+        for key, english in SUGGESTION_ENGLISH.items():
+            text = table.get(language, f"suggestions.{key}")
+            assert sorted(re.findall(r"{(\w*)}", text)) == sorted(re.findall(r"{(\w*)}", english)), (language, key)
+
+
+def test_every_catalogued_area_is_named_in_every_other_language(table: ml.StringTable) -> None:
+    names = ml.load_area_names()
+    catalogued = {p.stem for p in (Path(__file__).parents[2] / "knowledge" / "domains").glob("*.yaml")}
+    assert set(names) == set(table.languages) - {"en"}
+    for language, block in names.items():
+        assert set(block) == catalogued, language
+
+
+def test_an_area_without_a_name_in_the_language_is_named_in_english() -> None:
+    from rag.answer.excerpts import Labels
+
+    assert Labels("zh").area("compute-controls", "Compute controls") == ml.area_names()["zh"]["compute-controls"]
+    assert Labels("zh").area("an-area-added-since", "Quantum sensing") == "quantum sensing"
+    assert Labels("sv").area("compute-controls", "Compute controls") == "compute controls"  # no such language
+    assert Labels("en").area("compute-controls", "Compute controls") == "compute controls"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- a list\n",
+        "zh: [not, a, mapping]\n",
+        "zh:\n  compute-controls: ''\n",
+        "zh:\n  compute-controls: [x]\n",
+        "zh: {",
+    ],
+)
+def test_unreadable_area_names_are_a_clear_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "area_names.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="area"):
+        ml.load_area_names(path)
 
 
 def test_notice_only_for_other_languages_and_english_fallback(table: ml.StringTable) -> None:
