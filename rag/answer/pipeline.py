@@ -176,7 +176,8 @@ class Navigator:
         self.mode: Mode = mode  # retrieval used for evidence: hybrid, or one side for baselines
         self._composer = composer
         self._fallback = fallback
-        self._read_suggestions: dict[str, bool] = {}  # suggestion -> read as it stands for (``_reads_as``)
+        # (suggestion, whether documents are uploaded) -> read as it stands for (``_reads_as``)
+        self._read_suggestions: dict[tuple[str, bool], bool] = {}
 
     @cached_property
     def domain_names(self) -> dict[str, str]:
@@ -447,13 +448,15 @@ class Navigator:
         return out
 
     def _reads_as(self, question: str, s: Suggested) -> bool:
-        """Whether ``question``, asked on its own, is read as ``s`` (remembered: the same few hundred
-        suggestions come back)."""
-        known = self._read_suggestions.get(question)
+        """Whether ``question``, asked on its own, is read as ``s``; remembered (the same few hundred
+        suggestions come back) while the user's documents stay uploaded or absent, which can change
+        how a question is read."""
+        key = (question, self.engine.retriever.has("uploads"))
+        known = self._read_suggestions.get(key)
         if known is None:
             u, _ = self.understand(question)
             known = u.qtype in s.reads_as and set(u.domains) == set(s.areas)
-            self._read_suggestions[question] = known
+            self._read_suggestions[key] = known
         return known
 
 

@@ -211,3 +211,18 @@ def test_a_question_nothing_can_be_cited_for_is_declined_in_its_language_and_kee
     french = navigator.ask("Les rivaux pourraient-ils coopérer sur le contrôle des exportations de puces ?")
     assert french.out_of_scope and french.language == "fr"
     assert french.answer == string_table().get("fr", "refusals.nothing_found")
+
+
+def test_a_suggestion_the_navigator_would_misread_is_offered_in_english_instead(fake_engine: Engine) -> None:
+    """Suggestions are offered in the question's language only where the Navigator, asked them,
+    reads them as meant. The fakes' router reads no Chinese, so after a Chinese question the
+    Chinese suggestions would be misread: their English forms, read as meant, are offered instead."""
+    navigator = Navigator(fake_engine)
+    answer = navigator.ask("竞争对手国家能否在算力管控方面开展合作？")
+    assert answer.language == "zh" and answer.suggestions
+    assert all(s.isascii() for s in answer.suggestions), answer.suggestions
+    for suggested in answer.suggestions:
+        u, _ = navigator.understand(suggested)
+        assert not u.refused, suggested
+    area = [s for s in answer.suggestions if s.startswith("Could rivals cooperate on ")]
+    assert area and all(navigator.understand(s)[0].domains for s in area)
