@@ -16,6 +16,7 @@ from rag.answer.pipeline import Navigator
 from rag.engine import Engine
 from rag.framework import CONDITION_NAMES, VERDICT_WORDS
 from rag.knowledge_check import FIXED_DOMAINS
+from rag.multilingual import area_names, detect_language
 from rag.service import Service
 from rag.uploads import add_upload, remove_upload
 from tests.conftest import ROUTER_FIXTURES, make_settings
@@ -413,8 +414,6 @@ def test_suggestions_come_in_the_questions_language_and_each_is_answered(
 ) -> None:
     """A question in Chinese is followed by questions in Chinese (English only for one the Navigator
     would misread in Chinese), and each suggestion, asked, is answered, not refused."""
-    from rag.multilingual import detect_language
-
     answer = shipped_service.ask(question)
     assert answer.language == language and answer.domains and answer.suggestions
     in_language = [s for s in answer.suggestions if detect_language(s) == language]
@@ -429,8 +428,6 @@ def test_a_comparison_suggested_in_another_language_compares_the_two_areas_it_na
     """The comparison offered after a Chinese answer on an area names that area in Chinese and
     compares it with another one, read as exactly those two."""
     answer = shipped_service.ask("竞争对手国家能否在人工智能事故通报方面开展合作？")
-    from rag.multilingual import area_names
-
     named = area_names()["zh"]
     compared = [
         s for s in answer.suggestions if named["incident-reporting"] in s and sum(n in s for n in named.values()) >= 2

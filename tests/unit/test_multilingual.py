@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from rag import multilingual as ml
+from rag.answer.excerpts import Labels
 from rag.answer.pipeline import SUGGESTION_ENGLISH
 from rag.bench_multilingual import bench_multilingual, gold_hit, labelled, language_group, recall_at_k
 from rag.errors import ConfigError, EmbeddingError
@@ -291,8 +292,6 @@ def test_every_catalogued_area_is_named_in_every_other_language(table: ml.String
 
 
 def test_an_area_without_a_name_in_the_language_is_named_in_english() -> None:
-    from rag.answer.excerpts import Labels
-
     assert Labels("zh").area("compute-controls", "Compute controls") == ml.area_names()["zh"]["compute-controls"]
     assert Labels("zh").area("an-area-added-since", "Quantum sensing") == "quantum sensing"
     assert Labels("sv").area("compute-controls", "Compute controls") == "compute controls"  # no such language
