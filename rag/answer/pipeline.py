@@ -40,10 +40,10 @@ SUGGESTION_ENGLISH = {
     "area": AREA_QUESTION, "compare": COMPARE_QUESTION, "condition": CONDITION_QUESTION, "fair": FAIR_QUESTION,
     "start": START_QUESTION, "overview": OVERVIEW_QUESTION,
 }  # fmt: skip
-# What each suggestion, asked, must be read as (with exactly the areas it names).
+# The type each suggestion, asked, must be read as (with exactly the areas it names).
 SUGGESTION_TYPES = {
-    "area": ("feasibility",), "compare": ("comparison",), "condition": ("concept",), "fair": ("fairness",),
-    "start": ("overview",), "overview": ("overview",),
+    "area": "feasibility", "compare": "comparison", "condition": "concept", "fair": "fairness",
+    "start": "overview", "overview": "overview",
 }  # fmt: skip
 # The catalogued areas each refusal offers to discuss instead (its text in rag/data/i18n.yaml names
 # them): by harm category, or by the kind of refusal. Its suggestions ask about these first, so that
@@ -437,11 +437,10 @@ class Navigator:
         """The suggestions ``wanted``, each in ``language`` where the Navigator, asked it, reads it as
         the question it stands for (``Suggested.reads_as``), else in English where it reads so, else
         left out: a suggestion is asked with a click, and must be answered as offered."""
+        cat, own, english = self.engine.catalogue, Labels(language), Labels()
         out = []
         for s in wanted:
-            for worded in dict.fromkeys(
-                (s.worded(Labels(language), self.engine.catalogue), s.worded(Labels(), self.engine.catalogue))
-            ):
+            for worded in dict.fromkeys((s.worded(own, cat), s.worded(english, cat))):
                 if self._reads_as(worded, s):
                     out.append(worded)
                     break
@@ -455,7 +454,7 @@ class Navigator:
         known = self._read_suggestions.get(key)
         if known is None:
             u, _ = self.understand(question)
-            known = u.qtype in s.reads_as and set(u.domains) == set(s.areas)
+            known = u.qtype == s.reads_as and set(u.domains) == set(s.areas)
             self._read_suggestions[key] = known
         return known
 
@@ -471,8 +470,8 @@ class Suggested:
     condition: str = ""
 
     @property
-    def reads_as(self) -> tuple[str, ...]:
-        """The question types it must be read as."""
+    def reads_as(self) -> str:
+        """The question type it must be read as."""
         return SUGGESTION_TYPES[self.key]
 
     def worded(self, labels: Labels, catalogue: Catalogue) -> str:
