@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import os
+import re
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -60,6 +62,16 @@ MIN_CONFIDENCE = 0.2
 # Chinese question read as Wu Chinese); questions in Hindi, Vietnamese, Swahili, Ukrainian, Greek,
 # Hebrew, Swedish and Bengali score 0.95 and more.
 UNSUPPORTED_CONFIDENCE = 0.9
+# Names carry the language of the person or firm, not the question's: "Who is Gina Raimondo?" reads
+# as Italian. A question with names is read twice, whole and with its names masked (below), and the
+# two readings' log-probabilities are added, the masked one weighted NAME_FREE_WEIGHT (of 0.5, 1
+# and 2, the best on read sets of short questions naming people; docs/measurements.md, D2 and D3).
+# A question that is names alone ("Viktor Zhdanov?") keeps the conversation's language unless the
+# whole reading is at least SURE_OF_NAMES.
+NAME_FREE_WEIGHT = 2.0
+SURE_OF_NAMES = 0.6
+MIN_NAME_FREE_LETTERS = 2
+PROBABILITY_FLOOR = 1e-12  # a language one reading rules out entirely still has a logarithm
 UNSUPPORTED_MIN_LETTERS = 12  # a few words at least: "ok" or "and China?" show no language
 # py3langid's codes for varieties of a supported language (Wu and Cantonese, Moroccan and Egyptian
 # Arabic), and for text in no language (zxx): never "unsupported".
@@ -76,6 +88,44 @@ def uses_multilingual_encoder(language: str) -> bool:
 
 def _has_letters(text: str) -> bool:
     return any(unicodedata.category(ch).startswith("L") for ch in text)
+
+
+_EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")
+_SENTENCE_END = re.compile(r"[.!?:;]\W*$")
+
+
+def _capitalised(word: str) -> bool:
+    """A word of cased letters only (Latin, Cyrillic, Greek), capitalised but not all capitals:
+    "Raimondo", "Karikó", not "USA", "KI" or "DeepSeek在2025年"."""
+    core = _EDGE_PUNCTUATION.sub("", word)
+    letters = [ch for ch in core if ch.isalpha()]
+    return (
+        bool(letters) and core[:1].isupper() and not core.isupper()
+        and all(ch.isupper() or ch.islower() for ch in letters)
+    )  # fmt: skip
+
+
+def without_names(text: str) -> str:
+    """``text`` with the words that look like names left out, their punctuation kept: capitalised
+    words inside a sentence, and a sentence's first word when the next is capitalised too ("Viktor
+    Zhdanov?"). German nouns go too; the function words left still read as German."""
+    words = text.split()
+    kept: list[str] = []
+    starts_sentence = True
+    for i, word in enumerate(words):
+        name = _capitalised(word)
+        if name and starts_sentence:
+            name = i + 1 < len(words) and _capitalised(words[i + 1])
+        if not name:
+            kept.append(word)
+        elif tail := re.sub(r"^.*?(\W*)$", r"\1", word):
+            kept.append(tail)
+        starts_sentence = bool(_SENTENCE_END.search(word))
+    return " ".join(kept)
+
+
+def _letter_count(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
 
 
 class LanguageDetector:
@@ -125,12 +175,33 @@ class LanguageDetector:
         """Every candidate language with its probability, best first."""
         return [(str(lang), float(p)) for lang, p in self._load().rank(text)]
 
-    def detect(self, text: str, *, fallback: str = DEFAULT_LANGUAGE) -> str:
-        """The ISO 639-1 code of ``text``, or ``fallback`` when it is empty or undecidable."""
+    def detect(self, text: str, *, fallback: str = DEFAULT_LANGUAGE, past_names: bool = True) -> str:
+        """The ISO 639-1 code of ``text``, or ``fallback`` when it is empty or undecidable.
+
+        ``past_names``: read a text with names twice, whole and without them (a question); False
+        reads it whole, as a text with no conversation around it is (a training text: "La Chine"
+        alone is French, not the conversation's language)."""
         text = " ".join(text.split())
         if not text or not _has_letters(text):
             return fallback
-        language, confidence = self._load().classify(text)
+        identifier = self._load()
+        name_free = without_names(text) if past_names else text
+        if name_free == text:
+            language, confidence = identifier.classify(text)
+            return str(language) if confidence >= self.min_confidence else fallback
+        whole = dict(identifier.rank(text))
+        if _letter_count(name_free) < MIN_NAME_FREE_LETTERS:  # names alone
+            language = max(whole, key=whole.__getitem__)
+            return str(language) if whole[language] >= SURE_OF_NAMES else fallback
+        masked = dict(identifier.rank(name_free))
+        joint = {
+            code: math.log(p + PROBABILITY_FLOOR)
+            + NAME_FREE_WEIGHT * math.log(masked.get(code, 0.0) + PROBABILITY_FLOOR)
+            for code, p in whole.items()
+        }
+        top = max(joint.values())
+        language = max(joint, key=joint.__getitem__)
+        confidence = 1.0 / sum(math.exp(v - top) for v in joint.values())
         return str(language) if confidence >= self.min_confidence else fallback
 
     def unsupported(self, text: str) -> str | None:
@@ -160,13 +231,14 @@ def default_detector() -> LanguageDetector:
         return _DETECTORS["default"]
 
 
-def detect_language(text: str, *, fallback: str = DEFAULT_LANGUAGE) -> str:
+def detect_language(text: str, *, fallback: str = DEFAULT_LANGUAGE, past_names: bool = True) -> str:
     """ISO 639-1 code of a question ("en", "zh", "ar", ...); ``fallback`` ("en") for empty or undecidable text.
 
     Simplified and Traditional Chinese are both "zh". A caller that knows the conversation's
-    language may pass it as ``fallback`` for very short follow-ups.
+    language may pass it as ``fallback`` for very short follow-ups. ``past_names``: see
+    ``LanguageDetector.detect``.
     """
-    return default_detector().detect(text, fallback=fallback)
+    return default_detector().detect(text, fallback=fallback, past_names=past_names)
 
 
 def unreadable_reply() -> str:

@@ -37,7 +37,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +155,12 @@ class TrainingData:
 
     def written_in(self, language: str, detect: Callable[[str], str] | None = None) -> TrainingData:
         """The examples and phrases written in ``language`` only (``detect``: a text's language code,
-        by default the one questions are routed by), with the summaries and strengths as they are.
+        by default the detector questions are routed by, reading each text whole: a fragment has no
+        conversation whose language it could keep), with the summaries and strengths as they are.
         About three seconds on the shipped data: done only when a router is trained."""
         from rag.multilingual import detect_language  # a light import: its model loads on first use
 
-        read_as = detect or detect_language
+        read_as = detect or partial(detect_language, past_names=False)
 
         @cache  # a question is in several sets: detected once
         def keep(text: str) -> bool:

@@ -123,6 +123,15 @@ def detector() -> LanguageDetector:
         ("", "en"),
         ("?", "en"),
         ("H100", "en"),
+        # names carry their own language: read with them and without them (D2)
+        ("Who is Gina Raimondo?", "en"),  # was "it"
+        ("Who is Jensen Huang?", "en"),  # was "nl"
+        ("Who is Charbel-Raphaël Segerie?", "en"),  # was "nl"
+        ("Viktor Zhdanov?", "en"),  # names alone: the conversation's language; was "tr"
+        ("Qui est Zinedine Zidane ?", "fr"),  # was "it"
+        ("Sören Mindermann kimdir?", "tr"),  # was "de"
+        ("Wat is de Brookings Institution?", "nl"),  # was "en"
+        ("Können die USA und China bei militärischer KI zusammenarbeiten?", "de"),  # its nouns masked
     ],
 )
 def test_real_language_identification(detector: LanguageDetector, text: str, expected: str) -> None:

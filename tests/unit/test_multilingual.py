@@ -133,6 +133,59 @@ def test_the_reply_to_an_unreadable_question_names_every_other_language_in_its_o
     assert all(ml.ENDONYMS[code] in reply for code in ml.SUPPORTED_LANGUAGES)
 
 
+class FakeRanker(FakeIdentifier):
+    """py3langid's surface with a whole distribution per text (``rank``), for the name readings."""
+
+    def __init__(self, ranks: dict[str, dict[str, float]]) -> None:
+        super().__init__({text: max(probs.items(), key=lambda kv: kv[1]) for text, probs in ranks.items()})
+        self.ranks = ranks
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        self.asked.append(text)
+        return sorted(self.ranks.get(text, {"en": 0.9}).items(), key=lambda kv: -kv[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Who is Gina Raimondo?", "Who is ?"),
+        ("Viktor Zhdanov?", "?"),  # a sentence's first word goes when the next is capitalised too
+        ("Wat is de Brookings Institution?", "Wat is de ?"),
+        ("Können die USA und China bei KI kooperieren?", "Können die USA und bei KI kooperieren?"),
+        ("DeepSeek在2025年推出R1", "DeepSeek在2025年推出R1"),  # letters without case: not a name
+        ("Could rivals cooperate on compute controls?", "Could rivals cooperate on compute controls?"),
+        ("He left, and Huawei rose.", "He left, and rose."),
+        ("Then Huawei rose.", "rose."),  # a first word before a name reads as part of it
+    ],
+)
+def test_names_are_the_capitalised_words_inside_a_sentence(text: str, expected: str) -> None:
+    assert ml.without_names(text) == expected
+
+
+def test_a_question_with_names_is_read_with_and_without_them() -> None:
+    fake = FakeRanker(
+        {
+            "Who is Gina Raimondo?": {"it": 0.30, "en": 0.27, "es": 0.2},
+            "Who is ?": {"en": 0.8, "it": 0.05, "es": 0.05},
+            "Qui est Jake Sullivan ?": {"fr": 0.5, "en": 0.4},
+            "Qui est ?": {"fr": 0.7, "en": 0.1},
+        }
+    )
+    detector = ml.LanguageDetector(identifier=fake)
+    assert detector.detect("Who is Gina Raimondo?") == "en"
+    assert "Who is ?" in fake.asked
+    assert detector.detect("Qui est Jake Sullivan ?") == "fr"
+
+
+def test_names_alone_keep_the_conversations_language_unless_the_reading_is_sure() -> None:
+    fake = FakeRanker({"Viktor Zhdanov?": {"tr": 0.4, "en": 0.3}, "Straße Hauptbahnhof?": {"de": 0.9}})
+    detector = ml.LanguageDetector(identifier=fake)
+    assert detector.detect("Viktor Zhdanov?") == "en"
+    assert detector.detect("Viktor Zhdanov?", fallback="zh") == "zh"
+    assert detector.detect("Straße Hauptbahnhof?", fallback="zh") == "de"  # sure enough of the whole
+    assert detector.detect("Viktor Zhdanov?", past_names=False) == "tr"  # a training text: read whole
+
+
 def test_whitespace_is_collapsed_before_detection() -> None:
     fake = FakeIdentifier({"a b": ("fr", 0.9)})
     assert ml.LanguageDetector(identifier=fake).detect("  a \n b ") == "fr"
