@@ -25,6 +25,7 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -122,6 +123,57 @@ def without_names(text: str) -> str:
             kept.append(tail)
         starts_sentence = bool(_SENTENCE_END.search(word))
     return " ".join(kept)
+
+
+def _name_core(word: str) -> str:
+    """A name word without its punctuation or an English possessive ("Huang's" -> "Huang")."""
+    core = _EDGE_PUNCTUATION.sub("", word)
+    return re.sub(r"['’]s$", "", core)
+
+
+@dataclass(frozen=True)
+class NameRun:
+    """A run of two capitalised words or more: a name, or, where it ``opens`` a sentence, perhaps a
+    question's first word and a name ("Does Jensen Huang")."""
+
+    words: tuple[str, ...]
+    opens: bool
+
+
+def name_runs(text: str) -> list[NameRun]:
+    """The runs of two capitalised words or more in ``text`` (``without_names``' sense): a word with
+    punctuation or a possessive after it ends one ("Huang,", "RAND's"), a word with punctuation
+    before it opens a new one (a quoted title). Single words ("Huawei") are never names here."""
+    runs: list[NameRun] = []
+    run: list[str] = []
+    opens = False  # the current run opens a sentence
+
+    def close() -> None:
+        if len(run) >= 2:
+            runs.append(NameRun(tuple(run), opens))
+        run.clear()
+
+    starts_sentence = True
+    for word in text.split():
+        if _capitalised(word):
+            if re.match(r"\W", word):  # '"DeepSeek' or "(NIST" opens a name of its own
+                close()
+            if not run:
+                opens = starts_sentence
+            run.append(_name_core(word))
+            if re.search(r"\W$|['’]s$", word):  # "Huang," "Huang?" and "RAND's" end the name
+                close()
+        else:
+            close()
+        starts_sentence = bool(_SENTENCE_END.search(word))
+    close()
+    return runs
+
+
+def folded(text: str) -> str:
+    """``text`` for comparing names: no case, no accents, words separated by single spaces."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w]+", " ", plain.casefold()).split())
 
 
 def _letter_count(text: str) -> int:

@@ -9,6 +9,7 @@ retrieved passage). Refusals never reach a composer.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -123,6 +124,62 @@ def background_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
     ]
 
 
+# Said, in English, of an English question naming what the knowledge base nowhere mentions: its
+# passages are otherwise shown as if they answered about that person or body.
+UNKNOWN_NAMES = (
+    "The knowledge base says nothing about {names}; the passages below are what it holds on the rest of the question."
+)
+
+
+@dataclass(frozen=True)
+class KnownText:
+    """What names are looked up in: the knowledge base's text ``folded`` and padded with spaces, and
+    the words it writes in lowercase (its ordinary words: "does", "explain", not "Serena")."""
+
+    text: str
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> KnownText:
+        from rag.multilingual import folded
+
+        words = frozenset(w for t in texts for w in re.findall(r"[^\W\d_]+", t) if w.islower())
+        return cls(f" {' '.join(folded(t) for t in texts)} ", words)
+
+    def has(self, words: Sequence[str]) -> bool:
+        """Is the name held, its last word allowed to run on ("Southeast Asia" in "Southeast Asian")?"""
+        from rag.multilingual import folded
+
+        return f" {folded(' '.join(words))}" in self.text
+
+
+def unknown_names_notice(question: str, language: str, known: KnownText) -> list[str]:
+    """The line saying which names of two words or more in an English ``question`` (``name_runs``)
+    the knowledge base (``known``) nowhere holds; none when it holds them all. A run opening a
+    sentence may start with the question's own word ("Does Jensen Huang"): it is held when found
+    whole or without that word; else the name is the run without its first word where two words or
+    more are left, the whole run where its first word is no ordinary word of the knowledge base
+    ("Serena Williams"), else none ("Does Nvidia"). The knowledge base is written in English, so a
+    question in another language is not checked."""
+    from rag.multilingual import name_runs
+
+    if language != "en":
+        return []
+    missing: list[str] = []
+    for run in name_runs(question):
+        rest = run.words[1:]
+        if known.has(run.words) or (run.opens and len(rest) >= 2 and known.has(rest)):
+            continue
+        if not run.opens:
+            missing.append(" ".join(run.words))
+        elif len(rest) >= 2:
+            missing.append(" ".join(rest))
+        elif run.words[0].casefold() not in known.words:
+            missing.append(" ".join(run.words))
+    missing = list(dict.fromkeys(missing))
+    return [UNKNOWN_NAMES.format(names=" or ".join(missing))] if missing else []
+
+
 def in_reading_order(composed: Composed, book: CitationBook) -> None:
     """Renumber the markers as a reader meets them: the answer's text, then each condition."""
     found = [*(composed.conditions or {}).values(), *(c for d in composed.comparison for c in d.conditions.values())]
@@ -178,11 +235,29 @@ class Navigator:
         self._fallback = fallback
         # (suggestion, whether documents are uploaded) -> read as it stands for (``_reads_as``)
         self._read_suggestions: dict[tuple[str, bool], bool] = {}
+        self._known: tuple[tuple[str, ...], KnownText | None] = ((), None)  # (snapshots, their text)
+        self._known_lock = threading.Lock()
 
     @cached_property
     def domain_names(self) -> dict[str, str]:
         """Each catalogued domain's name by id (the engine's catalogue is loaded once)."""
         return {d.id: d.name for d in self.engine.catalogue.domains.values()}
+
+    def known_text(self) -> KnownText:
+        """Everything the knowledge base and the uploaded documents say, with the sources' titles,
+        authors and organisations: what a name is looked up in. Built again when either collection
+        publishes a new snapshot."""
+        snapshots = [c.snapshot() for c in (self.engine.knowledge, self.engine.uploads)]
+        key = tuple(s.name for s in snapshots if s is not None)
+        with self._known_lock:
+            built = self._known[1]
+            if self._known[0] != key or built is None:
+                sources = self.engine.catalogue.sources.values()
+                texts = [c.text for s in snapshots if s is not None for c in s.chunks]
+                texts += [f"{s.title} {' '.join(s.authors)} {s.organisation or ''}" for s in sources]
+                built = KnownText.of(texts)
+                self._known = (key, built)
+            return built
 
     @cached_property
     def analyst(self) -> OfflineAnalyst:
@@ -332,7 +407,12 @@ class Navigator:
         from rag.multilingual import string_table
 
         language_notice = string_table().notice(u.language) if backend == "offline" else None
-        reading = [*mended_notice(u), *inferred_notice(u, self.domain_names), *background_notice(u, self.domain_names)]
+        reading = [
+            *mended_notice(u),
+            *inferred_notice(u, self.domain_names),
+            *background_notice(u, self.domain_names),
+            *(unknown_names_notice(prep.question, u.language, self.known_text()) if u.language == "en" else []),
+        ]
         done = time.perf_counter()
         answer = Answer(
             question=prep.question,

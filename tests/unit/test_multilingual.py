@@ -186,6 +186,37 @@ def test_names_alone_keep_the_conversations_language_unless_the_reading_is_sure(
     assert detector.detect("Viktor Zhdanov?", past_names=False) == "tr"  # a training text: read whole
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What did Jensen Huang say about export controls?", [("Jensen Huang", False)]),
+        ("Does Jensen Huang think so?", [("Does Jensen Huang", True)]),  # may open with the question's word
+        ("Serena Williams said what?", [("Serena Williams", True)]),
+        ("Is Jensen Huang's view right?", [("Is Jensen Huang", True)]),
+        ("What did Matt Sheehan and Scott Singer conclude?", [("Matt Sheehan", False), ("Scott Singer", False)]),
+        (
+            "After the Bletchley Declaration, Seoul Summit talks?",
+            [("Bletchley Declaration", False), ("Seoul Summit", False)],
+        ),
+        ("Could the US and China cooperate on Huawei chips?", []),  # acronyms and single words are not
+        (
+            'What did the House Select Committee\'s "DeepSeek Unmasked" allege?',
+            [("House Select Committee", False), ("DeepSeek Unmasked", False)],
+        ),
+        (
+            "What does RAND's Vanishing Trade Space study expect?",
+            [("Vanishing Trade Space", False)],
+        ),  # a possessive ends one
+    ],
+)
+def test_names_are_runs_of_two_capitalised_words(text: str, expected: list[tuple[str, bool]]) -> None:
+    assert [(" ".join(r.words), r.opens) for r in ml.name_runs(text)] == expected
+
+
+def test_names_are_compared_without_case_accents_or_punctuation() -> None:
+    assert ml.folded("Charbel-Raphaël  SÉGERIE’s view") == "charbel raphael segerie s view"
+
+
 def test_whitespace_is_collapsed_before_detection() -> None:
     fake = FakeIdentifier({"a b": ("fr", 0.9)})
     assert ml.LanguageDetector(identifier=fake).detect("  a \n b ") == "fr"

@@ -11,7 +11,7 @@ from rag.answer.citations import CitationBook
 from rag.answer.compose import Composed, Preview
 from rag.answer.evidence import Evidence
 from rag.answer.excerpts import plain
-from rag.answer.pipeline import Navigator
+from rag.answer.pipeline import KnownText, Navigator, unknown_names_notice
 from rag.answer.schema import Answer
 from rag.chat import OUTPUT_MODES, OutputMode
 from rag.engine import Engine
@@ -226,3 +226,42 @@ def test_a_suggestion_the_navigator_would_misread_is_offered_in_english_instead(
         assert not u.refused, suggested
     area = [s for s in answer.suggestions if s.startswith("Could rivals cooperate on ")]
     assert area and all(navigator.understand(s)[0].domains for s in area)
+
+
+def test_a_name_the_knowledge_base_never_mentions_is_said_to_be_unknown(fake_engine: Engine) -> None:
+    """An answered English question naming someone the knowledge base says nothing about gets a
+    notice naming them; a name it holds (here in the talk's slide) gets none."""
+    navigator = Navigator(fake_engine)
+    unknown = navigator.ask("Could rivals cooperate on compute controls, as Quentin Zorbaugh urged?")
+    assert not unknown.out_of_scope
+    assert any("says nothing about Quentin Zorbaugh" in n for n in unknown.notices), unknown.notices
+    known = navigator.ask("Could rivals cooperate on compute controls, given Domain Separability?")
+    assert not known.out_of_scope
+    assert not any("says nothing about" in n for n in known.notices), known.notices
+
+
+def test_a_name_is_looked_up_whole_its_last_word_running_on_and_only_in_english() -> None:
+    known = KnownText.of(["Chip smuggling through Southeast Asian intermediaries does worry Jensen Huang."])
+    assert unknown_names_notice("What about smuggling via Southeast Asia?", "en", known) == []
+    (notice,) = unknown_names_notice("Did Quentin Zorbaugh and Southeast Asia matter?", "en", known)
+    assert "Quentin Zorbaugh" in notice and "Southeast Asia" not in notice
+    assert unknown_names_notice("Qui est Quentin Zorbaugh ?", "fr", known) == []  # the knowledge base is English
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Does Jensen Huang agree?", None),  # held without the question's first word
+        ("Does Quentin Zorbaugh agree?", "Quentin Zorbaugh"),  # "Does" is an ordinary word: left out
+        ("Quentin Zorbaugh argued so. Is he right?", "Quentin Zorbaugh"),  # "Quentin" is no ordinary word
+        ("Does Zorbaugh agree?", None),  # one word is no name
+    ],
+)
+def test_a_name_opening_the_question_keeps_its_first_word_unless_that_is_an_ordinary_word(
+    question: str, named: str | None
+) -> None:
+    known = KnownText.of(["Chip smuggling through Southeast Asian intermediaries does worry Jensen Huang."])
+    notices = unknown_names_notice(question, "en", known)
+    assert notices == ([] if named is None else [notices[0]])
+    if named:
+        assert f"says nothing about {named};" in notices[0]
