@@ -276,6 +276,7 @@ class Navigator:
         self.engine.ensure_index()
         self.engine.train_routers()
         self.engine.embedder.embed_query("warm up")
+        self.known_text()
         if self.engine.has_multilingual:
             from rag.multilingual import detect_language
 
