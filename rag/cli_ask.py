@@ -9,6 +9,7 @@ from typing import Any
 
 from rag.answer.pipeline import turn_of
 from rag.errors import UsageError
+from rag.multilingual import string_table
 
 
 def render_text(answer: Any) -> str:
@@ -21,8 +22,9 @@ def render_text(answer: Any) -> str:
     for n in answer.notices:
         lines.append(f"Note: {n}")
     if answer.suggestions:
+        heading = "headings.can_answer" if answer.out_of_scope else "headings.ask_next"
         lines.append("")
-        lines.append("You could also ask:")
+        lines.append(f"{string_table().get(answer.language, heading)}:")
         lines += [f"  - {s}" for s in answer.suggestions]
     return "\n".join(lines)
 

@@ -16,6 +16,7 @@ import streamlit as st
 from rag.answer.schema import Answer
 from rag.errors import RagError
 from rag.export import FOLLOW_UP_WORDS, follow_up_reading
+from rag.multilingual import string_table
 from rag.text import answer_markdown, escape_md
 from rag.ui import state
 from rag.ui.components import (
@@ -70,7 +71,9 @@ def render_answer(view: AnswerView, message_id: str) -> None:
     st.markdown(body, text_alignment=align)
     citation_chips(view, message_id)
     sources_list(view, message_id)
-    suggestion_buttons(answer.suggestions, message_id, state.ask)
+    suggestion_buttons(
+        answer.suggestions, message_id, state.ask, string_table().get(answer.language, "headings.ask_next")
+    )
     _classroom(view, message_id)
     _feedback(message_id)
 
@@ -81,7 +84,8 @@ def _refusal(view: AnswerView, message_id: str) -> None:
     for note in view.notices:
         st.info(note, icon=":material/info:")
     st.caption("The Navigator only answers from its curated knowledge base, and never from guesswork.")
-    suggestion_buttons(view.answer.suggestions, message_id, state.ask, label="Questions it can answer")
+    label = string_table().get(view.answer.language, "headings.can_answer")
+    suggestion_buttons(view.answer.suggestions, message_id, state.ask, label)
 
 
 def _comparison(answer: Answer) -> None:

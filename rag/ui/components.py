@@ -206,8 +206,9 @@ def sources_list(view: AnswerView, key: str) -> None:
             st.markdown("**Also retrieved, not cited**\n\n" + "\n".join(also))
 
 
-def suggestion_buttons(suggestions: Sequence[str], key: str, on_pick: Any, label: str = "Ask next") -> None:
-    """One button per suggested question (nothing when there are none); a click calls ``on_pick`` with the question."""
+def suggestion_buttons(suggestions: Sequence[str], key: str, on_pick: Any, label: str) -> None:
+    """One button per suggested question under ``label`` (nothing when there are none); a click calls
+    ``on_pick`` with the question."""
     if not suggestions:
         return
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):

@@ -242,3 +242,26 @@ def test_inline_references_left_in_an_answer_read_as_titles_or_the_projects_read
     shown = text(show(mini_knowledge, answer))
     assert "Shared risk (the project's reading; A talk about cooperation, slide 2)." in shown
     assert "@note-hotline" not in shown
+
+
+@pytest.mark.parametrize(("language", "out_of_scope"), [("ar", False), ("de", False), ("en", False), ("zh", True)])
+def test_the_suggestions_are_labelled_in_the_answers_language(
+    mini_knowledge: Path, language: str, out_of_scope: bool
+) -> None:
+    from rag.cli_ask import render_text
+    from rag.multilingual import string_table
+
+    answer = Answer(
+        question="q",
+        backend="offline",
+        answer="An answer. [c3]" if not out_of_scope else "A refusal.",
+        citations=[] if out_of_scope else citations(),
+        out_of_scope=out_of_scope,
+        suggestions=["Could rivals cooperate on compute controls?"],
+        language=language,
+    )
+    label = string_table().get(language, "headings.can_answer" if out_of_scope else "headings.ask_next")
+    assert label != string_table().get("en", "headings.ask_next") or language == "en"
+    at = show(mini_knowledge, answer)
+    assert f"**{label}**" in [m.value for m in at.markdown]
+    assert f"\n{label}:\n  - Could rivals cooperate on compute controls?" in render_text(answer)

@@ -330,7 +330,15 @@ def test_keys_follow_the_framework_and_the_harm_categories(table: ml.StringTable
     assert set(data["ratings"]) == set(RATING_WORDS)
     assert set(data["refusals"]) == {"off_topic", "injection", "harmful", "nothing_found"}
     assert set(data["refusals"]["harmful"]) == HARMS
-    assert set(data["headings"]) == {"conditions", "left_out", "precedents", "analogies", "across"}
+    assert set(data["headings"]) == {
+        "conditions",
+        "left_out",
+        "precedents",
+        "analogies",
+        "across",
+        "ask_next",
+        "can_answer",
+    }
     assert data["suggestions"] == SUGGESTION_ENGLISH  # the English suggestions are the code's own
 
 
