@@ -20,6 +20,7 @@ from rag.multilingual import string_table
 from rag.service import Service
 from rag.testing import FakeChatModel, FakeEmbedder, InMemoryVectorStore, careful_reply
 from rag.understand import Understanding
+from rag.uploads import add_upload
 from tests.helpers import assert_sound
 
 DOMAIN = "compute-controls"
@@ -238,6 +239,19 @@ def test_a_name_the_knowledge_base_never_mentions_is_said_to_be_unknown(fake_eng
     known = navigator.ask("Could rivals cooperate on compute controls, given Domain Separability?")
     assert not known.out_of_scope
     assert not any("says nothing about" in n for n in known.notices), known.notices
+
+
+def test_a_name_in_an_uploaded_document_is_not_said_to_be_unknown(fake_engine: Engine) -> None:
+    """The user's documents count as known: once a briefing naming the person is uploaded, the
+    notice goes (asked in an uploads space of its own, so the module's other tests see none)."""
+    engine = fake_engine.sibling("names-upload")
+    navigator = Navigator(engine)
+    question = "Could rivals cooperate on compute controls, as Quentin Zorbaugh urged?"
+    assert any("Quentin Zorbaugh" in n for n in navigator.ask(question).notices)
+    assert add_upload(engine, "brief.md", b"# Brief\n\nQuentin Zorbaugh urged joint audits of chip exports.\n").ok
+    answer = navigator.ask(question)
+    assert not answer.out_of_scope
+    assert not any("says nothing about" in n for n in answer.notices), answer.notices
 
 
 def test_a_name_is_looked_up_whole_its_last_word_running_on_and_only_in_english() -> None:
