@@ -127,7 +127,7 @@ def background_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
 # Said, in English, of an English question naming what the knowledge base nowhere mentions: its
 # passages are otherwise shown as if they answered about that person or body.
 UNKNOWN_NAMES = (
-    "The knowledge base says nothing about {names}; the passages below are what it holds on the rest of the question."
+    "The knowledge base says nothing about {names}; the passages cited are what it holds on the rest of the question."
 )
 
 
