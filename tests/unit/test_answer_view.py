@@ -13,6 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rag.answer.schema import AnalogyOut, Answer, CitationOut, ConditionOut, DomainAssessmentOut
+from rag.cli_ask import render_text
+from rag.multilingual import string_table
 
 pytestmark = pytest.mark.usefixtures("leave_the_process_as_found")
 
@@ -248,9 +250,6 @@ def test_inline_references_left_in_an_answer_read_as_titles_or_the_projects_read
 def test_the_suggestions_are_labelled_in_the_answers_language(
     mini_knowledge: Path, language: str, out_of_scope: bool
 ) -> None:
-    from rag.cli_ask import render_text
-    from rag.multilingual import string_table
-
     answer = Answer(
         question="q",
         backend="offline",
@@ -261,7 +260,11 @@ def test_the_suggestions_are_labelled_in_the_answers_language(
         language=language,
     )
     label = string_table().get(language, "headings.can_answer" if out_of_scope else "headings.ask_next")
-    assert label != string_table().get("en", "headings.ask_next") or language == "en"
+    if language != "en":
+        assert label not in (
+            string_table().get("en", "headings.ask_next"),
+            string_table().get("en", "headings.can_answer"),
+        )
     at = show(mini_knowledge, answer)
     assert f"**{label}**" in [m.value for m in at.markdown]
     assert f"\n{label}:\n  - Could rivals cooperate on compute controls?" in render_text(answer)

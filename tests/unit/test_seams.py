@@ -276,6 +276,8 @@ def test_a_name_opening_the_question_keeps_its_first_word_unless_that_is_an_ordi
 ) -> None:
     known = KnownText.of(["Chip smuggling through Southeast Asian intermediaries does worry Jensen Huang."])
     notices = unknown_names_notice(question, "en", known)
-    assert notices == ([] if named is None else [notices[0]])
-    if named:
-        assert f"says nothing about {named};" in notices[0]
+    if named is None:
+        assert notices == []
+    else:
+        (notice,) = notices
+        assert f"says nothing about {named};" in notice
