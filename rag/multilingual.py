@@ -140,10 +140,17 @@ class NameRun:
     opens: bool
 
 
+def _plural_acronym(word: str) -> bool:
+    """Capitals with a plural "s" ("GPUs", "SDGs"): an acronym, not a name's word."""
+    core = _EDGE_PUNCTUATION.sub("", word)
+    return len(core) >= 3 and core.endswith("s") and core[:-1].isupper()
+
+
 def name_runs(text: str) -> list[NameRun]:
     """The runs of two capitalised words or more in ``text`` (``without_names``' sense): a word with
     punctuation or a possessive after it ends one ("Huang,", "RAND's"), a word with punctuation
-    before it opens a new one (a quoted title). Single words ("Huawei") are never names here."""
+    before it opens a new one (a quoted title). Single words ("Huawei") and plural acronyms
+    ("GPUs") are never names' words here."""
     runs: list[NameRun] = []
     run: list[str] = []
     opens = False  # the current run opens a sentence
@@ -155,7 +162,7 @@ def name_runs(text: str) -> list[NameRun]:
 
     starts_sentence = True
     for word in text.split():
-        if _capitalised(word):
+        if _capitalised(word) and not _plural_acronym(word):
             if re.match(r"\W", word):  # '"DeepSeek' or "(NIST" opens a name of its own
                 close()
             if not run:

@@ -12,7 +12,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -26,6 +26,7 @@ from rag.answer.schema import REFUSAL, Answer
 from rag.engine import Engine
 from rag.framework import Catalogue
 from rag.retrieve import Mode
+from rag.router.data import english_questions
 from rag.understand import Turn, Understanding, clean_question, understand, without_condition_names
 
 ANALOGY_CANDIDATES = 3
@@ -131,20 +132,25 @@ UNKNOWN_NAMES = (
 )
 
 
+def lowercase_words(texts: Iterable[str]) -> frozenset[str]:
+    """The words ``texts`` write in lowercase: ordinary words, not names ("does", not "Serena")."""
+    return frozenset(w for t in texts for w in re.findall(r"[^\W\d_]+", t) if w.islower())
+
+
 @dataclass(frozen=True)
 class KnownText:
     """What names are looked up in: the knowledge base's text ``folded`` and padded with spaces, and
-    the words it writes in lowercase (its ordinary words: "does", "explain", not "Serena")."""
+    ordinary words (written in lowercase in the knowledge base or in ``ordinary``: "does",
+    "suppose", not "Serena")."""
 
     text: str
     words: frozenset[str]
 
     @classmethod
-    def of(cls, texts: Sequence[str]) -> KnownText:
+    def of(cls, texts: Sequence[str], ordinary: frozenset[str] = frozenset()) -> KnownText:
         from rag.multilingual import folded
 
-        words = frozenset(w for t in texts for w in re.findall(r"[^\W\d_]+", t) if w.islower())
-        return cls(f" {' '.join(folded(t) for t in texts)} ", words)
+        return cls(f" {' '.join(folded(t) for t in texts)} ", lowercase_words(texts) | ordinary)
 
     def has(self, words: Sequence[str]) -> bool:
         """Is the name held, its last word allowed to run on ("Southeast Asia" in "Southeast Asian")?"""
@@ -243,6 +249,13 @@ class Navigator:
         """Each catalogued domain's name by id (the engine's catalogue is loaded once)."""
         return {d.id: d.name for d in self.engine.catalogue.domains.values()}
 
+    @cached_property
+    def question_words(self) -> frozenset[str]:
+        """The words the labelled English training questions write in lowercase: the ordinary words
+        of questions ("my", "suppose"), which a knowledge base of formal prose may never use (other
+        languages' questions left out: "tu" is French, and "Tu Youyou" a name). About 1 s, once."""
+        return lowercase_words(english_questions())
+
     def known_text(self) -> KnownText:
         """Everything the knowledge base and the uploaded documents say, with the sources' titles,
         authors and organisations: what a name is looked up in. Built again when either collection
@@ -255,7 +268,7 @@ class Navigator:
                 sources = self.engine.catalogue.sources.values()
                 texts = [c.text for s in snapshots if s is not None for c in s.chunks]
                 texts += [f"{s.title} {' '.join(s.authors)} {s.organisation or ''}" for s in sources]
-                built = KnownText.of(texts)
+                built = KnownText.of(texts, self.question_words)
                 self._known = (key, built)
             return built
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from pathlib import Path
@@ -320,6 +320,15 @@ def training_question_files() -> list[Path]:
     written as training data and the retired dev sets."""
     written = [DATA_DIR / n for n in WRITTEN_QUESTION_FILES]
     return [EVAL_DIR / n for n in TRAINING_QUESTION_FILES] + written + sorted(ASKED_DIR.glob("*.yaml"))
+
+
+def english_questions() -> Iterator[str]:
+    """The labelled training questions written in English: those with no ``language`` (the canned
+    sets, the written files and the retired dev sets label every other language)."""
+    for path in training_question_files():
+        for q in _yaml(path) or []:
+            if isinstance(q, dict) and not q.get("language") and isinstance(q.get("question"), str):
+                yield q["question"]
 
 
 def _add_question(td: TrainingData, q: dict[str, Any], catalogue: Catalogue) -> None:

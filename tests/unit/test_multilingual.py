@@ -199,6 +199,7 @@ def test_names_alone_keep_the_conversations_language_unless_the_reading_is_sure(
             [("Bletchley Declaration", False), ("Seoul Summit", False)],
         ),
         ("Could the US and China cooperate on Huawei chips?", []),  # acronyms and single words are not
+        ("Did smuggled Nvidia GPUs reach the SDGs?", []),  # nor plural acronyms
         (
             'What did the House Select Committee\'s "DeepSeek Unmasked" allege?',
             [("House Select Committee", False), ("DeepSeek Unmasked", False)],

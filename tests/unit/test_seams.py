@@ -281,3 +281,14 @@ def test_a_name_opening_the_question_keeps_its_first_word_unless_that_is_an_ordi
     else:
         (notice,) = notices
         assert f"says nothing about {named};" in notice
+
+
+def test_words_questions_write_in_lowercase_are_ordinary_words_not_names(fake_engine: Engine) -> None:
+    """A question may open with a word the knowledge base's formal prose never uses ("Suppose"):
+    the routers' training questions count as ordinary English too."""
+    known = KnownText.of(["Washington and Beijing talk."])
+    assert unknown_names_notice("Suppose Washington agrees?", "en", known)  # "suppose": never seen
+    ordinary = KnownText.of(["Washington and Beijing talk."], frozenset({"suppose"}))
+    assert unknown_names_notice("Suppose Washington agrees?", "en", ordinary) == []
+    words = Navigator(fake_engine).question_words
+    assert {"rivals", "cooperate"} <= words and "China" not in words
