@@ -149,8 +149,8 @@ def _plural_acronym(word: str) -> bool:
 def name_runs(text: str) -> list[NameRun]:
     """The runs of two capitalised words or more in ``text`` (``without_names``' sense): a word with
     punctuation or a possessive after it ends one ("Huang,", "RAND's"), a word with punctuation
-    before it opens a new one (a quoted title). Single words ("Huawei") and plural acronyms
-    ("GPUs") are never names' words here."""
+    before it opens a new one (a quoted title). Single words ("Huawei") are never names here, and
+    plural acronyms ("GPUs") never part of one."""
     runs: list[NameRun] = []
     run: list[str] = []
     opens = False  # the current run opens a sentence
