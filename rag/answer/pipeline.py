@@ -253,7 +253,8 @@ class Navigator:
     def question_words(self) -> frozenset[str]:
         """The words the labelled English training questions write in lowercase: the ordinary words
         of questions ("my", "suppose"), which a knowledge base of formal prose may never use (other
-        languages' questions left out: "tu" is French, and "Tu Youyou" a name). About 1.5 s, once."""
+        languages' questions left out: "tu" is French, and "Tu Youyou" a name). Once per process; the
+        files are parsed once for the routers and these words (``rag.router.data``)."""
         return lowercase_words(english_questions())
 
     def known_text(self) -> KnownText:

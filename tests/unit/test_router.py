@@ -979,6 +979,22 @@ def test_an_overviews_labels_tell_its_orientation(verdicts: list[str], orientati
     assert overview_orientation(verdicts) == orientation
 
 
+def test_a_question_file_is_read_once_and_again_when_it_changes(fake_engine: Engine, tmp_path: Path) -> None:
+    """Both routers and the names' ordinary words read the same question files at start-up: a file
+    is parsed once per process, and read again once it is edited."""
+    cat = fake_engine.catalogue
+    path = tmp_path / "asked.yaml"
+    path.write_text(yaml.safe_dump([{"id": "a", "question": "Map every area.", "type": "overview"}]), "utf-8")
+    first = load_training_data(cat, data_dir=ROUTER_FIXTURES, question_files=[path])
+    again = load_training_data(cat, data_dir=ROUTER_FIXTURES, question_files=[path])
+    assert first.types.texts == again.types.texts and "Map every area." in first.types.texts
+    edited = [{"id": "a", "question": "Which areas are lost causes, then?", "type": "overview"}]
+    path.write_text(yaml.safe_dump(edited), "utf-8")
+    changed = load_training_data(cat, data_dir=ROUTER_FIXTURES, question_files=[path])
+    assert "Which areas are lost causes, then?" in changed.types.texts
+    assert "Map every area." not in changed.types.texts
+
+
 def test_the_overviews_of_a_question_file_are_orientation_examples_outside_the_n_gram_corpus(
     fake_engine: Engine, tmp_path: Path
 ) -> None:
