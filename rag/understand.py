@@ -153,15 +153,7 @@ def understand(
     domains = [d for d in domains if not (followup and d in route.inferred)]
     standalone = question
     if followup and prev is not None and _answered(prev) and qtype not in NEVER_ANSWERED:
-        kind = _follow_up_kind(route, qtype, domains)
-        if kind == "compare":
-            qtype = "comparison"  # "which of the two?": the areas the conversation took up
-        elif kind is not None:
-            # "why?" after an answer: the same kind of answer, on the same subject; "and X?": on X,
-            # unless the answer before was about no one area (an overview, a concept): then X's feasibility
-            qtype = str(prev["qtype"])
-            if domains and qtype not in (*VERDICT_TYPES, *AREA_TYPES):
-                qtype = route.qtype if route.qtype in VERDICT_TYPES else "feasibility"
+        qtype = _leaning_type(route, qtype, domains, prev)
     if followup and prev is not None and qtype not in REFUSED_TYPES:
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names, language)
     if qtype == "documents" and not has_documents:
@@ -221,19 +213,48 @@ def _second_type(route: Route, *, exclude: Sequence[str]) -> str:
     return next((t for t in ranked if t not in exclude), "feasibility")
 
 
+def _leaning_type(route: Route, qtype: str, domains: Sequence[str], prev: Turn) -> str:
+    """The type of a follow-up after an answered turn (``prev``), by the kind it leans on it."""
+    kind = _follow_up_kind(route, qtype, domains)
+    if kind == "compare":
+        return "comparison"  # "which of the two?": the areas the conversation took up
+    if kind == "nearest":
+        # "which of your areas is it closest to?" after an area the catalogue does not assess: the
+        # framework applied to it again, whose answer names the nearest assessed areas (analogies);
+        # after any other answer, a question of its own
+        return "apply_framework" if is_new_area_answer(prev) else qtype
+    if kind is None:
+        return qtype
+    # "why?" after an answer: the same kind of answer, on the same subject; "and X?": on X,
+    # unless the answer before was about no one area (an overview, a concept): then X's feasibility
+    leaned = str(prev["qtype"])
+    if domains and leaned not in (*VERDICT_TYPES, *AREA_TYPES):
+        return route.qtype if route.qtype in VERDICT_TYPES else "feasibility"
+    return leaned
+
+
 def _follow_up_kind(route: Route, qtype: str, domains: Sequence[str]) -> str | None:
-    """How a follow-up leans on the turn before: "compare" ("which of the two?"), "switch" (the
-    question before, of the area it names: "and X?", "same question for X"), "bare" ("why?":
-    the answer before), or None (it reads as a question of its own)."""
+    """How a follow-up leans on the turn before: "compare" ("which of the two?"), "nearest" ("which
+    of your areas is it closest to?": the assessed areas nearest the subject before), "switch" (the
+    question before, of the area it names: "and X?", "same question for X"), "bare" ("why?": the
+    answer before), or None (it reads as a question of its own)."""
     kinds = route.follow_ups
     if kinds.get("compare", 0.0) >= ACCEPT:
         return "compare"
+    if not domains and kinds.get("nearest", 0.0) >= ACCEPT:
+        return "nearest"
     if domains and (kinds.get("switch", 0.0) >= ACCEPT or qtype == "off_topic"):
         # an off-topic reading of a question naming an area: in few words, the type model had little to go on
         return "switch"
     if not domains and qtype in BARE_READINGS and kinds.get("bare", 0.0) >= ACCEPT:
         return "bare"
     return None
+
+
+def is_new_area_answer(turn: Turn) -> bool:
+    """Whether the turn answered on an area the catalogue does not assess (the framework applied to
+    it, no verdict, the nearest assessed areas named as analogies)."""
+    return turn.get("qtype") == "apply_framework" and not turn.get("domains") and bool(turn.get("analogies"))
 
 
 def _answered(prev: Turn) -> bool:

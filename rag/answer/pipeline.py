@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -27,7 +27,14 @@ from rag.engine import Engine
 from rag.framework import Catalogue
 from rag.retrieve import Mode
 from rag.router.data import english_questions
-from rag.understand import Turn, Understanding, clean_question, understand, without_condition_names
+from rag.understand import (
+    Turn,
+    Understanding,
+    clean_question,
+    is_new_area_answer,
+    understand,
+    without_condition_names,
+)
 
 ANALOGY_CANDIDATES = 3
 QUOTED_CHARS = 240  # the longest sentence a refusal quotes whole (``refusal_text``); longer ones are cut
@@ -319,7 +326,20 @@ class Navigator:
             q, route, language=language, history=history, has_documents=self.engine.retriever.has("uploads"),
             domain_names=self.domain_names,
         )  # fmt: skip
+        if u.is_followup and u.qtype == "apply_framework" and history and is_new_area_answer(history[-1]):
+            u = replace(u, route=replace(u.route, nearest=self._nearest_to(history[-1])))
         return u, (vector if u.standalone == q else None)
+
+    def _nearest_to(self, turn: Turn) -> list[tuple[str, float]]:
+        """The assessed areas nearest the subject of an answer on an area outside the catalogue, as
+        they were found for it: a follow-up on that area ("why?", "which of your areas is it
+        closest to?") names the same analogies, not areas near its own few words."""
+        earlier = str(turn.get("standalone") or turn.get("question") or "")
+        language = str(turn.get("language") or "en")
+        router = self.engine.router_for(language)
+        subject = without_condition_names(earlier)
+        found = router.route(subject or earlier, language)
+        return found.nearest or found.candidates
 
     # -- answering ---------------------------------------------------------------
     def refusal(

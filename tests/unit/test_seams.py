@@ -292,3 +292,16 @@ def test_words_questions_write_in_lowercase_are_ordinary_words_not_names(fake_en
     assert unknown_names_notice("Suppose Washington agrees?", "en", ordinary) == []
     words = Navigator(fake_engine).question_words
     assert {"rivals", "cooperate"} <= words and "China" not in words
+
+
+def test_a_follow_up_on_an_area_outside_the_catalogue_names_that_areas_analogies(fake_engine: Engine) -> None:
+    """ "Why?" after an answer on an area the catalogue does not assess is the framework applied to
+    that area again: its analogies are the assessed areas nearest that area, not those nearest the
+    follow-up's one word."""
+    earlier = "Apply the framework to AI in dairy farming."
+    turn = {"question": earlier, "standalone": earlier, "qtype": "apply_framework", "domains": [],
+            "analogies": ["incident-reporting"], "language": "en"}  # fmt: skip
+    router = fake_engine.router_for("en")
+    u, _ = Navigator(fake_engine).understand("Why?", [turn])
+    assert (u.qtype, u.domains, u.is_followup) == ("apply_framework", [], True)
+    assert u.route.nearest == router.route(earlier).nearest != router.route("Why?").nearest

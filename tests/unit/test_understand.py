@@ -419,3 +419,31 @@ def test_a_place_after_an_area_outside_the_catalogue_points_at_the_areas_it_was_
     assert NAMES["incident-reporting"] in u.standalone
     third = understand("Why is the third one feasible?", bare("concept", 0.9), history=[applied], domain_names=NAMES)
     assert third.domains == []  # two were listed
+
+
+NEW_AREA_TURN = {
+    "question": "Could rivals agree on AI in air-traffic control?",
+    "standalone": "Could rivals agree on AI in air-traffic control?",
+    "qtype": "apply_framework",
+    "domains": [],
+    "analogies": ["military-ai", "incident-reporting"],
+}
+
+
+def nearest(top: str) -> Route:
+    """ "Which of your areas is it closest to?": read as ``top``, a follow-up asking for the nearest area."""
+    return Route(types={top: 0.8, "feasibility": 0.2}, domains={}, candidates=[], follow_ups={"nearest": 0.9})
+
+
+@pytest.mark.parametrize("top", ["overview", "off_topic"])
+def test_asking_for_the_nearest_assessed_area_after_a_new_area_applies_the_framework_to_it_again(top: str) -> None:
+    u = understand("Which of your areas is it closest to?", nearest(top), history=[NEW_AREA_TURN], domain_names=NAMES)
+    assert (u.qtype, u.domains, u.refused) == ("apply_framework", [], False)
+    assert NEW_AREA_TURN["question"] in u.standalone
+
+
+def test_asking_for_the_nearest_area_after_any_other_answer_is_read_as_the_type_model_reads_it() -> None:
+    after = understand("Which of your areas is it closest to?", nearest("overview"), history=[FEASIBILITY_TURN])
+    assert after.qtype == "overview"
+    harmful = Route(types={"harmful": 0.9}, domains={}, candidates=[], follow_ups={"nearest": 0.9})
+    assert understand("Which of them is easiest to smuggle?", harmful, history=[NEW_AREA_TURN]).refused
