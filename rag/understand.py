@@ -112,15 +112,22 @@ def is_short(question: str) -> bool:
     return len(words) <= SHORT_FOLLOWUP_WORDS
 
 
-def looks_like_followup(question: str, history: Sequence[Turn], language: str = "en") -> bool:
-    """A short question, or one that refers back ("and military AI?", "why is that?", "那数据治理呢？",
-    "the second one"), leans on the earlier turn; long pasted text stands alone (it is never rewritten)."""
+def looks_like_followup(
+    question: str, history: Sequence[Turn], language: str = "en", follow_ups: Mapping[str, float] | None = None
+) -> bool:
+    """A short question, one that refers back ("and military AI?", "why is that?", "那数据治理呢？",
+    "the second one"), or one the follow-up model reads as a follow-up of some kind (``follow_ups``:
+    "Welchem der bewerteten Bereiche kommt das am nächsten?") leans on the earlier turn; long pasted
+    text stands alone (it is never rewritten)."""
     words = question.split()
     if not history or len(words) > FOLLOWUP_MAX_WORDS:
         return False
     if len(words) <= 1 and len(question) > FOLLOWUP_MAX_CHARS_UNSPACED:
         return False
-    return is_short(question) or refers_back(question, language) or pointed_place(question, language) is not None
+    leans = any(p >= ACCEPT for p in (follow_ups or {}).values())
+    return (
+        leans or is_short(question) or refers_back(question, language) or pointed_place(question, language) is not None
+    )
 
 
 def verdict_type(domains: Sequence[str]) -> str:
@@ -148,7 +155,7 @@ def understand(
     qtype = route.qtype
     domains = list(route.domains)
     prev = history[-1] if history else None
-    followup = prev is not None and looks_like_followup(question, history, language)
+    followup = prev is not None and looks_like_followup(question, history, language, route.follow_ups)
     # "how does that compare with X?": the other area is the one the conversation took up, not a guess
     domains = [d for d in domains if not (followup and d in route.inferred)]
     standalone = question

@@ -447,3 +447,14 @@ def test_asking_for_the_nearest_area_after_any_other_answer_is_read_as_the_type_
     assert after.qtype == "overview"
     harmful = Route(types={"harmful": 0.9}, domains={}, candidates=[], follow_ups={"nearest": 0.9})
     assert understand("Which of them is easiest to smuggle?", harmful, history=[NEW_AREA_TURN]).refused
+
+
+def test_a_longer_question_the_follow_up_model_reads_as_a_follow_up_leans_on_the_turn_before() -> None:
+    """Ten words and no word that points back: a follow-up only because the follow-up model reads
+    one; read as a question of its own where it does not."""
+    question = "Among the areas you have assessed, which would you pick as the nearest analogue?"
+    u = understand(question, nearest("overview"), history=[NEW_AREA_TURN], domain_names=NAMES)
+    assert (u.is_followup, u.qtype) == (True, "apply_framework")
+    alone = replace(nearest("overview"), follow_ups={"nearest": 0.3})
+    u = understand(question, alone, history=[NEW_AREA_TURN], domain_names=NAMES)
+    assert (u.is_followup, u.qtype) == (False, "overview")
