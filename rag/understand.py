@@ -159,7 +159,7 @@ def understand(
     # "how does that compare with X?": the other area is the one the conversation took up, not a guess
     domains = [d for d in domains if not (followup and d in route.inferred)]
     standalone = question
-    if followup and prev is not None and _answered(prev) and qtype not in NEVER_ANSWERED:
+    if followup and prev is not None and _answered(prev) and (qtype not in NEVER_ANSWERED or _asks_for_more(route)):
         qtype = _leaning_type(route, qtype, domains, prev)
     if followup and prev is not None and qtype not in REFUSED_TYPES:
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names, language)
@@ -253,9 +253,24 @@ def _follow_up_kind(route: Route, qtype: str, domains: Sequence[str]) -> str | N
     if domains and (kinds.get("switch", 0.0) >= ACCEPT or qtype == "off_topic"):
         # an off-topic reading of a question naming an area: in few words, the type model had little to go on
         return "switch"
-    if not domains and qtype in BARE_READINGS and kinds.get("bare", 0.0) >= ACCEPT:
+    if not domains and (qtype in BARE_READINGS or _asks_for_more(route)) and kinds.get("bare", 0.0) >= ACCEPT:
         return "bare"
     return None
+
+
+def _asks_for_more(route: Route) -> bool:
+    """Whether a message the type model reads as an injection or as harmful, read whole, is
+    legitimate to that type's check and a bare follow-up to the follow-up model ("Tell me more.":
+    "tell me" opens many requests for the Navigator's instructions; "More details please.": details
+    are what a request for someone's personal data asks for). Only after an answer does it ask
+    anything: for more of that answer."""
+    checked = route.refusal_checked
+    return (
+        route.qtype in NEVER_ANSWERED
+        and checked is not None
+        and checked < ACCEPT
+        and route.follow_ups.get("bare", 0.0) >= ACCEPT
+    )
 
 
 def is_new_area_answer(turn: Turn) -> bool:

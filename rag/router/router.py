@@ -165,6 +165,13 @@ class Route:
     # if it were about one. The nearest assessed areas of a question the catalogue does not cover;
     # ``candidates`` answers whether an area is named (near 0 for every area of such a question).
     nearest: list[tuple[str, float]] = field(default_factory=list)
+    # Where the message is read whole as an injection or as harmful: the check of that type's
+    # probability that it is one (the injection check: an injection rather than a legitimate message;
+    # the harm check: a request for harm rather than a policy question). None for other readings, and
+    # without the check. "Tell me more." reads as an injection to the type model ("tell me" opens
+    # many requests for its prompt), "More details please." as a request for personal data; both
+    # read as legitimate to the checks, and after an answer ask for more of it (``rag.understand``).
+    refusal_checked: float | None = None
 
     @property
     def qtype(self) -> str:
@@ -1447,6 +1454,14 @@ class Router:
             return types
         return checked_types(types, kind, float(check.proba(row).ravel()[0]))
 
+    def _refusal_checked(self, qtype: str, read: int, read_rows: Any) -> float | None:
+        """The check's reading of a message read whole (``read`` 0) as an injection or as harmful
+        (None for any other reading, and without the check): ``Route.refusal_checked``."""
+        check = {INJECTION: self.models.injection_check, HARMFUL: self.models.harm_check}.get(qtype)
+        if read or check is None:
+            return None
+        return float(check.proba(read_rows[0]).ravel()[0])
+
     def _read(
         self,
         texts: Sequence[str],
@@ -1581,6 +1596,7 @@ class Router:
             harm = m.harms.classes[int(m.harms.proba(read_rows[read]).argmax())]
         if qtype == OVERVIEW:
             orientation = m.orientations.classes[int(m.orientations.proba(x[0]).argmax())]
+        checked = self._refusal_checked(qtype, read, read_rows)
         follow_ups = {}
         if m.follow_up is not None:
             follow_ups = dict(zip(m.follow_up.classes, m.follow_up.proba(x[0]).ravel().tolist(), strict=True))
@@ -1588,7 +1604,7 @@ class Router:
         route = Route(
             types, domains, candidates, harm, orientation, units[1:], open_types, follow_ups, inferred, background,
             vectors[0], "" if question == asked else question, frozenset(d for d, _, _ in written),
-            said[read - 1] if read else "", nearest,
+            said[read - 1] if read else "", nearest, checked,
         )  # fmt: skip
         if not set_aside or len(accepted) != 1:
             return route

@@ -421,6 +421,36 @@ def test_a_place_after_an_area_outside_the_catalogue_points_at_the_areas_it_was_
     assert third.domains == []  # two were listed
 
 
+def asks_for_more(checked: float | None, follow_up: float = 0.9, top: str = "injection") -> Route:
+    """ "Tell me more.", "More details please.": read as ``top``, with that type's check's reading."""
+    return replace(bare(top, follow_up), refusal_checked=checked)
+
+
+@pytest.mark.parametrize("top", ["injection", "harmful"])
+def test_a_bare_follow_up_the_check_of_its_refused_reading_finds_legitimate_asks_about_the_answer_before(
+    top: str,
+) -> None:
+    u = understand("Tell me more.", asks_for_more(0.05, top=top), history=[FEASIBILITY_TURN], domain_names=NAMES)
+    assert (u.qtype, u.domains, u.refused) == ("feasibility", ["military-ai"], False)
+
+
+@pytest.mark.parametrize("top", ["injection", "harmful"])
+@pytest.mark.parametrize(
+    ("checked", "follow_up", "history"),
+    [
+        (0.9, 0.9, [FEASIBILITY_TURN]),  # the check reads it as the type model does
+        (0.05, 0.2, [FEASIBILITY_TURN]),  # no follow-up to the follow-up model
+        (0.05, 0.9, []),  # nothing to follow up
+        (None, 0.9, [FEASIBILITY_TURN]),  # no check
+    ],
+)
+def test_a_refused_reading_stays_refused_unless_both_other_readings_say_it_asks_for_more(
+    top: str, checked: float | None, follow_up: float, history: list
+) -> None:
+    route_ = asks_for_more(checked, follow_up, top)
+    assert understand("Tell me more.", route_, history=history, domain_names=NAMES).qtype == top
+
+
 NEW_AREA_TURN = {
     "question": "Could rivals agree on AI in air-traffic control?",
     "standalone": "Could rivals agree on AI in air-traffic control?",
