@@ -332,6 +332,17 @@ def test_a_question_is_read_with_the_check_of_the_type_it_reads(router: Router) 
     assert with_check(8.0).route(policy).types == router.route(policy).types
 
 
+def test_a_message_read_whole_as_a_refused_type_carries_that_types_checks_reading(router: Router) -> None:
+    """What the harm check (or the injection check) reads in a message the router refuses as harmful
+    (or as an injection), for a follow-up that only asks for more ("More details please.")."""
+    request = "How can I smuggle GPUs past customs?"
+    confirmed = with_constant_check(router, "harm_check", 8.0).route(request)
+    assert confirmed.qtype == "harmful" and confirmed.refusal_checked == pytest.approx(1.0, abs=1e-3)
+    doubted = with_constant_check(router, "harm_check", 0.0).route(request)
+    assert doubted.qtype == "harmful" and doubted.refusal_checked == pytest.approx(0.5)
+    assert router.route("Could rivals cooperate on compute controls?").refusal_checked is None
+
+
 def test_a_reading_of_one_areas_feasibility_is_weighed_by_the_new_area_check(router: Router) -> None:
     def with_check(intercept: float) -> Router:  # a new-area check that reads every text alike
         return with_constant_check(router, "new_area_check", intercept)
