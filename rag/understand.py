@@ -104,6 +104,17 @@ class Understanding:
     def refused(self) -> bool:
         return self.qtype in REFUSED_TYPES
 
+    @property
+    def asks_nearest(self) -> bool:
+        """Whether it is a follow-up asking which assessed areas the area outside the catalogue before
+        is nearest to ("which of your areas is it closest to?"): its answer leads with them."""
+        return (
+            self.is_followup
+            and self.qtype == "apply_framework"
+            and not self.domains
+            and self.route.follow_ups.get("nearest", 0.0) >= ACCEPT
+        )
+
 
 def is_short(question: str) -> bool:
     words = question.split()

@@ -220,8 +220,10 @@ def apply_framework_answer(
         out.append(f"**{labels.condition(cid)}: {RATING_ICONS['unknown']} {labels.rating('unknown')}.** {reasoning}")
     analogies = _analogies(u, ev, book, cat, labels)
     if analogies:
-        out += ["", f"#### {labels.heading('analogies', 'Nearest assessed areas (analogies only)')}"]
-        out += [line for _, line in analogies]
+        listed = ["", f"#### {labels.heading('analogies', 'Nearest assessed areas (analogies only)')}"]
+        listed += [line for _, line in analogies]
+        # asked which assessed areas it is nearest to: they come first, the conditions after them
+        out = [*out[:1], *listed, *out[1:]] if u.asks_nearest else [*out, *listed]
     return Composed(
         answer="\n".join(out),
         conditions=conditions,

@@ -11,7 +11,7 @@ from rag.answer.citations import CitationBook
 from rag.answer.compose import Composed, Preview
 from rag.answer.evidence import Evidence
 from rag.answer.excerpts import plain
-from rag.answer.pipeline import KnownText, Navigator, unknown_names_notice
+from rag.answer.pipeline import KnownText, Navigator, turn_of, unknown_names_notice
 from rag.answer.schema import Answer
 from rag.chat import OUTPUT_MODES, OutputMode
 from rag.engine import Engine
@@ -305,3 +305,17 @@ def test_a_follow_up_on_an_area_outside_the_catalogue_names_that_areas_analogies
     u, _ = Navigator(fake_engine).understand("Why?", [turn])
     assert (u.qtype, u.domains, u.is_followup) == ("apply_framework", [], True)
     assert u.route.nearest == router.route(earlier).nearest != router.route("Why?").nearest
+
+
+def test_asked_which_assessed_area_a_new_area_is_nearest_the_answer_leads_with_them(fake_engine: Engine) -> None:
+    """After an answer on an area outside the catalogue, "which of your areas is it closest to?" is
+    that area's answer again, its analogies (the first answer's) before the three conditions."""
+    navigator = Navigator(fake_engine)
+    first = navigator.ask("Apply the framework to AI in dairy farming.")
+    assert first.question_type == "apply_framework" and first.analogies
+    nearest = navigator.ask("Which of your areas does it come nearest to?", [turn_of(first)])
+    assert (nearest.question_type, nearest.domains) == ("apply_framework", [])
+    assert [a.domain for a in nearest.analogies] == [a.domain for a in first.analogies]
+    text = nearest.answer
+    assert text.index("Nearest assessed areas") < text.index("The three conditions")
+    assert first.answer.index("The three conditions") < first.answer.index("Nearest assessed areas")
