@@ -172,6 +172,8 @@ def understand(
     standalone = question
     if followup and prev is not None and _answered(prev) and (qtype not in NEVER_ANSWERED or _asks_for_more(route)):
         qtype = _leaning_type(route, qtype, domains, prev)
+    elif _more_of_nothing(route, qtype, domains) and not (prev is not None and _answered(prev)):
+        qtype = "off_topic"  # "Go on" with no answer before it asks nothing the Navigator answers
     if followup and prev is not None and qtype not in REFUSED_TYPES:
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names, language)
     if qtype == "documents" and not has_documents:
@@ -267,6 +269,15 @@ def _follow_up_kind(route: Route, qtype: str, domains: Sequence[str]) -> str | N
     if not domains and (qtype in BARE_READINGS or _asks_for_more(route)) and kinds.get("bare", 0.0) >= ACCEPT:
         return "bare"
     return None
+
+
+def _more_of_nothing(route: Route, qtype: str, domains: Sequence[str]) -> bool:
+    """Whether a message names no area and reads as a bare follow-up ("Go on", "Can you elaborate?"),
+    a refused reading aside unless its check reads it as legitimate (``_asks_for_more``): asked with
+    no answer before it, it asks for more of nothing."""
+    if domains or route.follow_ups.get("bare", 0.0) < ACCEPT:
+        return False
+    return qtype not in NEVER_ANSWERED or _asks_for_more(route)
 
 
 def _asks_for_more(route: Route) -> bool:

@@ -440,7 +440,6 @@ def test_a_bare_follow_up_the_check_of_its_refused_reading_finds_legitimate_asks
     [
         (0.9, 0.9, [FEASIBILITY_TURN]),  # the check reads it as the type model does
         (0.05, 0.2, [FEASIBILITY_TURN]),  # no follow-up to the follow-up model
-        (0.05, 0.9, []),  # nothing to follow up
         (None, 0.9, [FEASIBILITY_TURN]),  # no check
     ],
 )
@@ -449,6 +448,25 @@ def test_a_refused_reading_stays_refused_unless_both_other_readings_say_it_asks_
 ) -> None:
     route_ = asks_for_more(checked, follow_up, top)
     assert understand("Tell me more.", route_, history=history, domain_names=NAMES).qtype == top
+
+
+@pytest.mark.parametrize("top", ["injection", "harmful", "apply_framework", "overview"])
+def test_asking_for_more_with_no_answer_before_is_off_topic(top: str) -> None:
+    """ "Go on" opening a conversation, or after a refusal: nothing to say more about, which an
+    off-topic refusal tells (what the Navigator answers), not an answer about nothing, an
+    injection's or a harm's refusal."""
+    refused = {**FEASIBILITY_TURN, "qtype": "harmful", "domains": []}
+    for history in ([], [refused]):
+        u = understand("Go on", asks_for_more(0.05, top=top), history=history, domain_names=NAMES)
+        assert (u.qtype, u.refused) == ("off_topic", True)
+
+
+def test_a_question_naming_its_topic_or_not_read_as_a_bare_follow_up_is_read_as_it_is() -> None:
+    topic = replace(asks_for_more(None, top="concept"), domains={"military-ai": 0.9})
+    assert understand("Tell me more about military AI.", topic).qtype == "concept"  # as the type model reads it
+    alone = asks_for_more(None, follow_up=0.2, top="concept")
+    assert understand("Explain domain separability.", alone).qtype == "concept"
+    assert understand("Tell me more.", asks_for_more(0.9)).qtype == "injection"  # the check reads an injection
 
 
 NEW_AREA_TURN = {
