@@ -170,9 +170,10 @@ def understand(
     # "how does that compare with X?": the other area is the one the conversation took up, not a guess
     domains = [d for d in domains if not (followup and d in route.inferred)]
     standalone = question
-    if followup and prev is not None and _answered(prev) and (qtype not in NEVER_ANSWERED or _asks_for_more(route)):
+    after_answer = prev is not None and _answered(prev)
+    if followup and prev is not None and after_answer and not _never_answered(route, qtype):
         qtype = _leaning_type(route, qtype, domains, prev)
-    elif _more_of_nothing(route, qtype, domains) and not (prev is not None and _answered(prev)):
+    elif not after_answer and _more_of_nothing(route, qtype, domains):
         qtype = "off_topic"  # "Go on" with no answer before it asks nothing the Navigator answers
     if followup and prev is not None and qtype not in REFUSED_TYPES:
         qtype, domains, standalone = _resolve_followup(question, qtype, domains, history, names, language)
@@ -277,7 +278,13 @@ def _more_of_nothing(route: Route, qtype: str, domains: Sequence[str]) -> bool:
     no answer before it, it asks for more of nothing."""
     if domains or route.follow_ups.get("bare", 0.0) < ACCEPT:
         return False
-    return qtype not in NEVER_ANSWERED or _asks_for_more(route)
+    return not _never_answered(route, qtype)
+
+
+def _never_answered(route: Route, qtype: str) -> bool:
+    """Whether ``qtype`` is a reading no conversation makes answerable (harmful, an injection), unless
+    the message only asks for more (``_asks_for_more``)."""
+    return qtype in NEVER_ANSWERED and not _asks_for_more(route)
 
 
 def _asks_for_more(route: Route) -> bool:

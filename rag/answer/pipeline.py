@@ -26,6 +26,7 @@ from rag.answer.schema import REFUSAL, Answer
 from rag.engine import Engine
 from rag.framework import Catalogue
 from rag.retrieve import Mode
+from rag.router import Route
 from rag.router.data import english_questions
 from rag.understand import (
     Turn,
@@ -315,13 +316,8 @@ class Navigator:
         """The question understood, and its vector in its language's embedding space."""
         q = clean_question(question)
         language = self.language_of(q, history)
-        router = self.engine.router_for(language)  # its embedder is the retriever's for this language
-        route = router.route(q, language)
+        route = self._route(q, language)
         vector = route.vector
-        subject = without_condition_names(q)
-        if subject != q:  # domains are found in what is left once the conditions' names are out
-            found = router.route(subject or ".", language)
-            route = route.with_areas_of(found)
         u = understand(
             q, route, language=language, history=history, has_documents=self.engine.retriever.has("uploads"),
             domain_names=self.domain_names,
@@ -330,16 +326,23 @@ class Navigator:
             u = replace(u, route=replace(u.route, nearest=self._nearest_to(history[-1])))
         return u, (vector if u.standalone == q else None)
 
+    def _route(self, question: str, language: str) -> Route:
+        """The router's reading of ``question`` (by the router of its language, whose embedder is the
+        retriever's), its domains found in what is left once the conditions' names are out."""
+        router = self.engine.router_for(language)
+        route = router.route(question, language)
+        subject = without_condition_names(question)
+        if subject != question:
+            route = route.with_areas_of(router.route(subject or ".", language))
+        return route
+
     def _nearest_to(self, turn: Turn) -> list[tuple[str, float]]:
         """The assessed areas nearest the subject of an answer on an area outside the catalogue, as
         they were found for it: a follow-up on that area ("why?", "which of your areas is it
         closest to?") names the same analogies, not areas near its own few words."""
         earlier = str(turn.get("standalone") or turn.get("question") or "")
-        language = str(turn.get("language") or "en")
-        router = self.engine.router_for(language)
-        subject = without_condition_names(earlier)
-        found = router.route(subject or earlier, language)
-        return found.nearest or found.candidates
+        found = self._route(earlier, str(turn.get("language") or "en"))
+        return found.nearest_areas(len(found.candidates))
 
     # -- answering ---------------------------------------------------------------
     def refusal(
