@@ -7,7 +7,10 @@
   catalogued area or to one it does not assess, at length and in a few words (448 short ones in 14
   languages other than English, ``framework_applied_short_ml.yaml``), and of
   ``rag/data/framework_twins.yaml``: 787 uncatalogued-area requests rewritten about catalogued
-  areas, word for word otherwise, so that framework wording alone says nothing of the area);
+  areas, word for word otherwise, so that framework wording alone says nothing of the area), and
+  of ``rag/data/short_questions.yaml``: first messages of two to ten words, of every kind, in the
+  15 languages the router reads (few of the other questions are that short, and short questions in
+  scope, most in languages other than English, were refused as harmful or off-topic);
 - domains: the catalogue's names, aliases and first summary sentence (phrases), the
   terms of ``rag/data/domain_terms.yaml`` (other languages), the domain-labelled
   questions of ``rag/data/domain_questions.yaml``, of ``rag/data/domain_questions_described.yaml``
@@ -51,13 +54,16 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 TRAINING_QUESTION_FILES = ("canned.yaml", "canned_multilingual.yaml")  # in EVAL_DIR
 ASKED_DIR = DATA_DIR / "asked"  # retired dev sets, read as the canned sets are
-# Labelled questions written as training data, in the canned sets' format.
-WRITTEN_QUESTION_FILES = (  # in DATA_DIR
+# Labelled questions written as training data, in the canned sets' format: requests for the
+# framework, and short first messages of every kind.
+FRAMEWORK_QUESTION_FILES = (  # in DATA_DIR
     "framework_applied.yaml",
     "framework_applied_short.yaml",
     "framework_applied_short_ml.yaml",
     "framework_twins.yaml",
 )
+SHORT_QUESTION_FILE = "short_questions.yaml"  # in DATA_DIR
+WRITTEN_QUESTION_FILES = (*FRAMEWORK_QUESTION_FILES, SHORT_QUESTION_FILE)
 STRENGTHS_FILE = "strengths.yaml"  # see TrainingData.strengths
 # Question-shaped domain examples, {q, domains} (in DATA_DIR): the first written with names, aliases
 # and a few descriptions; the second describes each area by what happens in it, one area a question,

@@ -22,18 +22,20 @@ import numpy as np
 import pytest
 import yaml
 
-from rag.answer.schema import QuestionType
+from rag.answer.schema import REFUSED_TYPES, QuestionType
 from rag.config import Settings
 from rag.engine import ENGLISH_ONLY, Engine
 from rag.errors import ConfigError
 from rag.framework import Catalogue
 from rag.locks import file_lock
+from rag.multilingual import SUPPORTED_LANGUAGES
 from rag.router import Route, Router, clauses, load_training_data, models, train
 from rag.router.data import (
     ASKED_DIR,
     DATA_DIR,
+    FRAMEWORK_QUESTION_FILES,
+    SHORT_QUESTION_FILE,
     STRENGTHS_FILE,
-    WRITTEN_QUESTION_FILES,
     Phrase,
     TrainingData,
     overview_orientation,
@@ -1196,7 +1198,7 @@ def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas
     (apply_framework, no area); rag/data/framework_twins.yaml: questions about one catalogued area
     each. Every one learnt as a type example."""
     catalogue = Catalogue(KNOWLEDGE)
-    paths = [DATA_DIR / n for n in WRITTEN_QUESTION_FILES]
+    paths = [DATA_DIR / n for n in FRAMEWORK_QUESTION_FILES]
     assert all(path in training_question_files() for path in paths)
     entries = [q for path in paths for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
     _assert_learnt_with_known_labels(entries, catalogue, set(shipped.types.texts))
@@ -1204,6 +1206,26 @@ def test_the_questions_written_as_training_data_apply_the_framework_to_the_areas
     for q in entries:
         assert q["type"] in areas and min(len(q.get("domains") or []), 2) == areas[q["type"]], q["id"]
     assert {d for q in entries for d in q.get("domains") or []} == set(catalogue.domains)
+
+
+def test_the_short_first_messages_written_as_training_data_are_short_and_of_every_kind_and_language(
+    shipped: TrainingData,
+) -> None:
+    """rag/data/short_questions.yaml: first messages of two to ten words (a few dozen characters in
+    the languages written without spaces), of every kind but documents and in every language the
+    router reads, learnt as type examples; the ones to refuse say so."""
+    catalogue = Catalogue(KNOWLEDGE)
+    path = DATA_DIR / SHORT_QUESTION_FILE
+    assert path in training_question_files()
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    _assert_learnt_with_known_labels(entries, catalogue, set(shipped.types.texts))
+    for q in entries:
+        words = [w for w in str(q["question"]).split() if any(c.isalnum() for c in w)]  # not "?" or «
+        assert len(words) <= 10 and len(str(q["question"])) <= 80, q["id"]
+        assert bool(q.get("out_of_scope")) == (q["type"] in REFUSED_TYPES), q["id"]
+        assert not q.get("follow_up_of") and not q.get("history"), q["id"]
+    assert {q["type"] for q in entries} == set(get_args(QuestionType)) - {"documents", "unsupported_language"}
+    assert {q["language"] for q in entries} == set(SUPPORTED_LANGUAGES)
 
 
 def _questions(path: Path, *, follow_ups: bool = True) -> list[str]:
