@@ -111,8 +111,7 @@ class Understanding:
         return (
             self.is_followup
             and self.qtype == "apply_framework"
-            and not self.domains
-            and self.route.follow_ups.get("nearest", 0.0) >= ACCEPT
+            and _follow_up_kind(self.route, self.qtype, self.domains) == "nearest"
         )
 
 
