@@ -18,7 +18,7 @@ ONE = {"evaluations": 0.9}
 
 def route(top: str, domains: dict[str, float], *, open_: tuple[str, ...] = ()) -> Route:
     """A route whose type model reads ``top`` and leaves ``open_`` (and ``top``) open."""
-    types = {top: 0.6, "comparison": 0.15, "apply_framework": 0.15, "feasibility": 0.1}
+    types = {"comparison": 0.15, "apply_framework": 0.15, "feasibility": 0.1, top: 0.6}
     return Route(types=types, domains=domains, candidates=list(domains.items()), open_types=frozenset({top, *open_}))
 
 
