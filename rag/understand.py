@@ -91,6 +91,11 @@ class Understanding:
     language: str = "en"
     is_followup: bool = False
     conditions: list[str] = field(default_factory=list)  # the conditions the question names
+    # Whether the question seems to compare its one area with something the router did not find among
+    # the catalogue's areas ("AI in air traffic control versus compute controls", "watermarks versus
+    # deciding which deepfakes get banned"): read as a comparison, or as about an area outside the
+    # catalogue, it is answered on that one area alone (see ``compares_one_found``).
+    one_of_compared: bool = False
 
     @property
     def harm(self) -> str | None:
@@ -188,6 +193,7 @@ def understand(
         domains = [d for d in domains if d in route.named]
     if qtype in VERDICT_TYPES or (not followup and qtype in AREA_TYPES and _verdict_open(route, domains)):
         qtype = verdict_type(domains)
+    one_of_compared = not followup and qtype == "feasibility" and compares_one_found(route)
     if qtype in REFUSED_TYPES or qtype == "overview":
         domains = []
     return Understanding(
@@ -199,7 +205,18 @@ def understand(
         language=language,
         is_followup=followup,
         conditions=named_conditions(question),
+        one_of_compared=one_of_compared,
     )
+
+
+def compares_one_found(route: Route) -> bool:
+    """Whether a question that found one area reads as comparing it with something else: the type model
+    reads a comparison, or an area outside the catalogue beside the one it names, and no second area
+    was inferred from its wording nor set aside as its background. The other thing compared is an
+    area the catalogue does not assess or one the router lost; it cannot tell which (most such
+    questions of the dev sets compare two catalogued areas), so the answer on the one area says so
+    (``rag.answer.pipeline.one_found_notice``)."""
+    return route.qtype in ("comparison", NEW_AREA) and not route.inferred and not route.background
 
 
 def _pointed_reading(

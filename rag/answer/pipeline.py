@@ -133,6 +133,17 @@ def background_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
     ]
 
 
+def one_found_notice(u: Understanding, names: Mapping[str, str]) -> list[str]:
+    """The line, in the question's language, saying that a question seeming to compare its one area
+    found with something else (``Understanding.one_of_compared``) is answered on that area alone, and
+    how to ask about the other; none for any other answer."""
+    from rag.multilingual import string_table
+
+    if not u.one_of_compared or len(u.domains) != 1:
+        return []
+    return [string_table().get(u.language, "one_found").format(named=names.get(u.domains[0], u.domains[0]))]
+
+
 # Said, in English, of an English question naming what the knowledge base nowhere mentions: its
 # passages are otherwise shown as if they answered about that person or body.
 UNKNOWN_NAMES = (
@@ -449,6 +460,7 @@ class Navigator:
             *mended_notice(u),
             *inferred_notice(u, self.domain_names),
             *background_notice(u, self.domain_names),
+            *one_found_notice(u, self.domain_names),
             *(unknown_names_notice(prep.question, u.language, self.known_text()) if u.language == "en" else []),
         ]
         done = time.perf_counter()

@@ -141,6 +141,17 @@ def test_an_area_the_catalogue_does_not_assess_is_likened_to_the_areas_it_border
         assert f"- **{a.name}**: {VERDICT_ICONS[a.verdict]} {words} (an analogy" in answer.answer, a.name
 
 
+def test_an_area_compared_with_something_the_router_did_not_find_says_it_is_answered_alone(
+    shipped_service: Service,
+) -> None:
+    answer = shipped_service.ask("AI in air traffic control versus compute controls: where is a deal likelier?")
+    assert_sound(answer)
+    assert answer.domains == ["compute-controls"] and answer.verdict == "infeasible"  # the area found, as before
+    assert any("seems to compare Compute controls with something else" in n for n in answer.notices)
+    plain = shipped_service.ask("Could rivals cooperate on compute controls?")
+    assert not any("something else" in n for n in plain.notices)
+
+
 def test_a_comparison_opens_with_the_area_the_catalogue_favours(shipped_service: Service) -> None:
     answer = shipped_service.ask("Compute controls or incident reporting: where is a US-China deal likelier?")
     assert_sound(answer)

@@ -378,6 +378,32 @@ def test_areas_found_again_without_the_conditions_names_come_with_what_was_infer
     assert both.background == frozenset()
 
 
+def test_a_question_comparing_its_one_area_found_with_something_else_says_it_is_answered_on_that_area_alone() -> None:
+    from rag.answer.pipeline import one_found_notice
+
+    names = {"military-ai": "Military AI"}
+    question = "AI in air traffic control versus military AI: where is a deal likelier?"
+    found = Route(types={"comparison": 0.9, "feasibility": 0.1}, domains={"military-ai": 0.95}, candidates=[])
+    u = understand(question, found, domain_names=NAMES)
+    assert (u.qtype, u.domains, u.one_of_compared) == ("feasibility", ["military-ai"], True)  # the answer as it was
+    [said] = one_found_notice(u, names)
+    assert "compare Military AI with something else" in said and "name it" in said
+    [ar] = one_found_notice(replace(u, language="ar"), names)
+    assert "Military AI" in ar and "الفهرس" in ar
+    # read as about an area outside the catalogue beside the area it names word for word: the same
+    beside = replace(found, types={"apply_framework": 0.8, "comparison": 0.2}, named=frozenset({"military-ai"}))
+    assert understand(question, beside).one_of_compared
+    # a second area inferred, one read as background, a one-area reading, or a follow-up: nothing to say
+    for other in (
+        replace(found, domains={"military-ai": 0.95, "evaluations": 0.4}, inferred=frozenset({"evaluations"})),
+        replace(found, background=frozenset({"compute-controls"})),
+        replace(found, types={"feasibility": 0.9, "comparison": 0.1}),
+    ):
+        assert one_found_notice(understand(question, other, domain_names=NAMES), names) == []
+    history = [{"question": "Could they cooperate on evaluations?", "qtype": "feasibility", "domains": ["evaluations"]}]
+    assert not understand("and military AI?", found, history=history, domain_names=NAMES).one_of_compared
+
+
 def _refused(text: str, qtype: str, read_by: str, language: str = "en") -> str:
     """The refusal of ``text``, read as ``qtype`` by its sentence ``read_by`` (empty: by the whole)."""
     types = {qtype: 0.8, "feasibility": 0.2}
