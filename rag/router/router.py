@@ -1092,6 +1092,19 @@ def second_area(anywhere: np.ndarray, top: int, comparison: float) -> int | None
     return j if named >= ACCEPT else None
 
 
+def compares_new_area(proba: np.ndarray, new_area: np.ndarray, top: int) -> bool:
+    """Whether a question that found one area (column ``top``) compares it with an area the
+    catalogue does not assess: a clause whose most probable domain is another reads as a new area
+    more likely than not (``proba``: each unit's domain probabilities, the question's first, then
+    its clauses'; ``new_area``: each unit's probability of asking about an area outside the
+    catalogue). Then no catalogued area is inferred as the other thing compared (``second_area``):
+    "AI in air-traffic control versus compute controls: where is a deal likelier?" found compute
+    controls, and the other area is none of the catalogue's.
+    """
+    others = [i for i in range(1, len(proba)) if int(proba[i].argmax()) != top]
+    return bool(others) and float(np.max(new_area[others])) >= ACCEPT
+
+
 def background_areas(
     clause_best: np.ndarray, scene: Sequence[float | None], accepted: Sequence[int], comparison: float
 ) -> list[int]:
@@ -1579,7 +1592,12 @@ class Router:
         behind = self._background(pieces, units, x, clause_best, accepted, compares, proba[0])
         accepted = [j for j in accepted if j not in behind]
         background = frozenset(m.domain_ids[j] for j in behind)
-        if len(accepted) == 1 and qtype == COMPARISON and not background:
+        if (
+            len(accepted) == 1
+            and qtype == COMPARISON
+            and not background
+            and not compares_new_area(proba, _new_area(m.types, x), accepted[0])
+        ):
             anywhere = proba.max(axis=0)
             second = second_area(anywhere, accepted[0], types[COMPARISON])
             if second is not None:

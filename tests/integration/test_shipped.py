@@ -152,6 +152,18 @@ def test_an_area_compared_with_something_the_router_did_not_find_says_it_is_answ
     assert not any("something else" in n for n in plain.notices)
 
 
+def test_an_area_compared_with_one_outside_the_catalogue_is_not_paired_with_a_guessed_area(
+    shipped_service: Service,
+) -> None:
+    # the other domains' share once made frontier model caps the other thing compared, with its verdict
+    question = "AI in port logistics versus frontier model evaluations: where could rivals agree first?"
+    answer = shipped_service.ask(question)
+    assert_sound(answer)
+    assert answer.domains == ["evaluations"]
+    assert any("seems to compare" in n and "something else" in n for n in answer.notices)
+    assert not any("as the other area it compares" in n for n in answer.notices)
+
+
 def test_a_comparison_opens_with_the_area_the_catalogue_favours(shipped_service: Service) -> None:
     answer = shipped_service.ask("Compute controls or incident reporting: where is a US-China deal likelier?")
     assert_sound(answer)

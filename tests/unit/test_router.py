@@ -63,6 +63,7 @@ from rag.router.router import (
     asked_pieces,
     background_areas,
     checked_types,
+    compares_new_area,
     cut,
     fold,
     legit_sentences,
@@ -452,6 +453,17 @@ def test_a_comparison_that_found_one_area_takes_the_other_it_makes_likely() -> N
     assert second_area(np.array([0.99, 0.07, 0.06, 0.05]), 0, comparison=0.9) is None
     assert second_area(np.array([0.9, 0.95, 0.0]), 0, comparison=0.0) == 1  # likely on its own
     assert second_area(np.array([0.9, 0.0, 0.0]), 0, comparison=1.0) is None  # nothing else at all
+
+
+def test_a_comparison_with_an_area_outside_the_catalogue_infers_no_second_area() -> None:
+    # the question, "AI in air-traffic control", "versus compute controls": area 0 found in the last
+    proba = np.array([[0.95, 0.2, 0.1], [0.1, 0.3, 0.2], [0.97, 0.05, 0.0]])
+    assert compares_new_area(proba, np.array([0.1, 0.8, 0.05]), 0)  # the other clause reads as new
+    assert not compares_new_area(proba, np.array([0.1, 0.3, 0.05]), 0)  # unlikely: a catalogued one
+    # only the clauses that do not name the found area count: not the question, not its own clause
+    assert not compares_new_area(proba, np.array([0.9, 0.3, 0.9]), 0)
+    assert compares_new_area(proba, np.array([0.1, 0.5, 0.05]), 0)  # even odds or more
+    assert not compares_new_area(proba[:1], np.array([0.9]), 0)  # no clauses: nothing to read
 
 
 def test_an_area_named_only_in_clauses_of_context_is_background_when_another_is_asked_about() -> None:
