@@ -1098,8 +1098,9 @@ def compares_new_area(proba: np.ndarray, new_area: np.ndarray, top: int) -> bool
     more likely than not (``proba``: each unit's domain probabilities, the question's first, then
     its clauses'; ``new_area``: each unit's probability of asking about an area outside the
     catalogue). Then no catalogued area is inferred as the other thing compared (``second_area``):
-    "AI in air-traffic control versus compute controls: where is a deal likelier?" found compute
-    controls, and the other area is none of the catalogue's.
+    "AI in port logistics versus frontier model evaluations: where could rivals agree first?" found
+    evaluations, and its other area is none of the catalogue's, though the other domains' share made
+    it frontier model caps.
     """
     others = [i for i in range(1, len(proba)) if int(proba[i].argmax()) != top]
     return bool(others) and float(np.max(new_area[others])) >= ACCEPT

@@ -456,7 +456,7 @@ def test_a_comparison_that_found_one_area_takes_the_other_it_makes_likely() -> N
 
 
 def test_a_comparison_with_an_area_outside_the_catalogue_infers_no_second_area() -> None:
-    # the question, "AI in air-traffic control", "versus compute controls": area 0 found in the last
+    # the question, "AI in port logistics", "versus frontier model evaluations": area 0 found in the last
     proba = np.array([[0.95, 0.2, 0.1], [0.1, 0.3, 0.2], [0.97, 0.05, 0.0]])
     assert compares_new_area(proba, np.array([0.1, 0.8, 0.05]), 0)  # the other clause reads as new
     assert not compares_new_area(proba, np.array([0.1, 0.3, 0.05]), 0)  # unlikely: a catalogued one
