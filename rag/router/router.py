@@ -1289,6 +1289,7 @@ class Reading(NamedTuple):
     x: Any  # the units' features
     proba: np.ndarray  # each unit's probability for each domain (the pair model)
     words: np.ndarray  # the whole question's probability for each domain (the word model)
+    new_area: np.ndarray  # each unit's probability of asking about an area outside the catalogue
 
 
 class PartnerReading(NamedTuple):
@@ -1498,18 +1499,20 @@ class Router:
         read_rows = all_x[[0, *(at[t] for t in said)]]
         rows = [at[t] for t in units]
         vectors, grams, x = all_vectors[rows], all_grams[rows], all_x[rows]
-        proba, words = self._pair_proba(units, vectors, grams, x)
-        return Reading(read_rows, m.types.proba(read_rows), vectors, x, proba, words[0])
+        new_area = _new_area(m.types, x)
+        proba, words = self._pair_proba(units, vectors, grams, new_area)
+        return Reading(read_rows, m.types.proba(read_rows), vectors, x, proba, words[0], new_area)
 
     def _pair_proba(
-        self, units: Sequence[str], vectors: np.ndarray, grams: Any, x: Any
+        self, units: Sequence[str], vectors: np.ndarray, grams: Any, new_area: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The pair model's probability for each of ``units`` and each domain (``vectors``, ``grams``
-        and ``x``: the units' embeddings, character n-grams and features), and the word model's, which
-        it weighs among its features."""
+        and ``new_area``: the units' embeddings, character n-grams and the type model's reading of
+        each as about an area outside the catalogue), and the word model's, which it weighs among its
+        features."""
         m = self.models
         words = _per_domain(m.domain_words.classes, m.domain_words.proba(vectors), m.domain_ids)
-        pair_x = self._pairs(units, vectors, words, _new_area(m.types, x), grams)
+        pair_x = self._pairs(units, vectors, words, new_area, grams)
         return m.domain_pairs.proba(pair_x.reshape(-1, len(PAIR_FEATURES))).reshape(len(units), -1), words
 
     def _partner_reading(self, units: Sequence[str]) -> PartnerReading | None:
@@ -1522,7 +1525,7 @@ class Router:
         vectors, grams, x = partner._embedded(units)
         types = partner.models.types
         read = types.proba(x[:1]).ravel() if types.classes == self.models.types.classes else None
-        proba, words = partner._pair_proba(units, vectors, grams, x)
+        proba, words = partner._pair_proba(units, vectors, grams, _new_area(types, x))
         return PartnerReading(proba, read, words[0])
 
     def _mended(self, question: str, language: str, vector: np.ndarray | None) -> tuple[str, np.ndarray | None]:
@@ -1597,7 +1600,7 @@ class Router:
             len(accepted) == 1
             and qtype == COMPARISON
             and not background
-            and not compares_new_area(proba, _new_area(m.types, x), accepted[0])
+            and not compares_new_area(proba, own.new_area, accepted[0])
         ):
             anywhere = proba.max(axis=0)
             second = second_area(anywhere, accepted[0], types[COMPARISON])
